@@ -37,8 +37,8 @@ impl HttpMetrics {
             .const_label("service", service)
             // From 100 us (a cached page) to the 1 s SLA and past it.
             .buckets(vec![
-                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                0.5, 1.0, 2.5, 5.0, 10.0,
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                1.0, 2.5, 5.0, 10.0,
             ]),
             &["route", "method", "status"],
         )
@@ -135,6 +135,9 @@ mod tests {
             sink.lock().unwrap().push((route.to_owned(), elapsed));
         }));
         metrics.observe("/", "GET", StatusCode::OK, Duration::from_millis(1));
-        assert_eq!(seen.lock().unwrap().as_slice(), &[("/".to_owned(), Duration::from_millis(1))]);
+        assert_eq!(
+            seen.lock().unwrap().as_slice(),
+            &[("/".to_owned(), Duration::from_millis(1))]
+        );
     }
 }

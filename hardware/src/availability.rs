@@ -1,0 +1,122 @@
+//! Availability and where it comes from.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use rand::seq::IndexedRandom;
+use serde::{Deserialize, Serialize};
+
+/// The reference computation, unchanged from the original service: a blocking 5 s sleep
+/// standing for a slow, CPU-intensive calculation, then a random pick. Everything else in this
+/// crate exists so that nobody ever waits for it.
+pub fn slow_process_to_calculate_availability(_provider: &str, _name: &str) -> &'static str {
+    std::thread::sleep(Duration::from_secs(5));
+    ["HIGH", "MEDIUM", "LOW"]
+        .choose(&mut rand::rng())
+        .copied()
+        .expect("the choice list is not empty")
+}
+
+/// How available a hardware profile is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Availability {
+    High,
+    Medium,
+    Low,
+}
+
+impl Availability {
+    pub const ALL: [Availability; 3] = [Self::High, Self::Medium, Self::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::High => "HIGH",
+            Self::Medium => "MEDIUM",
+            Self::Low => "LOW",
+        }
+    }
+}
+
+impl fmt::Display for Availability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("'{0}' is not an availability (expected HIGH, MEDIUM or LOW)")]
+pub struct UnknownAvailability(pub String);
+
+impl FromStr for Availability {
+    type Err = UnknownAvailability;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "HIGH" => Ok(Self::High),
+            "MEDIUM" => Ok(Self::Medium),
+            "LOW" => Ok(Self::Low),
+            _ => Err(UnknownAvailability(s.to_owned())),
+        }
+    }
+}
+
+/// Computes the availability of one profile. Blocking: it runs on the compute pool's own
+/// threads, never on the async runtime.
+pub trait AvailabilitySource: Send + Sync + 'static {
+    fn compute(&self, provider: &str, name: &str) -> Availability;
+}
+
+/// The real computation.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SlowProcess;
+
+impl AvailabilitySource for SlowProcess {
+    fn compute(&self, provider: &str, name: &str) -> Availability {
+        slow_process_to_calculate_availability(provider, name)
+            .parse()
+            .expect("the slow process only returns HIGH, MEDIUM or LOW")
+    }
+}
+
+/// A stand-in with a configurable delay, for tests, demos and benchmarks that must not wait
+/// 5 s per profile. Selected with `--availability-source fake`.
+#[derive(Debug, Clone, Copy)]
+pub struct FakeSource {
+    pub delay: Duration,
+}
+
+impl AvailabilitySource for FakeSource {
+    fn compute(&self, _provider: &str, _name: &str) -> Availability {
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
+        *Availability::ALL
+            .choose(&mut rand::rng())
+            .expect("ALL is not empty")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn availability_parses_case_insensitively_and_rejects_others() {
+        assert_eq!("high".parse(), Ok(Availability::High));
+        assert_eq!("MEDIUM".parse(), Ok(Availability::Medium));
+        assert_eq!(
+            "pending".parse::<Availability>(),
+            Err(UnknownAvailability("pending".into()))
+        );
+    }
+
+    #[test]
+    fn availability_serializes_as_the_original_strings() {
+        assert_eq!(
+            serde_json::to_string(&Availability::Low).unwrap(),
+            "\"LOW\""
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! Command line and environment. Every serve option is a flag and an environment variable;
+//! the names follow ../shared/ARCHITECTURE.md so scripts and operators can rely on them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use service_kit::LogFormat;
+
+use crate::store::DatabaseUrl;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hardware",
+    version,
+    about = "Private JSON service: the hardware catalog and its precomputed availability.",
+    long_about = "Serves GET /hardware/ (the catalog with each profile's availability) in \
+milliseconds. A background refresher computes every profile's availability ahead of time on a \
+bounded pool of compute workers, persists each result, and keeps values fresh; requests never \
+wait for a computation.\n\nWithout a subcommand, `hardware` serves.",
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service and the background refresher (the default).
+    Serve(ServeArgs),
+    /// Grow the catalog with generated profiles for scale tests (creates the database if needed).
+    Seed(SeedArgs),
+    /// Exit 0 when the service answers /healthz, 1 otherwise (container health checks).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceKind {
+    /// The real computation: 5 s per profile.
+    Real,
+    /// Instant random answers after `--fake-compute-ms` (tests, demos, benchmarks).
+    Fake,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Loopback by default: this service is internal.
+    #[arg(long, env = "HARDWARE_BIND", default_value = "127.0.0.1:5001")]
+    pub bind: SocketAddr,
+
+    /// SQLite file (PATH or sqlite://PATH, created and seeded from database.sql when missing)
+    /// or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = "hardware.db", value_parser = parse_database_url)]
+    pub database: DatabaseUrl,
+
+    /// Availability computations that run at once; each holds a core for 5 s. Default: CPUs.
+    #[arg(long, env = "COMPUTE_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub compute_workers: Option<u16>,
+
+    /// Seconds after which a computed value is stale and gets recomputed.
+    #[arg(long, env = "REFRESH_INTERVAL", default_value = "60", value_parser = parse_seconds)]
+    pub refresh_interval: Duration,
+
+    /// Where availability comes from.
+    #[arg(long, env = "AVAILABILITY_SOURCE", value_enum, default_value = "real")]
+    pub availability_source: SourceKind,
+
+    /// Delay of the fake source, in milliseconds.
+    #[arg(long, env = "FAKE_COMPUTE_MS", default_value = "50")]
+    pub fake_compute_ms: u64,
+
+    /// Seconds a claim on a profile lasts; another process takes the profile over after that
+    /// if this one died. Must exceed one computation (5 s).
+    #[arg(long, env = "CLAIM_LEASE", default_value = "60", value_parser = parse_seconds)]
+    pub claim_lease: Duration,
+
+    /// On SIGTERM, seconds to wait for computations in progress so their results are kept.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "6", value_parser = parse_seconds)]
+    pub shutdown_grace: Duration,
+
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Comma-separated `metrics` collector addresses (UDP) that receive every request's
+    /// response time, fire-and-forget. Empty: disabled.
+    #[arg(long, env = "METRICS_UDP", default_value = "")]
+    pub metrics_udp: String,
+
+    /// Key this instance reports its response times under (default hardware-HOST-PID).
+    #[arg(long, env = "METRICS_KEY")]
+    pub metrics_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Database to grow (same forms as `serve --database`).
+    #[arg(long, env = "DATABASE_URL", default_value = "hardware.db", value_parser = parse_database_url)]
+    pub database: DatabaseUrl,
+
+    /// Total number of profiles the catalog should have afterwards.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub profiles: u32,
+
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The service's address; 0.0.0.0 is checked on 127.0.0.1.
+    #[arg(long, env = "HARDWARE_BIND", default_value = "127.0.0.1:5001")]
+    pub bind: SocketAddr,
+
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value = "2", value_parser = parse_seconds)]
+    pub timeout: Duration,
+}
+
+impl ServeArgs {
+    pub fn workers(&self) -> usize {
+        self.compute_workers.map(usize::from).unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+    }
+}
+
+fn parse_database_url(raw: &str) -> Result<DatabaseUrl, String> {
+    DatabaseUrl::parse(raw)
+}
+
+/// Seconds as a positive number, fractions allowed (`0.5`).
+pub fn parse_seconds(raw: &str) -> Result<Duration, String> {
+    let seconds: f64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{raw}' is not a number of seconds"))?;
+    if !seconds.is_finite() || !(0.0..=365.0 * 86_400.0).contains(&seconds) {
+        return Err(format!("'{raw}' seconds is out of range (0 to one year)"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_architecture_contract() {
+        let cli = Cli::try_parse_from(["hardware"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.bind, "127.0.0.1:5001".parse().unwrap());
+        assert_eq!(cli.serve.refresh_interval, Duration::from_secs(60));
+        assert_eq!(
+            cli.serve.database,
+            DatabaseUrl::Sqlite("hardware.db".into())
+        );
+        assert!(cli.serve.workers() >= 1);
+    }
+
+    #[test]
+    fn bad_values_are_named_in_the_error() {
+        let err = Cli::try_parse_from(["hardware", "--refresh-interval", "soon"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("soon"), "{err}");
+        let err = Cli::try_parse_from(["hardware", "--compute-workers", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains('0'), "{err}");
+    }
+
+    #[test]
+    fn seed_takes_a_profile_count() {
+        let cli = Cli::try_parse_from(["hardware", "seed", "--profiles", "100000"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Seed(SeedArgs {
+                profiles: 100_000,
+                ..
+            }))
+        ));
+    }
+}

@@ -1,0 +1,59 @@
+//! A hardware profile as stored and served.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::availability::Availability;
+
+/// Database id of a hardware profile.
+pub type ProfileId = i64;
+
+/// A catalog row: what the hardware is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub id: ProfileId,
+    pub provider: String,
+    pub name: String,
+    pub vcpus: i64,
+    pub memory_gib: f64,
+    pub gpus: i64,
+}
+
+/// A catalog row with its latest computed availability: one element of `GET /hardware/`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProfileRow {
+    pub id: ProfileId,
+    pub provider: String,
+    pub name: String,
+    pub availability: Option<Availability>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub computed_at: Option<OffsetDateTime>,
+    pub vcpus: i64,
+    pub memory_gib: f64,
+    pub gpus: i64,
+    /// Change sequence of the last write to this row (see `database.sql`). Not serialized:
+    /// callers see it through the snapshot version.
+    #[serde(skip)]
+    pub seq: i64,
+}
+
+impl ProfileRow {
+    pub fn profile(&self) -> Profile {
+        Profile {
+            id: self.id,
+            provider: self.provider.clone(),
+            name: self.name.clone(),
+            vcpus: self.vcpus,
+            memory_gib: self.memory_gib,
+            gpus: self.gpus,
+        }
+    }
+}
+
+/// The outcome of one computation, waiting to be persisted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComputedAvailability {
+    pub profile: Profile,
+    pub availability: Availability,
+    pub computed_at: OffsetDateTime,
+}

@@ -1,0 +1,268 @@
+//! The background refresher: keeps every profile's availability computed and fresh.
+//!
+//! One loop, [`Refresher::step`], does everything in order: persist finished results, claim as
+//! many due profiles as there are free compute slots (never computed first, then oldest), hand
+//! them to the pool, and pick up rows other processes wrote. `run` repeats it, woken by a
+//! finished computation or a short tick. A profile is claimed under a lease in the database, so
+//! it is computed by one worker at a time, here and in any other process sharing the database.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+
+use crate::app_metrics::AppMetrics;
+use crate::compute_pool::ComputePool;
+use crate::profile::{ComputedAvailability, ProfileId};
+use crate::snapshot::SnapshotHandle;
+use crate::store::{Store, timestamp};
+
+#[derive(Debug, Clone)]
+pub struct RefreshConfig {
+    /// A value older than this is stale and gets recomputed.
+    pub interval: Duration,
+    /// How long a claim lasts; a crashed process's profiles are taken over after it.
+    pub lease: Duration,
+    /// Who we are in the database's lease columns.
+    pub owner: String,
+    /// How often to look for due work and for rows written by other processes when no
+    /// computation finishes in between.
+    pub tick: Duration,
+    /// On shutdown, how long to wait for computations in progress so their results are kept.
+    pub shutdown_grace: Duration,
+}
+
+/// What one step did; tests drive the refresher step by step with it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StepOutcome {
+    pub persisted: usize,
+    pub claimed: usize,
+    pub reloaded: usize,
+}
+
+pub struct Refresher {
+    store: Arc<dyn Store>,
+    pool: ComputePool,
+    snapshot: SnapshotHandle,
+    config: RefreshConfig,
+    metrics: AppMetrics,
+    store_healthy: Arc<AtomicBool>,
+    results_tx: mpsc::UnboundedSender<ComputedAvailability>,
+    results_rx: mpsc::UnboundedReceiver<ComputedAvailability>,
+    pending: Vec<ComputedAvailability>,
+    in_flight: HashSet<ProfileId>,
+    cycle_started: Option<Instant>,
+}
+
+impl Refresher {
+    pub fn new(
+        store: Arc<dyn Store>,
+        pool: ComputePool,
+        snapshot: SnapshotHandle,
+        config: RefreshConfig,
+        metrics: AppMetrics,
+        store_healthy: Arc<AtomicBool>,
+    ) -> Self {
+        let (results_tx, results_rx) = mpsc::unbounded_channel();
+        metrics.compute_slots.set(pool.workers() as i64);
+        Self {
+            store,
+            pool,
+            snapshot,
+            config,
+            metrics,
+            store_healthy,
+            results_tx,
+            results_rx,
+            pending: Vec::new(),
+            in_flight: HashSet::new(),
+            cycle_started: None,
+        }
+    }
+
+    /// Runs until `shutdown` turns true, then finishes what it can within the grace period.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(
+            workers = self.pool.workers(),
+            interval_s = self.config.interval.as_secs_f64(),
+            "refresher started"
+        );
+        let mut failures = 0u32;
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let ok = self.step().await.is_ok();
+            failures = if ok { 0 } else { (failures + 1).min(6) };
+            // Back off while the database fails: 1x, 2x, 4x ... 32x the tick.
+            let wait = self.config.tick * 2u32.pow(failures.saturating_sub(1).min(5));
+            tokio::select! {
+                Some(result) = self.results_rx.recv() => self.pending.push(result),
+                () = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        self.shut_down().await;
+    }
+
+    /// One pass: persist, claim, reload. Errors are logged, counted and retried next step;
+    /// results that could not be written stay pending, so nothing computed is lost.
+    pub async fn step(&mut self) -> Result<StepOutcome, crate::store::StoreError> {
+        let mut outcome = StepOutcome::default();
+        while let Ok(result) = self.results_rx.try_recv() {
+            self.pending.push(result);
+        }
+        let result = async {
+            outcome.persisted = self.persist_pending().await?;
+            outcome.claimed = self.claim_and_submit().await?;
+            outcome.reloaded = self.reload_changes().await?;
+            Ok(outcome)
+        }
+        .await;
+        self.metrics
+            .compute_slots_busy
+            .set(self.pool.busy_slots() as i64);
+        self.metrics.results_pending.set(self.pending.len() as i64);
+        match &result {
+            Ok(_) => self.store_healthy.store(true, Ordering::Relaxed),
+            Err(err) => {
+                self.store_healthy.store(false, Ordering::Relaxed);
+                self.metrics.store_errors.inc();
+                tracing::warn!(error = %err, pending = self.pending.len(), "refresher step failed; retrying");
+            }
+        }
+        result
+    }
+
+    /// Waits for the next finished computation (tests use this instead of sleeping).
+    pub async fn wait_for_result(&mut self, timeout: Duration) -> bool {
+        match tokio::time::timeout(timeout, self.results_rx.recv()).await {
+            Ok(Some(result)) => {
+                self.pending.push(result);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    async fn persist_pending(&mut self) -> Result<usize, crate::store::StoreError> {
+        if self.pending.is_empty() {
+            return Ok(0);
+        }
+        let started = Instant::now();
+        let saved = self
+            .store
+            .save_results(&self.config.owner, &self.pending)
+            .await?;
+        self.metrics
+            .persist_seconds
+            .observe(started.elapsed().as_secs_f64());
+        let written = self.pending.len();
+        self.metrics.computations.inc_by(written as u64);
+        for result in self.pending.drain(..) {
+            self.in_flight.remove(&result.profile.id);
+        }
+        tracing::debug!(written, kept = saved.len(), "persisted results");
+        self.snapshot.apply(saved);
+        Ok(written)
+    }
+
+    async fn claim_and_submit(&mut self) -> Result<usize, crate::store::StoreError> {
+        let free = self.pool.free_slots();
+        if free == 0 {
+            return Ok(0);
+        }
+        let stale_before = timestamp::now() - self.config.interval;
+        let claimed = self
+            .store
+            .claim_due(&self.config.owner, free, stale_before, self.config.lease)
+            .await?;
+        let count = claimed.len();
+        self.track_cycle(count);
+        let mut refused = Vec::new();
+        for profile in claimed {
+            let id = profile.id;
+            match self.pool.try_submit(profile, self.results_tx.clone()) {
+                Ok(()) => {
+                    self.in_flight.insert(id);
+                }
+                Err(profile) => refused.push(profile.id),
+            }
+        }
+        if !refused.is_empty() {
+            self.store
+                .release_claims(&self.config.owner, &refused)
+                .await?;
+        }
+        Ok(count - refused.len())
+    }
+
+    /// Rows written since our snapshot by anyone (another process sharing the database, or
+    /// profiles added to the catalog while we run).
+    async fn reload_changes(&mut self) -> Result<usize, crate::store::StoreError> {
+        let since = self.snapshot.load().version.seq;
+        let changed = self.store.load_rows(Some(since)).await?;
+        let count = changed.len();
+        self.snapshot.apply(changed);
+        Ok(count)
+    }
+
+    fn track_cycle(&mut self, claimed: usize) {
+        let busy = claimed > 0 || !self.in_flight.is_empty();
+        match (self.cycle_started, busy) {
+            (None, true) => self.cycle_started = Some(Instant::now()),
+            (Some(started), false) => {
+                let seconds = started.elapsed().as_secs_f64();
+                self.metrics.refresh_cycle_seconds.set(seconds);
+                self.metrics.refresh_cycles.inc();
+                self.cycle_started = None;
+                tracing::info!(seconds, "refresh cycle complete: every profile is fresh");
+            }
+            _ => {}
+        }
+        self.metrics.refresh_cycle_running_seconds.set(
+            self.cycle_started
+                .map_or(0.0, |started| started.elapsed().as_secs_f64()),
+        );
+    }
+
+    async fn shut_down(mut self) {
+        let waiting = self.in_flight.len();
+        if waiting > 0 {
+            tracing::info!(
+                waiting,
+                grace_s = self.config.shutdown_grace.as_secs_f64(),
+                "waiting for computations in progress"
+            );
+            let deadline = tokio::time::Instant::now() + self.config.shutdown_grace;
+            while self.pending.len() < waiting {
+                match tokio::time::timeout_at(deadline, self.results_rx.recv()).await {
+                    Ok(Some(result)) => self.pending.push(result),
+                    _ => break,
+                }
+            }
+        }
+        match self.persist_pending().await {
+            Ok(written) => tracing::info!(written, "final results written"),
+            Err(err) => {
+                tracing::error!(error = %err, lost = self.pending.len(), "could not write the final results")
+            }
+        }
+        let unfinished: Vec<ProfileId> = self.in_flight.iter().copied().collect();
+        if !unfinished.is_empty()
+            && let Err(err) = self
+                .store
+                .release_claims(&self.config.owner, &unfinished)
+                .await
+        {
+            tracing::warn!(error = %err, "could not release claims; they expire by themselves");
+        }
+        tracing::info!("refresher stopped");
+    }
+}

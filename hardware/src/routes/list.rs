@@ -1,0 +1,123 @@
+//! `GET /hardware/`: the catalog with availability, filtered and paged, from memory.
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, etag_matches};
+use crate::profile::ProfileRow;
+use crate::query::{AvailabilityFilter, ListQuery};
+use crate::snapshot::Snapshot;
+use crate::state::{AppState, CachedBody};
+
+pub async fn list_hardware(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let snapshot = state.snapshot.load();
+    let version: Arc<str> = snapshot.version.to_string().into();
+    let etag = format!("\"{version}\"");
+    if etag_matches(&headers, &etag) {
+        return Ok(not_modified(&etag, &version));
+    }
+    let query = ListQuery::parse(raw.as_deref(), &snapshot).map_err(ApiError::bad_request)?;
+    let cached = state
+        .responses
+        .get_with((version.clone(), query.cache_key()), || {
+            render(&snapshot, &query)
+        });
+
+    let mut response = (StatusCode::OK, cached.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    set_version_headers(headers, &etag, &version);
+    headers.insert("x-total-count", HeaderValue::from(cached.total));
+    if let Some(link) = cached
+        .link
+        .and_then(|link| HeaderValue::from_str(&link).ok())
+    {
+        headers.insert(header::LINK, link);
+    }
+    Ok(response)
+}
+
+pub(super) fn not_modified(etag: &str, version: &str) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    set_version_headers(response.headers_mut(), etag, version);
+    response
+}
+
+pub(super) fn set_version_headers(headers: &mut HeaderMap, etag: &str, version: &str) {
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(version) {
+        headers.insert("x-snapshot-version", value);
+    }
+    // Caches may keep the body but must ask again; the ETag makes asking cheap.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+}
+
+fn matches(row: &ProfileRow, query: &ListQuery) -> bool {
+    if let Some(provider) = &query.provider
+        && &row.provider != provider
+    {
+        return false;
+    }
+    match query.availability {
+        Some(AvailabilityFilter::Is(wanted)) if row.availability != Some(wanted) => return false,
+        Some(AvailabilityFilter::Pending) if row.availability.is_some() => return false,
+        _ => {}
+    }
+    if let Some(q) = &query.q
+        && !row.name.to_lowercase().contains(q.as_str())
+    {
+        return false;
+    }
+    true
+}
+
+fn render(snapshot: &Snapshot, query: &ListQuery) -> CachedBody {
+    let selected: Vec<&ProfileRow> = snapshot
+        .rows
+        .iter()
+        .map(|row| row.as_ref())
+        .filter(|row| matches(row, query))
+        .collect();
+    let total = selected.len();
+    let (page_rows, link) = match query.paging {
+        None => (selected, None),
+        Some((page, per_page)) => {
+            let last = total.div_ceil(per_page).max(1);
+            let start = (page - 1).saturating_mul(per_page).min(total);
+            let end = (start + per_page).min(total);
+            let link_to = |page: usize, rel: &str| {
+                format!(
+                    "</hardware/?{}>; rel=\"{rel}\"",
+                    query.page_link(page, per_page)
+                )
+            };
+            let mut links = vec![link_to(1, "first")];
+            if page > 1 {
+                links.push(link_to((page - 1).min(last), "prev"));
+            }
+            if page < last {
+                links.push(link_to(page + 1, "next"));
+            }
+            links.push(link_to(last, "last"));
+            (selected[start..end].to_vec(), Some(links.join(", ")))
+        }
+    };
+    let body = serde_json::to_vec(&page_rows).expect("profile rows always serialize");
+    CachedBody {
+        body: body.into(),
+        total,
+        link,
+    }
+}

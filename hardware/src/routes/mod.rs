@@ -1,0 +1,43 @@
+//! HTTP routes. `router` is separate from serving so tests call it in-process.
+
+mod changes;
+mod error;
+mod health;
+mod list;
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let metrics = state.http_metrics.clone();
+    Router::new()
+        .route("/hardware/", get(list::list_hardware))
+        .route("/hardware", get(list::list_hardware))
+        .route("/hardware/changes", get(changes::changes))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(error::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            service_kit::http_metrics::track_latency,
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// `"<version>"`, and whether the request's If-None-Match already names it.
+pub(crate) fn etag_matches(headers: &axum::http::HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(axum::http::header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|candidate| candidate.trim().trim_start_matches("W/"))
+        .any(|candidate| candidate == etag || candidate == "*")
+}

@@ -1,0 +1,158 @@
+//! Building and running the service: open the store, load the last known values, bind, serve,
+//! refresh in the background, and shut down without losing finished results.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use service_kit::HttpMetrics;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::app_metrics::AppMetrics;
+use crate::availability::{AvailabilitySource, FakeSource, SlowProcess};
+use crate::compute_pool::ComputePool;
+use crate::config::{ServeArgs, SourceKind};
+use crate::refresher::{RefreshConfig, Refresher};
+use crate::snapshot::{Snapshot, SnapshotHandle};
+use crate::state::{AppState, response_cache};
+use crate::store::{Store, open_store};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    refresher: Refresher,
+}
+
+impl Application {
+    /// Opens the database named by `args` and the availability source it selects.
+    pub async fn build(args: &ServeArgs) -> anyhow::Result<Self> {
+        let source: Arc<dyn AvailabilitySource> = match args.availability_source {
+            SourceKind::Real => Arc::new(SlowProcess),
+            SourceKind::Fake => Arc::new(FakeSource {
+                delay: Duration::from_millis(args.fake_compute_ms),
+            }),
+        };
+        let store = open_store(&args.database)
+            .await
+            .with_context(|| format!("opening database {}", args.database.redacted()))?;
+        Self::build_with(args, store, source, HttpMetrics::new("hardware")).await
+    }
+
+    /// Like `build`, with the store, availability source and metrics given (tests inject a
+    /// fast source here).
+    pub async fn build_with(
+        args: &ServeArgs,
+        store: Arc<dyn Store>,
+        source: Arc<dyn AvailabilitySource>,
+        http_metrics: HttpMetrics,
+    ) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        // Serve the last known values at once: one query for the whole catalog, nothing computed.
+        let database_id = store
+            .database_id()
+            .await
+            .context("reading the database id")?;
+        let rows = store.load_rows(None).await.context("loading the catalog")?;
+        let snapshot = Snapshot::new(database_id, rows);
+        let computed = snapshot
+            .rows
+            .iter()
+            .filter(|row| row.availability.is_some())
+            .count();
+        tracing::info!(
+            profiles = snapshot.rows.len(),
+            computed,
+            version = %snapshot.version,
+            load_ms = started.elapsed().as_millis() as u64,
+            "loaded the last known availability"
+        );
+        let snapshot = SnapshotHandle::new(snapshot);
+        let app_metrics = AppMetrics::register(&http_metrics.registry);
+        let store_healthy = Arc::new(AtomicBool::new(true));
+        let workers = args.workers();
+        let refresher = Refresher::new(
+            store,
+            ComputePool::new(workers, source),
+            snapshot.clone(),
+            RefreshConfig {
+                interval: args.refresh_interval,
+                lease: args.claim_lease.max(Duration::from_secs(1)),
+                owner: owner_id(),
+                tick: Duration::from_millis(500),
+                shutdown_grace: args.shutdown_grace,
+            },
+            app_metrics.clone(),
+            store_healthy.clone(),
+        );
+        let listener = TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("binding {}", args.bind))?;
+        Ok(Self {
+            listener,
+            state: AppState {
+                snapshot,
+                responses: response_cache(),
+                http_metrics,
+                app_metrics,
+                store_healthy,
+                refresh_interval: args.refresh_interval,
+            },
+            refresher,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves: then stops accepting requests, lets those in flight
+    /// finish, waits (up to the grace period) for computations in progress and writes every
+    /// finished result before returning.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let refresher = tokio::spawn(self.refresher.run(stop_rx));
+        let app = crate::routes::router(self.state);
+        tracing::info!(addr = %self.listener.local_addr()?, "hardware listening");
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+            })
+            .await;
+        refresher.await.context("the refresher task panicked")?;
+        served.context("serving HTTP")?;
+        tracing::info!("hardware stopped");
+        Ok(())
+    }
+}
+
+/// Identifies this process in the database's lease columns.
+fn owner_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "host".into());
+    format!(
+        "{host}-{}-{:04x}",
+        std::process::id(),
+        rand::random::<u16>()
+    )
+}

@@ -1,0 +1,183 @@
+//! Persistence of the catalog and of computed availability.
+//!
+//! [`Store`] is what the rest of the service needs from a database. SQLite (one file, one
+//! process) is the embedded default; PostgreSQL lets several processes share the catalog and
+//! the work. Both keep the same schema (see `database.sql`) and the same semantics:
+//! - every write of a row bumps its change sequence `seq`, so callers can load "what changed
+//!   since seq N" instead of everything;
+//! - profiles are computed under a lease (`claim_due`): whoever holds it computes, a crashed
+//!   holder's lease expires and someone else takes the profile over.
+
+mod sqlite;
+pub mod timestamp;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open database {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("database {path} is not a hardware database: {reason}")]
+    NotOurSchema { path: String, reason: String },
+    #[error("bad value in column {column}: {value}")]
+    BadValue { column: &'static str, value: String },
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database task failed: {0}")]
+    TaskFailed(String),
+}
+
+/// A profile to add to the catalog (seeding, scale tests).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProfile {
+    pub provider: String,
+    pub name: String,
+    pub vcpus: i64,
+    pub memory_gib: f64,
+    pub gpus: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Identifies this database; it changes when the database is replaced, which tells
+    /// callers holding a change version that they must resynchronise.
+    async fn database_id(&self) -> Result<String, StoreError>;
+
+    /// Every profile with its availability (`since_seq = None`), or only the rows written
+    /// after `since_seq`. Ordered by id.
+    async fn load_rows(&self, since_seq: Option<i64>) -> Result<Vec<ProfileRow>, StoreError>;
+
+    /// Leases up to `limit` profiles that are due: never computed first (by id), then those
+    /// computed before `stale_before`, oldest first. Profiles leased by someone else whose
+    /// lease has not expired are skipped.
+    async fn claim_due(
+        &self,
+        owner: &str,
+        limit: usize,
+        stale_before: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Vec<Profile>, StoreError>;
+
+    /// Persists results, releases their leases and returns the rows as stored (with their
+    /// new `seq`). Results for profiles deleted meanwhile are dropped.
+    async fn save_results(
+        &self,
+        owner: &str,
+        results: &[ComputedAvailability],
+    ) -> Result<Vec<ProfileRow>, StoreError>;
+
+    /// Gives leases back so another process can take the profiles at once (shutdown).
+    async fn release_claims(&self, owner: &str, ids: &[ProfileId]) -> Result<(), StoreError>;
+
+    /// Adds profiles to the catalog, skipping (provider, name) pairs that exist; returns how
+    /// many were added.
+    async fn insert_profiles(&self, profiles: &[NewProfile]) -> Result<usize, StoreError>;
+
+    /// Number of profiles in the catalog.
+    async fn count_profiles(&self) -> Result<usize, StoreError>;
+
+    /// A cheap round trip, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Where the data lives, from `--database` / `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Accepts a plain path, `sqlite://path`, `sqlite:path`, or `postgres://...` /
+    /// `postgresql://...`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() {
+            return Err(format!("'{raw}' names no SQLite file"));
+        }
+        if let Some((scheme, _)) = raw.split_once("://")
+            && scheme != "sqlite"
+        {
+            return Err(format!(
+                "unsupported database scheme '{scheme}' (use a SQLite path, sqlite://PATH or postgres://...)"
+            ));
+        }
+        Ok(Self::Sqlite(path.into()))
+    }
+
+    /// The URL without credentials, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    format!("{}://***{}", &url[..scheme_end], &url[at..])
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+/// Opens (creating and seeding when needed) the store a URL names.
+pub async fn open_store(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
+        DatabaseUrl::Postgres(_) => Err(StoreError::Unavailable(
+            "PostgreSQL support is not in this build yet".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_parse_paths_sqlite_and_postgres() {
+        assert_eq!(
+            DatabaseUrl::parse("hardware.db"),
+            Ok(DatabaseUrl::Sqlite("hardware.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db"),
+            Ok(DatabaseUrl::Sqlite("/tmp/x.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u:p@db/hw"),
+            Ok(DatabaseUrl::Postgres("postgres://u:p@db/hw".into()))
+        );
+        assert!(
+            DatabaseUrl::parse("mysql://x")
+                .unwrap_err()
+                .contains("mysql")
+        );
+        assert!(DatabaseUrl::parse(" ").is_err());
+    }
+
+    #[test]
+    fn redaction_hides_credentials() {
+        let url = DatabaseUrl::parse("postgres://user:secret@db:5432/hw").unwrap();
+        assert_eq!(url.redacted(), "postgres://***@db:5432/hw");
+    }
+}

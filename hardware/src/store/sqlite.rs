@@ -1,0 +1,527 @@
+//! The embedded default: one SQLite file, used by one `hardware` process.
+//!
+//! rusqlite is blocking, so every call runs on tokio's blocking pool (never on the async
+//! worker threads) over a single connection. One connection is enough: the service reads the
+//! whole catalog once at start and then only writes small batches and reads small deltas.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+
+use super::{NewProfile, Store, StoreError, timestamp};
+use crate::availability::Availability;
+use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
+
+/// The schema and seed catalog, run when the database file does not exist yet.
+pub const SCHEMA_AND_SEED: &str = include_str!("../../../database.sql");
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    path: PathBuf,
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens the file, creating it from `database.sql` when it does not exist. Leases left by
+    /// a previous process on this file are cleared: a SQLite file has one process.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let path = path.to_path_buf();
+        let opened = path.clone();
+        let connection = tokio::task::spawn_blocking(move || open_blocking(&opened))
+            .await
+            .map_err(|err| StoreError::TaskFailed(err.to_string()))??;
+        Ok(Self {
+            path,
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn with_connection<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let connection = self.connection.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = connection
+                .lock()
+                .map_err(|_| StoreError::TaskFailed("a database task panicked".into()))?;
+            work(&mut connection)
+        })
+        .await
+        .map_err(|err| StoreError::TaskFailed(err.to_string()))?
+    }
+}
+
+fn open_blocking(path: &Path) -> Result<Connection, StoreError> {
+    let existed = path.exists();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|err| StoreError::Open {
+            path: path.display().to_string(),
+            reason: err.to_string(),
+        })?;
+    }
+    let connection = Connection::open(path).map_err(|err| StoreError::Open {
+        path: path.display().to_string(),
+        reason: err.to_string(),
+    })?;
+    // WAL lets `sqlite3` read the file while the service writes; NORMAL sync is durable
+    // across process crashes (only an OS crash may lose the last transactions).
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+
+    if !existed {
+        tracing::info!(path = %path.display(), "creating and seeding a new database");
+        connection.execute_batch(SCHEMA_AND_SEED)?;
+    }
+    check_schema(&connection, path)?;
+    // Rows added to `hardware` by hand (sqlite3) get their availability row here.
+    connection.execute(
+        "INSERT OR IGNORE INTO availability (hardware_id, seq)
+         SELECT id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM availability) FROM hardware",
+        [],
+    )?;
+    connection.execute(
+        "UPDATE availability SET claimed_by = NULL, claim_expires_at = NULL
+         WHERE claimed_by IS NOT NULL",
+        [],
+    )?;
+    Ok(connection)
+}
+
+fn check_schema(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    connection
+        .query_row(
+            "SELECT h.id, h.provider, h.name, h.vcpus, h.memory_gib, h.gpus,
+                    a.availability, a.computed_at, a.seq, a.claimed_by, a.claim_expires_at
+             FROM hardware h LEFT JOIN availability a ON a.hardware_id = h.id LIMIT 1",
+            [],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(|err| StoreError::NotOurSchema {
+            path: path.display().to_string(),
+            reason: err.to_string(),
+        })?;
+    let id: Option<String> = connection
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'database_id'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(|err| StoreError::NotOurSchema {
+            path: path.display().to_string(),
+            reason: err.to_string(),
+        })?;
+    if id.is_none() {
+        connection.execute(
+            "INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(6))))",
+            [],
+        )?;
+    }
+    Ok(())
+}
+
+fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<i64, StoreError> {
+    Ok(tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM availability",
+        [],
+        |row| row.get(0),
+    )?)
+}
+
+fn row_from_sql(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(ProfileRow, Option<String>, Option<String>)> {
+    Ok((
+        ProfileRow {
+            id: row.get(0)?,
+            provider: row.get(1)?,
+            name: row.get(2)?,
+            vcpus: row.get(3)?,
+            memory_gib: row.get(4)?,
+            gpus: row.get(5)?,
+            availability: None,
+            computed_at: None,
+            seq: row.get::<_, Option<i64>>(8)?.unwrap_or(0),
+        },
+        row.get(6)?,
+        row.get(7)?,
+    ))
+}
+
+fn finish_row(
+    (mut row, availability, computed_at): (ProfileRow, Option<String>, Option<String>),
+) -> Result<ProfileRow, StoreError> {
+    row.availability = availability
+        .map(|text| {
+            text.parse::<Availability>()
+                .map_err(|_| StoreError::BadValue {
+                    column: "availability.availability",
+                    value: text,
+                })
+        })
+        .transpose()?;
+    row.computed_at = computed_at
+        .map(|text| {
+            timestamp::parse(&text).ok_or(StoreError::BadValue {
+                column: "availability.computed_at",
+                value: text,
+            })
+        })
+        .transpose()?;
+    Ok(row)
+}
+
+fn profile_from_sql(row: &rusqlite::Row<'_>) -> rusqlite::Result<Profile> {
+    Ok(Profile {
+        id: row.get(0)?,
+        provider: row.get(1)?,
+        name: row.get(2)?,
+        vcpus: row.get(3)?,
+        memory_gib: row.get(4)?,
+        gpus: row.get(5)?,
+    })
+}
+
+const PROFILE_COLUMNS: &str = "h.id, h.provider, h.name, h.vcpus, h.memory_gib, h.gpus";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn database_id(&self) -> Result<String, StoreError> {
+        self.with_connection(|connection| {
+            Ok(connection.query_row(
+                "SELECT value FROM meta WHERE key = 'database_id'",
+                [],
+                |row| row.get(0),
+            )?)
+        })
+        .await
+    }
+
+    async fn load_rows(&self, since_seq: Option<i64>) -> Result<Vec<ProfileRow>, StoreError> {
+        self.with_connection(move |connection| {
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {PROFILE_COLUMNS}, a.availability, a.computed_at, a.seq
+                 FROM hardware h LEFT JOIN availability a ON a.hardware_id = h.id
+                 WHERE ?1 IS NULL OR a.seq > ?1
+                 ORDER BY h.id"
+            ))?;
+            let rows = statement
+                .query_map(params![since_seq], row_from_sql)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(finish_row).collect()
+        })
+        .await
+    }
+
+    async fn claim_due(
+        &self,
+        owner: &str,
+        limit: usize,
+        stale_before: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Vec<Profile>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let owner = owner.to_owned();
+        self.with_connection(move |connection| {
+            let now = timestamp::now();
+            let now_text = timestamp::format(now);
+            let expires = timestamp::format(now + lease);
+            let stale_before = timestamp::format(stale_before);
+            let tx = connection.transaction()?;
+            let mut claimed = Vec::with_capacity(limit);
+            // Two indexed queries rather than one sort over the whole table: never computed
+            // first (by id), then the oldest values.
+            {
+                let mut never = tx.prepare_cached(&format!(
+                    "SELECT {PROFILE_COLUMNS} FROM availability a JOIN hardware h ON h.id = a.hardware_id
+                     WHERE a.computed_at IS NULL
+                       AND (a.claimed_by IS NULL OR a.claim_expires_at < ?1)
+                     ORDER BY a.hardware_id LIMIT ?2"
+                ))?;
+                claimed.extend(
+                    never
+                        .query_map(params![now_text, limit as i64], profile_from_sql)?
+                        .collect::<rusqlite::Result<Vec<_>>>()?,
+                );
+            }
+            if claimed.len() < limit {
+                let mut oldest = tx.prepare_cached(&format!(
+                    "SELECT {PROFILE_COLUMNS} FROM availability a JOIN hardware h ON h.id = a.hardware_id
+                     WHERE a.computed_at < ?1
+                       AND (a.claimed_by IS NULL OR a.claim_expires_at < ?2)
+                     ORDER BY a.computed_at, a.hardware_id LIMIT ?3"
+                ))?;
+                claimed.extend(
+                    oldest
+                        .query_map(
+                            params![stale_before, now_text, (limit - claimed.len()) as i64],
+                            profile_from_sql,
+                        )?
+                        .collect::<rusqlite::Result<Vec<_>>>()?,
+                );
+            }
+            {
+                let mut lease_it = tx.prepare_cached(
+                    "UPDATE availability SET claimed_by = ?1, claim_expires_at = ?2 WHERE hardware_id = ?3",
+                )?;
+                for profile in &claimed {
+                    lease_it.execute(params![owner, expires, profile.id])?;
+                }
+            }
+            tx.commit()?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn save_results(
+        &self,
+        owner: &str,
+        results: &[ComputedAvailability],
+    ) -> Result<Vec<ProfileRow>, StoreError> {
+        let owner = owner.to_owned();
+        let results = results.to_vec();
+        self.with_connection(move |connection| {
+            let tx = connection.transaction()?;
+            let mut seq = next_seq(&tx)?;
+            let mut saved = Vec::with_capacity(results.len());
+            {
+                // The lease check keeps a slow process from overwriting a newer value computed
+                // after its lease expired and another process took the profile over.
+                let mut update = tx.prepare_cached(
+                    "UPDATE availability
+                     SET availability = ?1, computed_at = ?2, seq = ?3,
+                         claimed_by = NULL, claim_expires_at = NULL
+                     WHERE hardware_id = ?4 AND (claimed_by IS NULL OR claimed_by = ?5)",
+                )?;
+                for result in &results {
+                    let changed = update.execute(params![
+                        result.availability.as_str(),
+                        timestamp::format(result.computed_at),
+                        seq,
+                        result.profile.id,
+                        owner,
+                    ])?;
+                    if changed == 1 {
+                        let profile = &result.profile;
+                        saved.push(ProfileRow {
+                            id: profile.id,
+                            provider: profile.provider.clone(),
+                            name: profile.name.clone(),
+                            availability: Some(result.availability),
+                            computed_at: Some(result.computed_at),
+                            vcpus: profile.vcpus,
+                            memory_gib: profile.memory_gib,
+                            gpus: profile.gpus,
+                            seq,
+                        });
+                        seq += 1;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(saved)
+        })
+        .await
+    }
+
+    async fn release_claims(&self, owner: &str, ids: &[ProfileId]) -> Result<(), StoreError> {
+        let owner = owner.to_owned();
+        let ids = ids.to_vec();
+        self.with_connection(move |connection| {
+            let tx = connection.transaction()?;
+            {
+                let mut release = tx.prepare_cached(
+                    "UPDATE availability SET claimed_by = NULL, claim_expires_at = NULL
+                     WHERE hardware_id = ?1 AND claimed_by = ?2",
+                )?;
+                for id in ids {
+                    release.execute(params![id, owner])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_profiles(&self, profiles: &[NewProfile]) -> Result<usize, StoreError> {
+        let profiles = profiles.to_vec();
+        self.with_connection(move |connection| {
+            let tx = connection.transaction()?;
+            let mut seq = next_seq(&tx)?;
+            let mut added = 0;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO hardware (provider, name, vcpus, memory_gib, gpus)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                let mut availability = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO availability (hardware_id, seq) VALUES (?1, ?2)",
+                )?;
+                for profile in &profiles {
+                    let inserted = insert.execute(params![
+                        profile.provider,
+                        profile.name,
+                        profile.vcpus,
+                        profile.memory_gib,
+                        profile.gpus
+                    ])?;
+                    if inserted == 1 {
+                        availability.execute(params![tx.last_insert_rowid(), seq])?;
+                        seq += 1;
+                        added += 1;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(added)
+        })
+        .await
+    }
+
+    async fn count_profiles(&self) -> Result<usize, StoreError> {
+        self.with_connection(|connection| {
+            let count: i64 =
+                connection.query_row("SELECT COUNT(*) FROM hardware", [], |row| row.get(0))?;
+            Ok(count as usize)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with_connection(|connection| {
+            connection.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::availability::Availability;
+
+    async fn fresh_store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hw.db")).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_new_database_is_seeded_with_the_original_rows_first() {
+        let (_dir, store) = fresh_store().await;
+        let rows = store.load_rows(None).await.unwrap();
+        assert!(rows.len() >= 50, "catalog has {} rows", rows.len());
+        assert_eq!(
+            (rows[0].provider.as_str(), rows[0].name.as_str()),
+            ("Amazon", "c5")
+        );
+        assert_eq!(
+            (rows[1].provider.as_str(), rows[1].name.as_str()),
+            ("Azure", "H16mr")
+        );
+        assert!(rows.iter().all(|row| row.availability.is_none()));
+    }
+
+    #[tokio::test]
+    async fn claims_are_exclusive_until_saved_and_results_bump_the_sequence() {
+        let (_dir, store) = fresh_store().await;
+        let stale_before = timestamp::now();
+        let lease = Duration::from_secs(60);
+        let first = store.claim_due("a", 2, stale_before, lease).await.unwrap();
+        let second = store.claim_due("b", 2, stale_before, lease).await.unwrap();
+        assert_eq!(first.iter().map(|p| p.id).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(second.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3, 4]);
+
+        let before = store.load_rows(None).await.unwrap();
+        let max_seq = before.iter().map(|row| row.seq).max().unwrap();
+        let result = ComputedAvailability {
+            profile: first[0].clone(),
+            availability: Availability::High,
+            computed_at: timestamp::now(),
+        };
+        let saved = store.save_results("a", &[result]).await.unwrap();
+        assert_eq!(saved.len(), 1);
+        assert!(saved[0].seq > max_seq);
+
+        let changed = store.load_rows(Some(max_seq)).await.unwrap();
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].availability, Some(Availability::High));
+
+        // Someone else's result for a profile leased to "b" is refused.
+        let foreign = ComputedAvailability {
+            profile: second[0].clone(),
+            availability: Availability::Low,
+            computed_at: timestamp::now(),
+        };
+        assert!(
+            store
+                .save_results("a", &[foreign])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn expired_leases_are_taken_over() {
+        let (_dir, store) = fresh_store().await;
+        let stale_before = timestamp::now();
+        let taken = store
+            .claim_due("crashed", 1, stale_before, Duration::ZERO)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let again = store
+            .claim_due("survivor", 1, stale_before, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(taken[0].id, again[0].id);
+    }
+
+    #[tokio::test]
+    async fn inserted_profiles_get_availability_rows_and_duplicates_are_skipped() {
+        let (_dir, store) = fresh_store().await;
+        let before = store.count_profiles().await.unwrap();
+        let new = NewProfile {
+            provider: "Google".into(),
+            name: "test-standard-1".into(),
+            vcpus: 1,
+            memory_gib: 1.0,
+            gpus: 0,
+        };
+        assert_eq!(store.insert_profiles(&[new.clone(), new]).await.unwrap(), 1);
+        assert_eq!(store.count_profiles().await.unwrap(), before + 1);
+        let rows = store.load_rows(None).await.unwrap();
+        assert_eq!(rows.last().unwrap().name, "test-standard-1");
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_ours_is_refused_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE unrelated (x)")
+            .unwrap();
+        let err = SqliteStore::open(&path).await.err().unwrap().to_string();
+        assert!(err.contains("other.db"), "{err}");
+    }
+}

@@ -1,0 +1,123 @@
+//! The real `hardware` binary: configuration from the environment, SIGTERM, subcommands.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hardware"))
+}
+
+#[tokio::test]
+async fn the_binary_reads_its_environment_serves_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut child = binary()
+        .env("HARDWARE_BIND", &bind)
+        .env("DATABASE_URL", dir.path().join("hw.db"))
+        .env("AVAILABILITY_SOURCE", "fake")
+        .env("FAKE_COMPUTE_MS", "1")
+        .env("LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let rows: serde_json::Value = loop {
+        if let Ok(response) = client.get(format!("http://{bind}/hardware/")).send().await {
+            break response.json().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "the binary never answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(rows[0]["name"], "c5");
+
+    let health = binary()
+        .args(["healthcheck", "--bind", &bind])
+        .status()
+        .unwrap();
+    assert!(health.success());
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit within 15 s of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+    let mut logs = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut logs).unwrap();
+    let first = logs.lines().next().unwrap();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(first).is_ok(),
+        "LOG_FORMAT=json gives JSON lines: {first}"
+    );
+    assert!(logs.contains("hardware stopped"));
+
+    let unhealthy = binary()
+        .args(["healthcheck", "--bind", &bind, "--timeout", "1"])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        !unhealthy.success(),
+        "healthcheck fails once the service is gone"
+    );
+}
+
+#[test]
+fn seed_grows_the_catalog_and_reports_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    let output = binary()
+        .args(["seed", "--quiet", "--profiles", "2000", "--database"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("now has 2000"), "{stdout}");
+}
+
+#[test]
+fn bad_flags_and_databases_fail_with_a_message_naming_them() {
+    let output = binary()
+        .args(["--refresh-interval", "often"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("often"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let not_ours = dir.path().join("notes.db");
+    std::fs::write(&not_ours, b"this is not a database").unwrap();
+    let output = binary()
+        .args(["--bind", "127.0.0.1:0", "--database"])
+        .arg(&not_ours)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("notes.db"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the `hardware` service: one test binary, one module per concern.
+
+mod binary;
+mod changes;
+mod helpers;
+mod lifecycle;
+mod list;
+mod real_computation;
