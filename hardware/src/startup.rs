@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use metrics_client::{ClientConfig, MetricsClient};
 use service_kit::HttpMetrics;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -39,7 +40,17 @@ impl Application {
         let store = open_store(&args.database)
             .await
             .with_context(|| format!("opening database {}", args.database.redacted()))?;
-        Self::build_with(args, store, source, HttpMetrics::new("hardware")).await
+        let http_metrics = HttpMetrics::new("hardware");
+        let http_metrics = match response_time_reporter(args)? {
+            Some(client) => http_metrics.with_observer(Arc::new(move |route: &str, elapsed| {
+                // Probes are not user traffic; their times would only dilute the hourly stats.
+                if !matches!(route, "/healthz" | "/readyz" | "/metrics") {
+                    client.record(elapsed.as_secs_f64() * 1000.0);
+                }
+            })),
+            None => http_metrics,
+        };
+        Self::build_with(args, store, source, http_metrics).await
     }
 
     /// Like `build`, with the store, availability source and metrics given (tests inject a
@@ -137,6 +148,50 @@ impl Application {
         tracing::info!("hardware stopped");
         Ok(())
     }
+}
+
+/// The fire-and-forget client that sends each response time to the `metrics` collectors, when
+/// `--metrics-udp` names any.
+fn response_time_reporter(args: &ServeArgs) -> anyhow::Result<Option<MetricsClient>> {
+    let collectors = metrics_client::parse_collectors(&args.metrics_udp)
+        .with_context(|| format!("--metrics-udp '{}'", args.metrics_udp))?;
+    if collectors.is_empty() {
+        return Ok(None);
+    }
+    let key = args.metrics_key.clone().unwrap_or_else(|| {
+        let host: String = host_name()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(80)
+            .collect();
+        format!("hardware-{host}-{}", std::process::id())
+    });
+    let client = MetricsClient::spawn(ClientConfig {
+        collectors,
+        key: key.clone(),
+        queue_capacity: 10_000,
+    })
+    .with_context(|| format!("--metrics-key '{key}'"))?;
+    tracing::info!(key, collectors = %args.metrics_udp, "reporting response times to metrics");
+    Ok(Some(client))
+}
+
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "host".into())
 }
 
 /// Identifies this process in the database's lease columns.

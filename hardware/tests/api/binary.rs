@@ -121,3 +121,42 @@ fn bad_flags_and_databases_fail_with_a_message_naming_them() {
     assert!(stderr.contains("notes.db"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[tokio::test]
+async fn response_times_reach_a_metrics_collector_over_udp() {
+    let collector = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let mut child = binary()
+        .env("HARDWARE_BIND", &bind)
+        .env("DATABASE_URL", dir.path().join("hw.db"))
+        .env("AVAILABILITY_SOURCE", "fake")
+        .env("METRICS_UDP", collector.local_addr().unwrap().to_string())
+        .env("METRICS_KEY", "hardware-under-test")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client
+        .get(format!("http://{bind}/hardware/?provider=Azure"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "the binary never answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut datagram = [0u8; 1500];
+    let received = tokio::time::timeout(Duration::from_secs(10), collector.recv(&mut datagram))
+        .await
+        .expect("a datagram within 10 s")
+        .unwrap();
+    let text = String::from_utf8_lossy(&datagram[..received]).to_string();
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = text.lines().next().unwrap();
+    let (key, value) = line.split_once(':').expect("key:value lines");
+    assert_eq!(key, "hardware-under-test");
+    assert!(value.parse::<f64>().unwrap() >= 0.0, "{line}");
+}
