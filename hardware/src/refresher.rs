@@ -168,8 +168,10 @@ impl Refresher {
         for result in self.pending.drain(..) {
             self.in_flight.remove(&result.profile.id);
         }
+        // The saved rows reach the snapshot through `reload_changes`, later in the same step,
+        // never directly: applying them here would move the snapshot's version past rows that
+        // other processes committed just before (lower seqs), and the reload would skip those.
         tracing::debug!(written, kept = saved.len(), "persisted results");
-        self.snapshot.apply(saved);
         Ok(written)
     }
 

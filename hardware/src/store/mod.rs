@@ -8,6 +8,7 @@
 //! - profiles are computed under a lease (`claim_due`): whoever holds it computes, a crashed
 //!   holder's lease expires and someone else takes the profile over.
 
+mod postgres;
 mod sqlite;
 pub mod timestamp;
 
@@ -143,8 +144,8 @@ impl DatabaseUrl {
 pub async fn open_store(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
     match url {
         DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
-        DatabaseUrl::Postgres(_) => Err(StoreError::Unavailable(
-            "PostgreSQL support is not in this build yet".into(),
+        DatabaseUrl::Postgres(raw) => Ok(Arc::new(
+            postgres::PostgresStore::open(raw, &url.redacted()).await?,
         )),
     }
 }

@@ -1,0 +1,490 @@
+//! The shared store: one PostgreSQL database used by every task of the service.
+//!
+//! Several processes compute and serve from the same rows, so beyond what SQLite does this
+//! store must make sure that
+//! - a profile is computed by one process at a time: `claim_due` picks rows with
+//!   `FOR UPDATE SKIP LOCKED` (two claimers never wait on or take the same row) and marks them
+//!   with a lease (`claimed_by`, `claim_expires_at`, on the database's clock), which a crashed
+//!   process's profiles outlive only until it expires;
+//! - every process sees every write: readers ask for "rows with seq > N", so a row must never
+//!   become visible with a seq below one already seen. Transactions that assign seqs take an
+//!   advisory lock first (see `save_results`), which makes seq order equal commit order;
+//! - a dead database is an error within seconds, never a hang (timeouts in [`connect`]).
+//!
+//! Connection and SQL errors are reported as `StoreError::Unavailable` with the server's
+//! message; the refresher treats any store error alike (not ready, retry with back-off).
+
+mod connect;
+mod schema;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use super::{NewProfile, Store, StoreError};
+use crate::availability::Availability;
+use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
+use async_trait::async_trait;
+use deadpool_postgres::{Object, Pool};
+use time::OffsetDateTime;
+use tokio_postgres::Row;
+
+pub struct PostgresStore {
+    pool: Pool,
+    /// The URL without credentials, for errors and logs.
+    label: String,
+    /// Every row with a seq up to this one has been handed to our caller (by `load_rows` or
+    /// `save_results`). See `save_results` for why the store keeps track.
+    delivered_seq: AtomicI64,
+}
+
+const ROW_COLUMNS: &str = "h.id, h.provider, h.name, h.vcpus, h.memory_gib, h.gpus,
+                           a.availability, a.computed_at, a.seq";
+
+/// Which due profiles a claim query picks.
+#[derive(Clone, Copy)]
+enum Due {
+    NeverComputed,
+    Stale,
+}
+
+impl PostgresStore {
+    /// Connects, creates or migrates the schema and seeds an empty catalog. `label` names the
+    /// database in errors; it must not hold a password.
+    pub async fn open(url: &str, label: &str) -> Result<Self, StoreError> {
+        let open_error = |reason: String| StoreError::Open {
+            path: label.to_owned(),
+            reason,
+        };
+        let size = connect::pool_size_from_env().map_err(open_error)?;
+        let config = connect::pg_config(url).map_err(open_error)?;
+        let pool = connect::pool(config, size).map_err(open_error)?;
+        let store = Self {
+            pool,
+            label: label.to_owned(),
+            delivered_seq: AtomicI64::new(0),
+        };
+        let mut client = store.client().await.map_err(|err| match err {
+            StoreError::Unavailable(reason) => open_error(reason),
+            other => other,
+        })?;
+        let label_owned = store.label.clone();
+        tokio::time::timeout(connect::OPERATION_TIMEOUT * 3, async move {
+            let tx = client
+                .transaction()
+                .await
+                .map_err(|err| db_error("migrating the schema", err))?;
+            schema::migrate(&tx, &label_owned).await?;
+            tx.commit()
+                .await
+                .map_err(|err| db_error("migrating the schema", err))
+        })
+        .await
+        .map_err(|_| open_error("migrating the schema timed out".into()))??;
+        tracing::info!(database = %store.label, pool_size = size, "PostgreSQL store ready");
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(|err| {
+            StoreError::Unavailable(format!(
+                "no connection to {}: {}",
+                self.label,
+                describe_chain(&err)
+            ))
+        })
+    }
+
+    /// Runs `work` on a pooled connection within the operation timeout.
+    async fn with_client<T, F, Fut>(&self, what: &'static str, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Object) -> Fut,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>>,
+    {
+        let attempt = async {
+            let client = self.client().await?;
+            work(client).await.map_err(|err| db_error(what, err))
+        };
+        tokio::time::timeout(connect::OPERATION_TIMEOUT, attempt)
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable(format!(
+                    "{what}: no answer from {} within {:?}",
+                    self.label,
+                    connect::OPERATION_TIMEOUT
+                ))
+            })?
+    }
+
+    async fn claim(
+        &self,
+        due: Due,
+        owner: &str,
+        limit: usize,
+        stale_before: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Vec<Profile>, StoreError> {
+        // SKIP LOCKED: rows another process is claiming right now are passed over, not waited
+        // for. After locking a row PostgreSQL re-checks the WHERE clause on its newest version,
+        // so a row claimed and committed meanwhile drops out.
+        let (filter, order) = match due {
+            Due::NeverComputed => ("computed_at IS NULL", "hardware_id"),
+            Due::Stale => ("computed_at < $4", "computed_at, hardware_id"),
+        };
+        let sql = format!(
+            "WITH picked AS (
+                 SELECT hardware_id FROM availability
+                 WHERE {filter} AND (claimed_by IS NULL OR claim_expires_at < now())
+                 ORDER BY {order}
+                 LIMIT $2
+                 FOR UPDATE SKIP LOCKED
+             )
+             UPDATE availability a
+             SET claimed_by = $1, claim_expires_at = now() + make_interval(secs => $3)
+             FROM picked JOIN hardware h ON h.id = picked.hardware_id
+             WHERE a.hardware_id = picked.hardware_id
+             RETURNING h.id, h.provider, h.name, h.vcpus, h.memory_gib, h.gpus, a.computed_at"
+        );
+        let owner = owner.to_owned();
+        let limit = limit as i64;
+        let lease = lease.as_secs_f64();
+        let rows = self
+            .with_client("claiming due profiles", |client| async move {
+                let statement = client.prepare_cached(&sql).await?;
+                match due {
+                    Due::NeverComputed => client.query(&statement, &[&owner, &limit, &lease]).await,
+                    Due::Stale => {
+                        client
+                            .query(&statement, &[&owner, &limit, &lease, &stale_before])
+                            .await
+                    }
+                }
+            })
+            .await?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| {
+                let computed_at: Option<OffsetDateTime> = row.try_get(6)?;
+                Ok((computed_at, profile_from_row(row)?))
+            })
+            .collect::<Result<Vec<_>, tokio_postgres::Error>>()
+            .map_err(|err| db_error("reading claimed profiles", err))?;
+        // RETURNING has no order: restore the one the claim used.
+        claimed.sort_by_key(|(computed_at, profile)| (*computed_at, profile.id));
+        Ok(claimed.into_iter().map(|(_, profile)| profile).collect())
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn database_id(&self) -> Result<String, StoreError> {
+        self.with_client("reading the database id", |client| async move {
+            let row = client
+                .query_one("SELECT value FROM meta WHERE key = 'database_id'", &[])
+                .await?;
+            row.try_get(0)
+        })
+        .await
+    }
+
+    async fn load_rows(&self, since_seq: Option<i64>) -> Result<Vec<ProfileRow>, StoreError> {
+        let rows = self
+            .with_client("loading rows", |client| async move {
+                match since_seq {
+                    None => {
+                        let statement = client
+                            .prepare_cached(&format!(
+                                "SELECT {ROW_COLUMNS}
+                                 FROM hardware h LEFT JOIN availability a ON a.hardware_id = h.id
+                                 ORDER BY h.id"
+                            ))
+                            .await?;
+                        client.query(&statement, &[]).await
+                    }
+                    Some(since) => {
+                        // Driven by the seq index: a delta costs what changed, not the table.
+                        let statement = client
+                            .prepare_cached(&format!(
+                                "SELECT {ROW_COLUMNS}
+                                 FROM availability a JOIN hardware h ON h.id = a.hardware_id
+                                 WHERE a.seq > $1
+                                 ORDER BY h.id"
+                            ))
+                            .await?;
+                        client.query(&statement, &[&since]).await
+                    }
+                }
+            })
+            .await?;
+        let rows = rows
+            .iter()
+            .map(profile_row_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Seq order is commit order, so a load from `since` has every row up to its top seq.
+        if since_seq.is_none_or(|since| since <= self.delivered_seq.load(Ordering::Relaxed)) {
+            let top = rows.iter().map(|row| row.seq).max().unwrap_or(0);
+            self.delivered_seq.fetch_max(top, Ordering::Relaxed);
+        }
+        Ok(rows)
+    }
+
+    async fn claim_due(
+        &self,
+        owner: &str,
+        limit: usize,
+        stale_before: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Vec<Profile>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut claimed = self
+            .claim(Due::NeverComputed, owner, limit, stale_before, lease)
+            .await?;
+        if claimed.len() < limit {
+            let more = self
+                .claim(
+                    Due::Stale,
+                    owner,
+                    limit - claimed.len(),
+                    stale_before,
+                    lease,
+                )
+                .await?;
+            claimed.extend(more);
+        }
+        Ok(claimed)
+    }
+
+    /// Besides our own rows, returns the rows other processes wrote since the last seq handed
+    /// to our caller. The refresher applies what this returns to its snapshot, whose version
+    /// becomes the highest seq applied, and later asks only for rows after that version: with
+    /// our rows alone it would step over the other processes' rows committed just before ours
+    /// and never load them. Returning them here keeps what the caller holds gap-free.
+    async fn save_results(
+        &self,
+        owner: &str,
+        results: &[ComputedAvailability],
+    ) -> Result<Vec<ProfileRow>, StoreError> {
+        if results.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = results.iter().map(|r| r.profile.id).collect();
+        let values: Vec<&str> = results.iter().map(|r| r.availability.as_str()).collect();
+        let times: Vec<OffsetDateTime> = results.iter().map(|r| r.computed_at).collect();
+        let owner = owner.to_owned();
+        let delivered = self.delivered_seq.load(Ordering::Relaxed);
+        let (stored, others) = self
+            .with_client("saving results", |mut client| async move {
+                let tx = client.transaction().await?;
+                // With a plain sequence, a transaction holding seq 901 could commit after
+                // one holding 902, and a reader that already saw 902 would skip 901 forever.
+                // Holding this lock from taking seqs until commit makes seq order equal commit
+                // order; writes are small batches, so the wait is a few milliseconds at most.
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&schema::CHANGE_LOCK])
+                    .await?;
+                // The lease check keeps a slow process from overwriting a newer value computed
+                // after its lease expired and another process took the profile over.
+                let statement = tx
+                    .prepare_cached(
+                        "UPDATE availability a
+                         SET availability = r.availability, computed_at = r.computed_at,
+                             seq = nextval('availability_change_seq'),
+                             claimed_by = NULL, claim_expires_at = NULL
+                         FROM unnest($1::bigint[], $2::text[], $3::timestamptz[])
+                              AS r(id, availability, computed_at)
+                         WHERE a.hardware_id = r.id
+                           AND (a.claimed_by IS NULL OR a.claimed_by = $4)
+                         RETURNING a.hardware_id, a.seq",
+                    )
+                    .await?;
+                let rows = tx
+                    .query(&statement, &[&ids, &values, &times, &owner])
+                    .await?;
+                let stored = rows
+                    .iter()
+                    .map(|row| Ok((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?)))
+                    .collect::<Result<HashMap<i64, i64>, tokio_postgres::Error>>()?;
+                let mine: Vec<i64> = stored.keys().copied().collect();
+                // Holding the lock, every seq below ours is committed and visible here.
+                let others = tx
+                    .query(
+                        &format!(
+                            "SELECT {ROW_COLUMNS}
+                             FROM availability a JOIN hardware h ON h.id = a.hardware_id
+                             WHERE a.seq > $1 AND a.hardware_id <> ALL($2)
+                             ORDER BY h.id"
+                        ),
+                        &[&delivered, &mine],
+                    )
+                    .await?;
+                tx.commit().await?;
+                Ok((stored, others))
+            })
+            .await?;
+        let mut saved: Vec<ProfileRow> = results
+            .iter()
+            .filter_map(|result| {
+                let seq = *stored.get(&result.profile.id)?;
+                let profile = &result.profile;
+                Some(ProfileRow {
+                    id: profile.id,
+                    provider: profile.provider.clone(),
+                    name: profile.name.clone(),
+                    availability: Some(result.availability),
+                    computed_at: Some(result.computed_at),
+                    vcpus: profile.vcpus,
+                    memory_gib: profile.memory_gib,
+                    gpus: profile.gpus,
+                    seq,
+                })
+            })
+            .collect();
+        for row in &others {
+            saved.push(profile_row_from_row(row)?);
+        }
+        let top = saved.iter().map(|row| row.seq).max().unwrap_or(0);
+        self.delivered_seq.fetch_max(top, Ordering::Relaxed);
+        Ok(saved)
+    }
+
+    async fn release_claims(&self, owner: &str, ids: &[ProfileId]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let owner = owner.to_owned();
+        let ids = ids.to_vec();
+        self.with_client("releasing claims", |client| async move {
+            client
+                .execute(
+                    "UPDATE availability SET claimed_by = NULL, claim_expires_at = NULL
+                     WHERE hardware_id = ANY($1) AND claimed_by = $2",
+                    &[&ids, &owner],
+                )
+                .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_profiles(&self, profiles: &[NewProfile]) -> Result<usize, StoreError> {
+        if profiles.is_empty() {
+            return Ok(0);
+        }
+        let providers: Vec<&str> = profiles.iter().map(|p| p.provider.as_str()).collect();
+        let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+        let vcpus: Vec<i64> = profiles.iter().map(|p| p.vcpus).collect();
+        let memory: Vec<f64> = profiles.iter().map(|p| p.memory_gib).collect();
+        let gpus: Vec<i64> = profiles.iter().map(|p| p.gpus).collect();
+        let added = self
+            .with_client("adding profiles", |mut client| async move {
+                let tx = client.transaction().await?;
+                // New availability rows take seqs too: same ordering rule as save_results.
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&schema::CHANGE_LOCK])
+                    .await?;
+                let added = tx
+                    .execute(
+                        "WITH new AS (
+                             INSERT INTO hardware (provider, name, vcpus, memory_gib, gpus)
+                             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[],
+                                                  $4::float8[], $5::bigint[])
+                             ON CONFLICT (provider, name) DO NOTHING
+                             RETURNING id
+                         )
+                         INSERT INTO availability (hardware_id, seq)
+                         SELECT id, nextval('availability_change_seq') FROM new",
+                        &[&providers, &names, &vcpus, &memory, &gpus],
+                    )
+                    .await?;
+                tx.commit().await?;
+                Ok(added)
+            })
+            .await?;
+        Ok(added as usize)
+    }
+
+    async fn count_profiles(&self) -> Result<usize, StoreError> {
+        let count: i64 = self
+            .with_client("counting profiles", |client| async move {
+                client
+                    .query_one("SELECT COUNT(*) FROM hardware", &[])
+                    .await?
+                    .try_get(0)
+            })
+            .await?;
+        Ok(count as usize)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with_client("ping", |client| async move {
+            client.simple_query("SELECT 1").await.map(|_| ())
+        })
+        .await
+    }
+}
+
+fn profile_from_row(row: &Row) -> Result<Profile, tokio_postgres::Error> {
+    Ok(Profile {
+        id: row.try_get(0)?,
+        provider: row.try_get(1)?,
+        name: row.try_get(2)?,
+        vcpus: row.try_get(3)?,
+        memory_gib: row.try_get(4)?,
+        gpus: row.try_get(5)?,
+    })
+}
+
+fn profile_row_from_row(row: &Row) -> Result<ProfileRow, StoreError> {
+    let read = |err| db_error("reading a row", err);
+    let profile = profile_from_row(row).map_err(read)?;
+    let availability = row
+        .try_get::<_, Option<String>>(6)
+        .map_err(read)?
+        .map(|text| {
+            text.parse::<Availability>()
+                .map_err(|_| StoreError::BadValue {
+                    column: "availability.availability",
+                    value: text,
+                })
+        })
+        .transpose()?;
+    Ok(ProfileRow {
+        id: profile.id,
+        provider: profile.provider,
+        name: profile.name,
+        availability,
+        computed_at: row.try_get(7).map_err(read)?,
+        vcpus: profile.vcpus,
+        memory_gib: profile.memory_gib,
+        gpus: profile.gpus,
+        seq: row.try_get::<_, Option<i64>>(8).map_err(read)?.unwrap_or(0),
+    })
+}
+
+fn db_error(what: &str, err: tokio_postgres::Error) -> StoreError {
+    StoreError::Unavailable(format!("{what}: {}", describe(&err)))
+}
+
+/// The server's message and SQLSTATE when there is one, else the whole error chain
+/// (tokio-postgres puts the useful part, e.g. "Connection refused", in the source).
+fn describe(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => describe_chain(err),
+    }
+}
+
+fn describe_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
