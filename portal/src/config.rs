@@ -1,0 +1,214 @@
+//! Command line and environment: every flag can also be set through the variable named in
+//! its help, so containers are configured with environment variables only.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use reqwest::Url;
+use service_kit::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portal",
+    version,
+    about = "Public hardware availability dashboard.",
+    long_about = "Public hardware availability dashboard. Keeps a copy of the hardware \
+                  service's snapshot in sync in the background and renders every page from \
+                  memory, so a page view never waits on hardware. Without a subcommand it \
+                  serves the dashboard.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Checks a running portal's /healthz and exits 0 when healthy, 1 otherwise (2 s
+    /// timeout). For container health checks in images without a shell or curl.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// Health endpoint to check.
+    #[arg(long, env = "PORTAL_HEALTHCHECK_URL", default_value = "http://127.0.0.1:5000/healthz", value_parser = parse_http_url)]
+    pub url: Url,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address and port to serve the dashboard on (use 0.0.0.0:PORT in containers).
+    #[arg(long, env = "PORTAL_BIND", default_value = "127.0.0.1:5000")]
+    pub bind: SocketAddr,
+
+    /// Base URL of the hardware service; the portal polls its /hardware/changes.
+    #[arg(long, env = "HARDWARE_URL", default_value = "http://127.0.0.1:5001", value_parser = parse_http_url)]
+    pub hardware_url: Url,
+
+    /// Seconds between two syncs with hardware while it answers; fractions such as 0.5 are
+    /// fine. The page's script polls for changes at the same pace.
+    #[arg(long, env = "SYNC_INTERVAL", default_value = "2", value_parser = parse_interval)]
+    pub sync_interval: Duration,
+
+    /// Longest wait, in seconds, between sync attempts while hardware is unreachable (the
+    /// wait doubles per failure from the sync interval up to this).
+    #[arg(long, env = "SYNC_MAX_BACKOFF", default_value = "10", value_parser = parse_interval)]
+    pub sync_max_backoff: Duration,
+
+    /// Memory for rendered pages, in MiB (both plain and gzip variants count).
+    #[arg(long, env = "PAGE_CACHE_MB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub page_cache_mb: u64,
+
+    /// Log line format on stderr: text (for people) or json (for log shippers).
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = parse_log_format)]
+    pub log_format: LogFormat,
+
+    /// Response-time collectors (metrics service UDP addresses), comma separated, e.g.
+    /// 127.0.0.1:8125. Empty disables sending. Sending never delays a response.
+    #[arg(long, env = "METRICS_UDP", default_value = "", value_parser = parse_collectors)]
+    pub metrics_udp: Collectors,
+
+    /// Key the response times are recorded under in the metrics service
+    /// [default: portal-<hostname>-<pid>].
+    #[arg(long, env = "METRICS_KEY")]
+    pub metrics_key: Option<String>,
+}
+
+/// A list of collector addresses (a newtype so clap treats the flag as one value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collectors(pub Vec<SocketAddr>);
+
+fn parse_http_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|err| format!("'{value}' is not a URL: {err}"))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        _ => Err(format!(
+            "'{value}' must be an http:// or https:// URL with a host"
+        )),
+    }
+}
+
+/// Seconds, fractions allowed, from 10 ms to one hour.
+fn parse_interval(value: &str) -> Result<Duration, String> {
+    let seconds: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{value}' is not a number of seconds"))?;
+    if !(0.01..=3600.0).contains(&seconds) {
+        return Err(format!(
+            "'{value}' is out of range: use 0.01 to 3600 seconds"
+        ));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parse_log_format(value: &str) -> Result<LogFormat, String> {
+    value.parse()
+}
+
+fn parse_collectors(value: &str) -> Result<Collectors, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<SocketAddr>()
+                .map_err(|_| format!("'{part}' is not an IP:port collector address"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Collectors)
+}
+
+impl ServeConfig {
+    /// `--metrics-key`, or `portal-<hostname>-<pid>` so every instance is its own series.
+    pub fn metrics_key(&self) -> String {
+        self.metrics_key.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .map(|name| name.trim().to_owned())
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| "unknown".to_owned());
+            format!("portal-{host}-{}", std::process::id())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_match_the_architecture_table() {
+        let cli = Cli::try_parse_from(["portal"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.bind, "127.0.0.1:5000".parse().unwrap());
+        assert_eq!(cli.serve.hardware_url.as_str(), "http://127.0.0.1:5001/");
+        assert_eq!(cli.serve.sync_interval, Duration::from_secs(2));
+        assert_eq!(cli.serve.metrics_udp, Collectors::default());
+    }
+
+    #[test]
+    fn accepts_fractional_intervals_and_collector_lists() {
+        let cli = Cli::try_parse_from([
+            "portal",
+            "--sync-interval",
+            "0.5",
+            "--metrics-udp",
+            "127.0.0.1:8125, 127.0.0.2:8125",
+        ])
+        .unwrap();
+        assert_eq!(cli.serve.sync_interval, Duration::from_millis(500));
+        assert_eq!(cli.serve.metrics_udp.0.len(), 2);
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_the_value() {
+        for (flag, value) in [
+            ("--sync-interval", "soon"),
+            ("--sync-interval", "0"),
+            ("--hardware-url", "ftp://x"),
+            ("--bind", "localhost"),
+            ("--metrics-udp", "127.0.0.1"),
+            ("--log-format", "xml"),
+        ] {
+            let err = Cli::try_parse_from(["portal", flag, value])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(value), "{flag} {value}: {err}");
+        }
+    }
+
+    #[test]
+    fn healthcheck_is_a_subcommand_with_its_own_url() {
+        let cli = Cli::try_parse_from([
+            "portal",
+            "healthcheck",
+            "--url",
+            "http://127.0.0.1:9/healthz",
+        ])
+        .unwrap();
+        let Some(Command::Healthcheck(args)) = cli.command else {
+            panic!("expected the healthcheck subcommand");
+        };
+        assert_eq!(args.url.port(), Some(9));
+    }
+
+    #[test]
+    fn default_metrics_key_names_the_process() {
+        let cli = Cli::try_parse_from(["portal"]).unwrap();
+        let key = cli.serve.metrics_key();
+        assert!(key.starts_with("portal-") && key.ends_with(&std::process::id().to_string()));
+    }
+}

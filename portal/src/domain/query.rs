@@ -1,0 +1,491 @@
+//! The dashboard's query string, parsed strictly: an unknown parameter or a bad value is
+//! a [`QueryError`] that the page shows in a 400, never a guess and never a 500.
+//!
+//! A parsed [`PageQuery`] also has a canonical form (defaults dropped, fixed order), which
+//! is both the page-cache key and the way every link on the page is written, so that
+//! equivalent URLs share one cached page.
+
+use std::fmt::Write as _;
+
+use thiserror::Error;
+
+use super::catalog::Catalog;
+use super::profile::Availability;
+
+pub const DEFAULT_PER_PAGE: u32 = 50;
+pub const MAX_PER_PAGE: u32 = 500;
+pub const MAX_SEARCH_CHARS: usize = 100;
+/// Longer query strings are rejected before parsing; the longest valid one is far shorter.
+pub const MAX_QUERY_BYTES: usize = 2048;
+
+const KNOWN_PARAMETERS: &str = "provider, availability, q, sort, order, page, per_page";
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum QueryError {
+    #[error("unknown parameter '{0}' (known parameters: {KNOWN_PARAMETERS})")]
+    UnknownParameter(String),
+    #[error("parameter '{0}' is given more than once")]
+    Repeated(&'static str),
+    #[error("'{value}' is not a valid value for '{parameter}': expected {expected}")]
+    InvalidValue {
+        parameter: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("the search text 'q' is longer than {MAX_SEARCH_CHARS} characters")]
+    SearchTooLong,
+    #[error("the query string is longer than {MAX_QUERY_BYTES} bytes")]
+    QueryTooLong,
+    #[error("the query string is not valid URL encoding (UTF-8 expected)")]
+    BadEncoding,
+    #[error("unknown provider '{requested}' (known providers: {known})")]
+    UnknownProvider { requested: String, known: String },
+}
+
+/// `availability=` filter: one of the computed values, or PENDING for "not computed yet".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AvailabilityFilter {
+    Computed(Availability),
+    Pending,
+}
+
+impl AvailabilityFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Computed(availability) => availability.as_str(),
+            Self::Pending => "PENDING",
+        }
+    }
+
+    pub fn matches(self, availability: Option<Availability>) -> bool {
+        match self {
+            Self::Computed(wanted) => availability == Some(wanted),
+            Self::Pending => availability.is_none(),
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        let upper = value.to_ascii_uppercase();
+        match upper.as_str() {
+            "PENDING" => Some(Self::Pending),
+            _ => Availability::ALL
+                .into_iter()
+                .find(|a| a.as_str() == upper)
+                .map(Self::Computed),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SortKey {
+    #[default]
+    Provider,
+    Name,
+    /// HIGH first when ascending ("best first"), not-yet-computed last.
+    Availability,
+    /// Oldest first when ascending; never computed last either way.
+    ComputedAt,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 4] = [
+        Self::Provider,
+        Self::Name,
+        Self::Availability,
+        Self::ComputedAt,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider => "provider",
+            Self::Name => "name",
+            Self::Availability => "availability",
+            Self::ComputedAt => "computed_at",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SortOrder {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl SortOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
+
+    pub fn reversed(self) -> Self {
+        match self {
+            Self::Asc => Self::Desc,
+            Self::Desc => Self::Asc,
+        }
+    }
+}
+
+/// A validated dashboard query. `provider` is not yet checked against the catalog (that
+/// needs the snapshot): see [`PageQuery::resolve_provider`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageQuery {
+    pub provider: Option<String>,
+    pub availability: Option<AvailabilityFilter>,
+    /// Case-insensitive substring of the profile name; stored trimmed, never empty.
+    pub q: Option<String>,
+    pub sort: SortKey,
+    pub order: SortOrder,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for PageQuery {
+    fn default() -> Self {
+        Self {
+            provider: None,
+            availability: None,
+            q: None,
+            sort: SortKey::default(),
+            order: SortOrder::default(),
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+        }
+    }
+}
+
+impl PageQuery {
+    /// Parses the raw query string (`None` when the URL has no `?`). Empty values count as
+    /// absent, because the page's own filter form submits `provider=` for "all providers".
+    pub fn parse(raw: Option<&str>) -> Result<Self, QueryError> {
+        let mut query = Self::default();
+        let Some(raw) = raw else {
+            return Ok(query);
+        };
+        if raw.len() > MAX_QUERY_BYTES {
+            return Err(QueryError::QueryTooLong);
+        }
+        let mut seen = [false; 7];
+        for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = decode(key)?;
+            let value = decode(value)?;
+            let (slot, name) = match key.as_str() {
+                "provider" => (0, "provider"),
+                "availability" => (1, "availability"),
+                "q" => (2, "q"),
+                "sort" => (3, "sort"),
+                "order" => (4, "order"),
+                "page" => (5, "page"),
+                "per_page" => (6, "per_page"),
+                _ => return Err(QueryError::UnknownParameter(truncate_for_message(&key))),
+            };
+            if seen[slot] {
+                return Err(QueryError::Repeated(name));
+            }
+            seen[slot] = true;
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            match name {
+                "provider" => {
+                    if value.chars().count() > MAX_SEARCH_CHARS {
+                        return Err(invalid(name, value, "a provider name"));
+                    }
+                    query.provider = Some(value.to_owned());
+                }
+                "availability" => {
+                    query.availability = Some(
+                        AvailabilityFilter::parse(value)
+                            .ok_or_else(|| invalid(name, value, "HIGH, MEDIUM, LOW or PENDING"))?,
+                    );
+                }
+                "q" => {
+                    if value.chars().count() > MAX_SEARCH_CHARS {
+                        return Err(QueryError::SearchTooLong);
+                    }
+                    query.q = Some(value.to_owned());
+                }
+                "sort" => {
+                    query.sort = SortKey::ALL
+                        .into_iter()
+                        .find(|key| key.as_str().eq_ignore_ascii_case(value))
+                        .ok_or_else(|| {
+                            invalid(name, value, "name, provider, availability or computed_at")
+                        })?;
+                }
+                "order" => {
+                    query.order = match value.to_ascii_lowercase().as_str() {
+                        "asc" => SortOrder::Asc,
+                        "desc" => SortOrder::Desc,
+                        _ => return Err(invalid(name, value, "asc or desc")),
+                    };
+                }
+                "page" => {
+                    query.page = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|page| *page >= 1)
+                        .ok_or_else(|| invalid(name, value, "a whole number from 1"))?;
+                }
+                "per_page" => {
+                    query.per_page = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+                        .ok_or_else(|| invalid(name, value, "a whole number from 1 to 500"))?;
+                }
+                _ => unreachable!("every known parameter is handled above"),
+            }
+        }
+        Ok(query)
+    }
+
+    /// Replaces the requested provider with the catalog's spelling, or fails naming the
+    /// known providers. Before the first snapshot (`None`) any name passes: there is
+    /// nothing to check it against, and the page says it is waiting for data anyway.
+    pub fn resolve_provider(&mut self, catalog: Option<&Catalog>) -> Result<(), QueryError> {
+        let (Some(requested), Some(catalog)) = (&self.provider, catalog) else {
+            return Ok(());
+        };
+        match catalog.canonical_provider(requested) {
+            Some(canonical) => {
+                self.provider = Some(canonical.to_owned());
+                Ok(())
+            }
+            None => Err(QueryError::UnknownProvider {
+                requested: truncate_for_message(requested),
+                known: catalog
+                    .providers
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// The canonical query string (without `?`): non-default parameters in a fixed order.
+    /// Empty for the default page, so `/` and `/?page=1` share one cache entry.
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        let mut push = |key: &str, value: &str| {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            let _ = write!(out, "{key}={}", urlencoding::encode(value));
+        };
+        if let Some(provider) = &self.provider {
+            push("provider", provider);
+        }
+        if let Some(availability) = self.availability {
+            push("availability", availability.as_str());
+        }
+        if let Some(q) = &self.q {
+            push("q", q);
+        }
+        if self.sort != SortKey::default() {
+            push("sort", self.sort.as_str());
+        }
+        if self.order != SortOrder::default() {
+            push("order", self.order.as_str());
+        }
+        if self.page != 1 {
+            push("page", &self.page.to_string());
+        }
+        if self.per_page != DEFAULT_PER_PAGE {
+            push("per_page", &self.per_page.to_string());
+        }
+        out
+    }
+
+    /// The URL of this query (`/` plus the canonical query string), for links.
+    pub fn href(&self) -> String {
+        let canonical = self.canonical();
+        if canonical.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("/?{canonical}")
+        }
+    }
+
+    pub fn with_page(&self, page: u32) -> Self {
+        Self {
+            page,
+            ..self.clone()
+        }
+    }
+
+    /// The link behind a column header: sort by `key`, flipping the order when the table
+    /// is already sorted by it, and back to page 1.
+    pub fn with_sort(&self, key: SortKey) -> Self {
+        let order = if self.sort == key {
+            self.order.reversed()
+        } else {
+            SortOrder::Asc
+        };
+        Self {
+            sort: key,
+            order,
+            page: 1,
+            ..self.clone()
+        }
+    }
+
+    /// This query with only the given filters (used by the summary's count links).
+    pub fn filtered(
+        &self,
+        provider: Option<&str>,
+        availability: Option<AvailabilityFilter>,
+    ) -> Self {
+        Self {
+            provider: provider.map(str::to_owned),
+            availability,
+            page: 1,
+            ..self.clone()
+        }
+    }
+}
+
+fn invalid(parameter: &'static str, value: &str, expected: &'static str) -> QueryError {
+    QueryError::InvalidValue {
+        parameter,
+        value: truncate_for_message(value),
+        expected,
+    }
+}
+
+/// Error messages echo the bad value (escaped by the template), but never a huge one.
+fn truncate_for_message(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        value.to_owned()
+    } else {
+        let mut short: String = value.chars().take(MAX).collect();
+        short.push('…');
+        short
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, then percent-decoding.
+fn decode(raw: &str) -> Result<String, QueryError> {
+    let spaced = raw.replace('+', " ");
+    urlencoding::decode(&spaced)
+        .map(|decoded| decoded.into_owned())
+        .map_err(|_| QueryError::BadEncoding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_query_and_an_empty_query_are_the_default_page() {
+        assert_eq!(PageQuery::parse(None).unwrap(), PageQuery::default());
+        assert_eq!(PageQuery::parse(Some("")).unwrap(), PageQuery::default());
+        assert_eq!(PageQuery::default().canonical(), "");
+    }
+
+    #[test]
+    fn parses_every_parameter_case_insensitively_where_documented() {
+        let query = PageQuery::parse(Some(
+            "provider=Amazon&availability=high&q=c5+large&sort=Name&order=DESC&page=3&per_page=20",
+        ))
+        .unwrap();
+        assert_eq!(query.provider.as_deref(), Some("Amazon"));
+        assert_eq!(
+            query.availability,
+            Some(AvailabilityFilter::Computed(Availability::High))
+        );
+        assert_eq!(query.q.as_deref(), Some("c5 large"));
+        assert_eq!(query.sort, SortKey::Name);
+        assert_eq!(query.order, SortOrder::Desc);
+        assert_eq!((query.page, query.per_page), (3, 20));
+    }
+
+    #[test]
+    fn empty_values_from_the_filter_form_mean_no_filter() {
+        let query = PageQuery::parse(Some("provider=&availability=&q=+&sort=&order=")).unwrap();
+        assert_eq!(query, PageQuery::default());
+    }
+
+    #[test]
+    fn canonical_form_drops_defaults_and_orders_parameters() {
+        let a = PageQuery::parse(Some("page=1&per_page=50&q=x&provider=Azure")).unwrap();
+        let b = PageQuery::parse(Some("provider=Azure&q=x")).unwrap();
+        assert_eq!(a.canonical(), "provider=Azure&q=x");
+        assert_eq!(a.canonical(), b.canonical());
+        let c = PageQuery::parse(Some("q=a%26b%3D")).unwrap();
+        assert_eq!(c.q.as_deref(), Some("a&b="));
+        assert_eq!(PageQuery::parse(Some(&c.canonical())).unwrap(), c);
+    }
+
+    #[test]
+    fn rejects_unknown_and_repeated_parameters() {
+        assert_eq!(
+            PageQuery::parse(Some("colour=red")),
+            Err(QueryError::UnknownParameter("colour".into()))
+        );
+        assert_eq!(
+            PageQuery::parse(Some("page=1&page=2")),
+            Err(QueryError::Repeated("page"))
+        );
+    }
+
+    #[test]
+    fn rejects_bad_values_naming_the_parameter_and_value() {
+        for (raw, parameter) in [
+            ("page=0", "page"),
+            ("page=-1", "page"),
+            ("page=two", "page"),
+            ("per_page=501", "per_page"),
+            ("per_page=0", "per_page"),
+            ("availability=SOMETIMES", "availability"),
+            ("sort=price", "sort"),
+            ("order=up", "order"),
+        ] {
+            match PageQuery::parse(Some(raw)) {
+                Err(QueryError::InvalidValue { parameter: p, .. }) => {
+                    assert_eq!(p, parameter, "{raw}")
+                }
+                other => panic!("{raw}: expected InvalidValue, got {other:?}"),
+            }
+        }
+        let message = PageQuery::parse(Some("page=two")).unwrap_err().to_string();
+        assert!(
+            message.contains("'two'") && message.contains("'page'"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn rejects_overlong_search_and_query_and_bad_encoding() {
+        let long = "x".repeat(MAX_SEARCH_CHARS + 1);
+        assert_eq!(
+            PageQuery::parse(Some(&format!("q={long}"))),
+            Err(QueryError::SearchTooLong)
+        );
+        let ok = "é".repeat(MAX_SEARCH_CHARS);
+        assert!(PageQuery::parse(Some(&format!("q={}", urlencoding::encode(&ok)))).is_ok());
+        assert_eq!(
+            PageQuery::parse(Some(&"a".repeat(MAX_QUERY_BYTES + 1))),
+            Err(QueryError::QueryTooLong)
+        );
+        assert_eq!(
+            PageQuery::parse(Some("q=%FF")),
+            Err(QueryError::BadEncoding)
+        );
+    }
+
+    #[test]
+    fn sorting_by_the_current_column_flips_the_order_and_resets_the_page() {
+        let query = PageQuery::parse(Some("sort=name&page=4")).unwrap();
+        let flipped = query.with_sort(SortKey::Name);
+        assert_eq!((flipped.order, flipped.page), (SortOrder::Desc, 1));
+        assert_eq!(query.with_sort(SortKey::Availability).order, SortOrder::Asc);
+    }
+}

@@ -1,0 +1,8 @@
+//! HTML: templates, embedded assets and the rendered-page cache.
+
+pub mod assets;
+pub mod cache;
+pub mod view;
+
+pub use cache::{PageCache, RenderedPage};
+pub use view::{ErrorPage, PageContext, render_dashboard};

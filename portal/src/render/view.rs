@@ -1,0 +1,441 @@
+//! Turns a snapshot and a query into the dashboard's HTML (askama; every value from the
+//! database is HTML-escaped by the template engine).
+
+use askama::Template;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+use super::assets;
+use crate::domain::listing::Listing;
+use crate::domain::query::{AvailabilityFilter, PageQuery, SortKey, SortOrder};
+use crate::domain::{Availability, Snapshot, SyncHealth};
+
+/// What the page needs besides the snapshot and the query.
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    /// `/version` token of the snapshot, for the refresh script.
+    pub version_token: String,
+    /// How often the refresh script polls `/version`.
+    pub poll_ms: u64,
+}
+
+/// A timestamp shown both machine-readably (for the script and assistive tech) and as text.
+pub struct Stamp {
+    pub iso: String,
+    pub text: String,
+}
+
+impl Stamp {
+    fn new(at: OffsetDateTime) -> Self {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        // Whole seconds: the page shows no more, and every byte is copied per response.
+        let at = at.replace_nanosecond(0).unwrap_or(at);
+        Self {
+            iso: at.format(&Rfc3339).unwrap_or_default(),
+            text: at
+                .format(format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+                ))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+pub struct Banner {
+    /// CSS modifier: `stale` (data shown, hardware down) or `waiting`.
+    pub kind: &'static str,
+    pub text: String,
+    pub at: Option<Stamp>,
+    pub tail: String,
+}
+
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct FilterForm {
+    pub q: String,
+    pub providers: Vec<SelectOption>,
+    pub availabilities: Vec<SelectOption>,
+    pub sorts: Vec<SelectOption>,
+    pub orders: Vec<SelectOption>,
+    pub per_pages: Vec<SelectOption>,
+}
+
+pub struct CountLink {
+    pub label: String,
+    pub count: usize,
+    pub href: String,
+    /// Badge colour class (availability counts only).
+    pub class: &'static str,
+    /// This filter is the active one.
+    pub current: bool,
+}
+
+pub struct Column {
+    pub label: &'static str,
+    pub href: String,
+    pub aria_sort: &'static str,
+    pub arrow: &'static str,
+}
+
+pub struct Row {
+    pub provider: String,
+    pub name: String,
+    pub badge_class: &'static str,
+    pub badge_label: &'static str,
+    pub computed: Option<Stamp>,
+    /// Relative to the snapshot's `as_of`, so a cached page stays true; the script turns it
+    /// into "now"-relative text.
+    pub computed_ago: String,
+    pub vcpus: String,
+    pub memory: String,
+    pub gpus: String,
+}
+
+pub struct Pagination {
+    pub first_href: Option<String>,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+    pub last_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub css_href: &'static str,
+    pub js_href: &'static str,
+    pub version_token: String,
+    pub poll_ms: u64,
+    pub banner: Option<Banner>,
+    pub waiting: bool,
+    pub as_of: Stamp,
+    pub form: FilterForm,
+    pub availability_counts: Vec<CountLink>,
+    pub provider_counts: Vec<CountLink>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+    pub matching: usize,
+    pub total: usize,
+    pub first_row: usize,
+    pub last_row: usize,
+    pub page: u32,
+    pub pages: u32,
+    pub past_the_end: bool,
+    pub pagination: Pagination,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub css_href: &'static str,
+    pub js_href: &'static str,
+    pub version_token: String,
+    pub poll_ms: u64,
+    pub heading: &'static str,
+    pub message: String,
+}
+
+impl ErrorPage {
+    pub fn new(heading: &'static str, message: String) -> Self {
+        Self {
+            css_href: assets::css_href(),
+            js_href: assets::js_href(),
+            // An error page never refreshes itself.
+            version_token: String::new(),
+            poll_ms: 0,
+            heading,
+            message,
+        }
+    }
+}
+
+pub fn render_dashboard(snapshot: &Snapshot, query: &PageQuery, context: &PageContext) -> String {
+    let page = DashboardPage::build(snapshot, query, context);
+    page.render()
+        .unwrap_or_else(|err| format!("<!doctype html><p>template error: {err}</p>"))
+}
+
+impl DashboardPage {
+    pub fn build(snapshot: &Snapshot, query: &PageQuery, context: &PageContext) -> Self {
+        let banner = banner(snapshot);
+        let form = filter_form(snapshot, query);
+        let empty_pagination = Pagination {
+            first_href: None,
+            prev_href: None,
+            next_href: None,
+            last_href: query.with_page(1).href(),
+        };
+        let mut page = Self {
+            css_href: assets::css_href(),
+            js_href: assets::js_href(),
+            version_token: context.version_token.clone(),
+            poll_ms: context.poll_ms,
+            banner,
+            waiting: snapshot.catalog.is_none(),
+            as_of: Stamp::new(snapshot.as_of),
+            form,
+            availability_counts: Vec::new(),
+            provider_counts: Vec::new(),
+            columns: Vec::new(),
+            rows: Vec::new(),
+            matching: 0,
+            total: 0,
+            first_row: 0,
+            last_row: 0,
+            page: query.page,
+            pages: 1,
+            past_the_end: false,
+            pagination: empty_pagination,
+        };
+        let Some(catalog) = &snapshot.catalog else {
+            return page;
+        };
+        let listing = Listing::build(catalog, query);
+
+        let counts = catalog.counts;
+        page.availability_counts = [
+            (
+                AvailabilityFilter::Computed(Availability::High),
+                counts.high,
+            ),
+            (
+                AvailabilityFilter::Computed(Availability::Medium),
+                counts.medium,
+            ),
+            (AvailabilityFilter::Computed(Availability::Low), counts.low),
+            (AvailabilityFilter::Pending, counts.pending),
+        ]
+        .into_iter()
+        .map(|(filter, count)| CountLink {
+            label: availability_label(filter).to_owned(),
+            count,
+            href: query
+                .filtered(query.provider.as_deref(), Some(filter))
+                .href(),
+            class: availability_class(filter),
+            current: query.availability == Some(filter),
+        })
+        .collect();
+        page.provider_counts = catalog
+            .providers
+            .iter()
+            .map(|summary| CountLink {
+                label: summary.name.clone(),
+                count: summary.total,
+                href: query
+                    .filtered(Some(&summary.name), query.availability)
+                    .href(),
+                class: "",
+                current: query.provider.as_deref() == Some(summary.name.as_str()),
+            })
+            .collect();
+        page.columns = [
+            (SortKey::Provider, "Provider"),
+            (SortKey::Name, "Name"),
+            (SortKey::Availability, "Availability"),
+            (SortKey::ComputedAt, "Computed"),
+        ]
+        .into_iter()
+        .map(|(key, label)| {
+            let sorted = query.sort == key;
+            Column {
+                label,
+                href: query.with_sort(key).href(),
+                aria_sort: match (sorted, query.order) {
+                    (false, _) => "none",
+                    (true, SortOrder::Asc) => "ascending",
+                    (true, SortOrder::Desc) => "descending",
+                },
+                arrow: match (sorted, query.order) {
+                    (false, _) => "",
+                    (true, SortOrder::Asc) => " ▲",
+                    (true, SortOrder::Desc) => " ▼",
+                },
+            }
+        })
+        .collect();
+        page.rows = listing
+            .rows
+            .iter()
+            .map(|profile| {
+                let filter = match profile.availability {
+                    Some(a) => AvailabilityFilter::Computed(a),
+                    None => AvailabilityFilter::Pending,
+                };
+                Row {
+                    provider: profile.provider.clone(),
+                    name: profile.name.clone(),
+                    badge_class: availability_class(filter),
+                    badge_label: availability_label(filter),
+                    computed: profile.computed_at.map(Stamp::new),
+                    computed_ago: profile
+                        .computed_at
+                        .map(|at| relative(snapshot.as_of - at))
+                        .unwrap_or_default(),
+                    vcpus: profile.vcpus.map(|n| n.to_string()).unwrap_or_default(),
+                    memory: profile
+                        .memory_gib
+                        .map(|gib| format!("{gib} GiB"))
+                        .unwrap_or_default(),
+                    gpus: profile.gpus.map(|n| n.to_string()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        page.matching = listing.matching;
+        page.total = catalog.profiles.len();
+        page.first_row = listing.first_row;
+        page.last_row = listing.last_row();
+        page.pages = listing.pages;
+        page.past_the_end = listing.past_the_end();
+        let current = listing.page.min(listing.pages);
+        page.pagination = Pagination {
+            first_href: (listing.page > 1).then(|| query.with_page(1).href()),
+            prev_href: (listing.page > 1).then(|| query.with_page(current.max(2) - 1).href()),
+            next_href: (listing.page < listing.pages)
+                .then(|| query.with_page(listing.page + 1).href()),
+            last_href: query.with_page(listing.pages).href(),
+        };
+        page
+    }
+}
+
+fn banner(snapshot: &Snapshot) -> Option<Banner> {
+    let SyncHealth::Unreachable { last_success, .. } = &snapshot.health else {
+        return None;
+    };
+    Some(match (snapshot.catalog.is_some(), last_success) {
+        (true, Some(at)) => Banner {
+            kind: "stale",
+            text: "Data as of".into(),
+            at: Some(Stamp::new(*at)),
+            tail: ", hardware service unreachable. Showing the last data received; this page recovers by itself.".into(),
+        },
+        (true, None) => Banner {
+            kind: "stale",
+            text: "Hardware service unreachable. Showing the last data received; this page recovers by itself.".into(),
+            at: None,
+            tail: String::new(),
+        },
+        (false, _) => Banner {
+            kind: "waiting",
+            text: "The hardware service is unreachable; retrying.".into(),
+            at: None,
+            tail: String::new(),
+        },
+    })
+}
+
+fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
+    let option = |value: &str, label: &str, selected: bool| SelectOption {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected,
+    };
+    let providers = snapshot
+        .catalog
+        .iter()
+        .flat_map(|catalog| catalog.providers.iter())
+        .map(|p| {
+            option(
+                &p.name,
+                &p.name,
+                query.provider.as_deref() == Some(p.name.as_str()),
+            )
+        })
+        .collect();
+    let availabilities = [
+        AvailabilityFilter::Computed(Availability::High),
+        AvailabilityFilter::Computed(Availability::Medium),
+        AvailabilityFilter::Computed(Availability::Low),
+        AvailabilityFilter::Pending,
+    ]
+    .into_iter()
+    .map(|f| {
+        option(
+            f.as_str(),
+            availability_label(f),
+            query.availability == Some(f),
+        )
+    })
+    .collect();
+    let sorts = [
+        (SortKey::Provider, "Provider"),
+        (SortKey::Name, "Name"),
+        (SortKey::Availability, "Availability (best first)"),
+        (SortKey::ComputedAt, "Computed (oldest first)"),
+    ]
+    .into_iter()
+    .map(|(key, label)| option(key.as_str(), label, query.sort == key))
+    .collect();
+    let orders = [
+        (SortOrder::Asc, "Ascending"),
+        (SortOrder::Desc, "Descending"),
+    ]
+    .into_iter()
+    .map(|(order, label)| option(order.as_str(), label, query.order == order))
+    .collect();
+    let mut sizes = vec![25, 50, 100, 250, 500];
+    if !sizes.contains(&query.per_page) {
+        sizes.push(query.per_page);
+        sizes.sort_unstable();
+    }
+    let per_pages = sizes
+        .into_iter()
+        .map(|n| option(&n.to_string(), &n.to_string(), query.per_page == n))
+        .collect();
+    FilterForm {
+        q: query.q.clone().unwrap_or_default(),
+        providers,
+        availabilities,
+        sorts,
+        orders,
+        per_pages,
+    }
+}
+
+fn availability_label(filter: AvailabilityFilter) -> &'static str {
+    match filter {
+        AvailabilityFilter::Computed(a) => a.as_str(),
+        AvailabilityFilter::Pending => "computing",
+    }
+}
+
+fn availability_class(filter: AvailabilityFilter) -> &'static str {
+    match filter {
+        AvailabilityFilter::Computed(Availability::High) => "high",
+        AvailabilityFilter::Computed(Availability::Medium) => "medium",
+        AvailabilityFilter::Computed(Availability::Low) => "low",
+        AvailabilityFilter::Pending => "pending",
+    }
+}
+
+/// "3 min ago"-style text; the refresh script uses the same wording.
+pub fn relative(elapsed: time::Duration) -> String {
+    let seconds = elapsed.whole_seconds();
+    match seconds {
+        i64::MIN..=9 => "just now".to_owned(),
+        10..=59 => format!("{seconds} s ago"),
+        60..=3_599 => format!("{} min ago", seconds / 60),
+        3_600..=86_399 => format!("{} h ago", seconds / 3_600),
+        _ => format!("{} d ago", seconds / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let s = time::Duration::seconds;
+        assert_eq!(relative(s(-5)), "just now");
+        assert_eq!(relative(s(42)), "42 s ago");
+        assert_eq!(relative(s(185)), "3 min ago");
+        assert_eq!(relative(s(7_300)), "2 h ago");
+        assert_eq!(relative(s(200_000)), "2 d ago");
+    }
+}

@@ -1,0 +1,144 @@
+//! `GET /`: the dashboard. The hot path is parse query -> cache lookup -> shared bytes.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+use super::errors::bad_request;
+use crate::domain::PageQuery;
+use crate::render::{PageContext, RenderedPage, render_dashboard};
+use crate::state::AppState;
+
+const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
+/// Browsers revalidate every time; the ETag makes that a 304 without a body.
+const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+const VARY: HeaderValue = HeaderValue::from_static("accept-encoding");
+const GZIP: HeaderValue = HeaderValue::from_static("gzip");
+
+pub async fn dashboard(State(state): State<AppState>, request: Request) -> Response {
+    // A guard, not an `Arc` clone: no shared reference count bouncing between cores.
+    let snapshot = state.store.peek();
+    let mut query = match PageQuery::parse(request.uri().query()) {
+        Ok(query) => query,
+        Err(err) => return bad_request(err.to_string()),
+    };
+    if let Err(err) = query.resolve_provider(snapshot.catalog.as_deref()) {
+        return bad_request(err.to_string());
+    }
+    let canonical = query.canonical();
+    let page = state
+        .pages
+        .get_or_render(snapshot.revision, canonical.clone(), || {
+            state.metrics.page_renders.inc();
+            let context = PageContext {
+                version_token: state.store.version_token(&snapshot),
+                poll_ms: state.poll_ms,
+            };
+            let html = render_dashboard(&snapshot, &query, &context);
+            RenderedPage::new(html, state.store.boot_id(), snapshot.revision, &canonical)
+        });
+    respond(&page, request.headers())
+}
+
+fn respond(page: &RenderedPage, request_headers: &HeaderMap) -> Response {
+    let gzip = accepts_gzip(request_headers);
+    let (etag, body) = if gzip {
+        (&page.etag_gzip, &page.gzip)
+    } else {
+        (&page.etag, &page.html)
+    };
+    let not_modified = request_headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .any(|value| etag_matches(value, etag));
+    let mut response = if not_modified {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        Response::new(Body::from(body.clone()))
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, etag.clone());
+    headers.insert(header::CACHE_CONTROL, NO_CACHE);
+    headers.insert(header::VARY, VARY);
+    if !not_modified {
+        headers.insert(header::CONTENT_TYPE, HTML);
+        if gzip {
+            headers.insert(header::CONTENT_ENCODING, GZIP);
+        }
+    }
+    response
+}
+
+/// `gzip` listed in Accept-Encoding without `q=0`.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// If-None-Match is a list of ETags or `*`; weak comparison as RFC 9110 requires for it.
+fn etag_matches(if_none_match: &HeaderValue, etag: &HeaderValue) -> bool {
+    let Ok(list) = if_none_match.to_str() else {
+        return false;
+    };
+    let ours = etag.to_str().unwrap_or_default();
+    list.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == ours
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(name: header::HeaderName, value: &'static str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(name, HeaderValue::from_static(value));
+        map
+    }
+
+    #[test]
+    fn gzip_is_used_only_when_accepted() {
+        assert!(accepts_gzip(&headers(
+            header::ACCEPT_ENCODING,
+            "gzip, deflate, br"
+        )));
+        assert!(accepts_gzip(&headers(
+            header::ACCEPT_ENCODING,
+            "br;q=1.0, GZIP;q=0.5"
+        )));
+        assert!(!accepts_gzip(&headers(
+            header::ACCEPT_ENCODING,
+            "gzip;q=0, br"
+        )));
+        assert!(!accepts_gzip(&headers(header::ACCEPT_ENCODING, "identity")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_star() {
+        let etag = HeaderValue::from_static("\"a-1-f\"");
+        for value in ["\"a-1-f\"", "\"x\", \"a-1-f\"", "W/\"a-1-f\"", "*"] {
+            assert!(
+                etag_matches(&HeaderValue::from_static(value), &etag),
+                "{value}"
+            );
+        }
+        assert!(!etag_matches(&HeaderValue::from_static("\"a-2-f\""), &etag));
+    }
+}

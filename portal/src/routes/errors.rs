@@ -1,0 +1,34 @@
+//! HTML error pages: a person gets a sentence saying what was wrong, never a bare status.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::render::ErrorPage;
+
+pub fn html_error(status: StatusCode, heading: &'static str, message: String) -> Response {
+    let body = ErrorPage::new(heading, message)
+        .render()
+        .unwrap_or_else(|_| "error".to_owned());
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub fn bad_request(message: String) -> Response {
+    html_error(StatusCode::BAD_REQUEST, "Bad request", message)
+}
+
+pub async fn not_found() -> Response {
+    html_error(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address.".to_owned(),
+    )
+}

@@ -1,0 +1,108 @@
+//! The HTTP client for `hardware`'s `GET /hardware/changes` (docs/api.md).
+
+use std::time::Duration;
+
+use reqwest::{StatusCode, Url, header};
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::domain::Profile;
+
+/// A slow `hardware` must not stall the sync loop: connecting gets 1 s, the whole
+/// request (a full catalog of 100,000 profiles is a few MB) gets 5 s.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The body of a 200 from `/hardware/changes`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChangeSet {
+    pub version: String,
+    /// `true`: `profiles` is the whole catalog; `false`: only what changed since `since`.
+    pub full: bool,
+    /// Catalog size on the server, to detect a copy that drifted (e.g. deleted rows).
+    pub total: usize,
+    pub profiles: Vec<Profile>,
+}
+
+#[derive(Debug)]
+pub enum Changes {
+    /// 304: nothing changed since the version we sent.
+    NotModified,
+    Changed(ChangeSet),
+}
+
+#[derive(Debug, Error)]
+pub enum FetchError {
+    #[error("cannot reach hardware at {url}: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// `hardware` rejected our `since` (400): the caller drops it and asks for everything.
+    #[error("hardware rejected the sync request ({status}): {body}")]
+    Rejected { status: StatusCode, body: String },
+    #[error("hardware answered {status}")]
+    ServerError { status: StatusCode },
+    #[error("hardware sent a body that is not the documented change set: {0}")]
+    BadBody(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct HardwareClient {
+    http: reqwest::Client,
+    changes_url: Url,
+}
+
+impl HardwareClient {
+    /// `base` is the hardware service's root, e.g. `http://127.0.0.1:5001`.
+    pub fn new(base: &Url) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("portal/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let mut changes_url = base.clone();
+        changes_url.set_path(&format!(
+            "{}/hardware/changes",
+            base.path().trim_end_matches('/')
+        ));
+        changes_url.set_query(None);
+        Ok(Self { http, changes_url })
+    }
+
+    /// One `GET /hardware/changes[?since=...]`. `If-None-Match` carries the same version,
+    /// so a cache between us and `hardware` can answer 304 as well.
+    pub async fn changes(&self, since: Option<&str>) -> Result<Changes, FetchError> {
+        let mut url = self.changes_url.clone();
+        let mut request = self.http.get(url.clone());
+        if let Some(since) = since {
+            url.query_pairs_mut().append_pair("since", since);
+            request = self
+                .http
+                .get(url.clone())
+                .header(header::IF_NONE_MATCH, format!("\"{since}\""));
+        }
+        let unreachable = |source| FetchError::Unreachable {
+            url: url.to_string(),
+            source,
+        };
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Changes::NotModified);
+        }
+        if status.is_client_error() {
+            let body = response.text().await.unwrap_or_default();
+            let body = body.chars().take(200).collect();
+            return Err(FetchError::Rejected { status, body });
+        }
+        if !status.is_success() {
+            return Err(FetchError::ServerError { status });
+        }
+        let bytes = response.bytes().await.map_err(unreachable)?;
+        serde_json::from_slice(&bytes)
+            .map(Changes::Changed)
+            .map_err(|err| FetchError::BadBody(err.to_string()))
+    }
+}

@@ -1,0 +1,7 @@
+//! The background task that keeps the snapshot in step with `hardware`.
+
+pub mod client;
+pub mod syncer;
+
+pub use client::HardwareClient;
+pub use syncer::{SyncOutcome, Syncer, next_delay, run};

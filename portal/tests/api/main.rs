@@ -1,0 +1,11 @@
+//! In-process tests of the portal: router tests (page, filters, paging, bad parameters,
+//! caching headers), sync tests against a fake hardware, and the served application.
+//! One test binary keeps link time down on small machines.
+
+mod fake_hardware;
+mod helpers;
+
+mod page;
+mod query_errors;
+mod serve;
+mod sync;

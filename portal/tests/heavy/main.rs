@@ -1,0 +1,6 @@
+//! Tests that run the real `portal` and `hardware` binaries (and a browser). Named
+//! `heavy_*` so nextest runs them one at a time.
+
+mod browser;
+mod e2e;
+mod processes;

@@ -1,0 +1,170 @@
+//! Starting the real `hardware` and `portal` binaries on free loopback ports.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed when the test ends, pass or fail.
+pub struct Running {
+    child: Child,
+}
+
+impl Running {
+    /// Stops the process abruptly (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Ports that were free a moment ago (distinct: all are held until every one is picked).
+/// The binaries take their port from flags, so the test picks them; another process
+/// grabbing one in between is possible but rare.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
+}
+
+/// `target/debug` (or whichever profile) of this test executable:
+/// `.../target/debug/deps/heavy-xxxx` -> `.../target/debug`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The `hardware` binary next to this test's target dir, built first when it is missing
+/// (e.g. when only `cargo nextest run -p portal` was run).
+pub fn hardware_binary() -> PathBuf {
+    let dir = profile_dir();
+    let binary = dir.join("hardware");
+    if !binary.exists() {
+        let target_dir = dir.parent().expect("profile dir has a parent");
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "build",
+                "-p",
+                "hardware",
+                "--bin",
+                "hardware",
+                "--target-dir",
+            ])
+            .arg(target_dir)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()
+            .expect("running cargo build for the hardware binary");
+        assert!(status.success(), "cargo build -p hardware failed");
+    }
+    assert!(
+        binary.exists(),
+        "no hardware binary at {}",
+        binary.display()
+    );
+    binary
+}
+
+pub fn portal_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_portal"))
+}
+
+/// Grows the catalog of a (new) hardware database to `profiles` rows.
+pub fn seed_hardware(database: &Path, profiles: u32) {
+    let status = Command::new(hardware_binary())
+        .args([
+            "seed",
+            "--quiet",
+            "--profiles",
+            &profiles.to_string(),
+            "--database",
+        ])
+        .arg(database)
+        .status()
+        .expect("running hardware seed");
+    assert!(status.success(), "hardware seed failed");
+}
+
+/// `hardware` with instant fake availability (the real one takes 5 s per profile).
+pub fn start_hardware(port: u16, database: &Path) -> Running {
+    let child = Command::new(hardware_binary())
+        .args(["--bind", &format!("127.0.0.1:{port}"), "--database"])
+        .arg(database)
+        .args([
+            "--availability-source",
+            "fake",
+            "--fake-compute-ms",
+            "10",
+            "--compute-workers",
+            "2",
+            "--shutdown-grace",
+            "0",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starting hardware");
+    Running { child }
+}
+
+pub fn start_portal(port: u16, hardware_port: u16) -> Running {
+    let child = Command::new(portal_binary())
+        .args([
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--hardware-url",
+            &format!("http://127.0.0.1:{hardware_port}"),
+            "--sync-interval",
+            "0.2",
+            "--sync-max-backoff",
+            "1",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starting portal");
+    Running { child }
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+/// Polls `url` until `done(status, body)` holds, failing the test after `within`.
+pub async fn wait_for(
+    url: &str,
+    within: Duration,
+    what: &str,
+    done: impl Fn(u16, &str) -> bool,
+) -> String {
+    let client = http();
+    let deadline = Instant::now() + within;
+    let mut last = String::from("no answer yet");
+    loop {
+        if let Ok(response) = client.get(url).send().await {
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            if done(status, &body) {
+                return body;
+            }
+            last = format!("{status}: {}", body.chars().take(300).collect::<String>());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waited {within:?} for {what} at {url}; last answer {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
