@@ -1,1 +1,121 @@
-fn main() {}
+//! The `loadtest` binary: parses flags, then hands over to the library.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use loadtest::app::{ReportOutputs, describe, run_workflow, write_reports};
+use loadtest::cli::{CheckArgs, Cli, Command, RunArgs, ScheduleArgs, ServeArgs};
+use loadtest::plan::RunSettings;
+use loadtest::report::render_terminal;
+use loadtest::runner::RunOptions;
+use loadtest::serve::{TrivialOptions, serve_trivial};
+
+/// Exit code when the run worked but an SLA threshold failed.
+const SLA_FAILED: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    service_kit::init_tracing(cli.log_format, "loadtest=info,warn");
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(args) => run(args).await,
+        Command::Check(args) => check(args),
+        Command::ServeTrivial(args) => serve(args).await,
+    }
+}
+
+fn settings(
+    schedule: &ScheduleArgs,
+    extra_sla: Vec<loadtest::threshold::Threshold>,
+) -> RunSettings {
+    RunSettings {
+        compress: schedule.compress,
+        multiplier: schedule.multiplier,
+        duration: schedule.duration.map(|d| d.0),
+        targets: schedule
+            .targets
+            .iter()
+            .map(|t| (t.name.clone(), t.clone()))
+            .collect(),
+        extra_sla,
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let settings = settings(&args.schedule, args.sla.clone());
+    let options = RunOptions {
+        workers: args
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        connections: args.connections.max(1),
+        timeout: args.timeout.0,
+    };
+    let (stop_sender, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        service_kit::shutdown_signal().await;
+        eprintln!("stopping: no new requests; waiting for those in flight");
+        let _ = stop_sender.send(true);
+    });
+    let path = &args.schedule.workflow;
+    let report = run_workflow(path, &settings, &options, args.progress, stop)
+        .await
+        .with_context(|| format!("running workflow {}", path.display()))?;
+    print!("{}", render_terminal(&report));
+    let outputs = ReportOutputs {
+        directory: args.report_dir.clone(),
+        name: args.report_name.clone(),
+        json: args.json.clone(),
+    };
+    let written = write_reports(&report, &outputs).context("writing the reports")?;
+    for file in written {
+        eprintln!("wrote {}", file.display());
+    }
+    Ok(if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(SLA_FAILED)
+    })
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let settings = settings(&args.schedule, Vec::new());
+    let description = describe(&args.schedule.workflow, &settings)
+        .with_context(|| format!("checking workflow {}", args.schedule.workflow.display()))?;
+    print!("{description}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("binding {}", args.bind))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    // Scripts read this line to find the port when --bind uses port 0.
+    println!("listening on http://{address}");
+    let options = TrivialOptions {
+        delay: args.delay.0,
+        stall: args
+            .stall_after
+            .zip(args.stall_for)
+            .map(|(after, length)| (after.0, length.0)),
+    };
+    serve_trivial(listener, options, service_kit::shutdown_signal()).await;
+    Ok(ExitCode::SUCCESS)
+}

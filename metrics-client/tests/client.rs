@@ -176,3 +176,22 @@ async fn bad_configurations_are_errors_that_name_the_problem() {
     let err = MetricsClient::spawn(config(parse_collectors("127.0.0.1:1").unwrap(), 0));
     assert!(err.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_recorded_a_millisecond_apart_share_datagrams() {
+    let (socket, address) = collector();
+    let client = MetricsClient::spawn(config(vec![address], 100)).unwrap();
+    for i in 0..10 {
+        client.record(f64::from(i));
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let (lines, datagrams) = tokio::task::spawn_blocking(move || receive_lines(&socket, 10))
+        .await
+        .unwrap();
+    assert_eq!(lines.len(), 10);
+    // One datagram per value without the linger; with it, one per ~5 ms of values.
+    assert!(
+        datagrams <= 5,
+        "{datagrams} datagrams for 10 values 1 ms apart"
+    );
+}

@@ -61,7 +61,7 @@ impl Application {
             http_metrics = http_metrics.with_observer(observer);
         }
         let metrics = PortalMetrics::register(&http_metrics).map_err(StartupError::Metrics)?;
-        let store = Arc::new(SnapshotStore::new(rand_boot_id()));
+        let store = Arc::new(SnapshotStore::new(process_boot_id()));
         let state = AppState::new(
             store.clone(),
             http_metrics,
@@ -137,7 +137,7 @@ fn response_time_observer(config: &ServeConfig) -> Result<Option<ResponseObserve
 
 /// A per-process id for ETags; the clock's nanoseconds and the pid are unique enough
 /// (two processes would have to start in the same nanosecond with the same pid).
-fn rand_boot_id() -> u64 {
+fn process_boot_id() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)

@@ -75,13 +75,12 @@ impl HardwareClient {
     /// so a cache between us and `hardware` can answer 304 as well.
     pub async fn changes(&self, since: Option<&str>) -> Result<Changes, FetchError> {
         let mut url = self.changes_url.clone();
-        let mut request = self.http.get(url.clone());
         if let Some(since) = since {
             url.query_pairs_mut().append_pair("since", since);
-            request = self
-                .http
-                .get(url.clone())
-                .header(header::IF_NONE_MATCH, format!("\"{since}\""));
+        }
+        let mut request = self.http.get(url.clone());
+        if let Some(since) = since {
+            request = request.header(header::IF_NONE_MATCH, format!("\"{since}\""));
         }
         let unreachable = |source| FetchError::Unreachable {
             url: url.to_string(),

@@ -1,0 +1,73 @@
+//! Reads of ECS state that several commands share.
+
+use aws_sdk_ecs::types::{Service, Tag, TaskDefinition, TaskDefinitionField};
+
+use crate::aws::AwsClients;
+use crate::error::{DeployError, error_code};
+
+/// The service, or a ServiceNotFound error naming the cluster.
+pub async fn describe_service(
+    clients: &AwsClients,
+    cluster: &str,
+    service: &str,
+) -> Result<Service, DeployError> {
+    let output = clients
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .map_err(|e| match error_code(&e) {
+            Some("ClusterNotFoundException") => DeployError::ClusterNotFound {
+                cluster: cluster.to_string(),
+            },
+            _ => DeployError::aws_hint(
+                format!("describing ECS service {service} in cluster {cluster}"),
+                &e,
+                "check the cluster name and your AWS credentials",
+            ),
+        })?;
+    output
+        .services()
+        .iter()
+        .find(|s| s.status() != Some("INACTIVE"))
+        .cloned()
+        .ok_or_else(|| DeployError::ServiceNotFound {
+            cluster: cluster.to_string(),
+            service: service.to_string(),
+        })
+}
+
+/// The task definition (with its tags, which a new revision keeps).
+pub async fn describe_task_definition(
+    clients: &AwsClients,
+    task_definition: &str,
+) -> Result<(TaskDefinition, Vec<Tag>), DeployError> {
+    let output = clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(task_definition)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .map_err(|e| {
+            DeployError::aws(format!("describing task definition {task_definition}"), &e)
+        })?;
+    let found = output.task_definition().cloned().ok_or_else(|| {
+        DeployError::Unexpected(format!(
+            "ECS returned no task definition for {task_definition}"
+        ))
+    })?;
+    Ok((found, output.tags().to_vec()))
+}
+
+/// The task definition a service runs now.
+pub fn current_task_definition(service: &Service) -> Result<&str, DeployError> {
+    service.task_definition().ok_or_else(|| {
+        DeployError::Unexpected(format!(
+            "ECS service {} has no task definition",
+            service.service_name().unwrap_or("?")
+        ))
+    })
+}

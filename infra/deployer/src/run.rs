@@ -1,0 +1,139 @@
+//! Dispatch from a parsed command line to the commands, and what each prints.
+
+use std::io::Write;
+
+use crate::aws::AwsClients;
+use crate::cli::{Cli, Command, FollowArgs};
+use crate::deployment::FollowOptions;
+use crate::error::DeployError;
+use crate::progress::Reporter;
+use crate::release::{ReleaseRequest, release};
+use crate::rollback::{RollbackRequest, rollback};
+use crate::settings::{Component, Settings};
+use crate::smoke::SmokeSettings;
+use crate::{status, verify};
+
+/// How a command ended when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Success,
+    /// A release was rolled back, a rollback failed, or verify found problems (exit code 3).
+    Unsuccessful,
+}
+
+fn follow_options(
+    args: &FollowArgs,
+    smoke: Option<SmokeSettings>,
+    alarms: Vec<String>,
+) -> FollowOptions {
+    FollowOptions {
+        poll_interval: args.poll_interval,
+        timeout: args.timeout,
+        smoke,
+        alarm_names: alarms,
+    }
+}
+
+/// Runs `cli`; results go to `out`, progress to `reporter`.
+pub async fn run(
+    cli: Cli,
+    reporter: &Reporter,
+    out: &mut dyn Write,
+) -> Result<Verdict, DeployError> {
+    let settings = Settings::resolve(&cli.global)?;
+    let clients = AwsClients::connect(&settings.connect).await?;
+    run_with(&clients, &settings, cli.command, reporter, out).await
+}
+
+/// [`run`] with clients made elsewhere (tests pass moto- or mock-backed ones).
+pub async fn run_with(
+    clients: &AwsClients,
+    settings: &Settings,
+    command: Command,
+    reporter: &Reporter,
+    out: &mut dyn Write,
+) -> Result<Verdict, DeployError> {
+    let write_err = |e: std::io::Error| DeployError::Config(format!("cannot write output: {e}"));
+    let verdict = match command {
+        Command::Release(args) => {
+            let target = settings.target(args.service, args.container.clone(), &args.alarms)?;
+            let smoke = args.smoke_url.clone().map(|url| SmokeSettings {
+                url,
+                timeout: args.smoke_timeout,
+                interval: args.smoke_interval,
+                failures_to_rollback: args.smoke_failures,
+            });
+            let request = ReleaseRequest {
+                follow: follow_options(&args.follow, smoke, target.alarm_names.clone()),
+                target,
+                image: args.image,
+                dry_run: args.dry_run,
+                wait: !args.follow.no_wait,
+                check_image: !args.skip_image_check,
+                force: args.force,
+            };
+            let outcome = release(clients, reporter, &request).await?;
+            {
+                reporter.finish();
+                writeln!(out, "{outcome}")
+            }
+            .map_err(write_err)?;
+            verdict(outcome.succeeded())
+        }
+        Command::Rollback(args) => {
+            let target = settings.target(args.service, None, &[])?;
+            let request = RollbackRequest {
+                follow: follow_options(&args.follow, None, Vec::new()),
+                target,
+                to_task_definition: args.to_task_definition,
+                wait: !args.follow.no_wait,
+            };
+            let outcome = rollback(clients, reporter, &request).await?;
+            {
+                reporter.finish();
+                writeln!(out, "{outcome}")
+            }
+            .map_err(write_err)?;
+            verdict(outcome.succeeded())
+        }
+        Command::Status(args) => {
+            for component in selected(args.service) {
+                let target = settings.target(component, None, &[])?;
+                let report = status::status(clients, &target).await?;
+                reporter.finish();
+                writeln!(out, "{report}").map_err(write_err)?;
+            }
+            Verdict::Success
+        }
+        Command::Verify(args) => {
+            let mut passed = true;
+            for component in selected(args.service) {
+                let target = settings.target(component, args.container.clone(), &[])?;
+                let report = verify::verify(clients, &target, args.image.as_ref()).await;
+                reporter.finish();
+                passed &= report.passed();
+                writeln!(out, "{report}").map_err(write_err)?;
+            }
+            let summary = if passed {
+                "all checks passed"
+            } else {
+                "some checks FAILED"
+            };
+            writeln!(out, "{summary}").map_err(write_err)?;
+            verdict(passed)
+        }
+    };
+    Ok(verdict)
+}
+
+fn verdict(succeeded: bool) -> Verdict {
+    if succeeded {
+        Verdict::Success
+    } else {
+        Verdict::Unsuccessful
+    }
+}
+
+fn selected(service: Option<Component>) -> Vec<Component> {
+    service.map_or_else(|| Component::ALL.to_vec(), |c| vec![c])
+}

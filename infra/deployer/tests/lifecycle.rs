@@ -1,0 +1,837 @@
+//! The deployment lifecycle moto does not implement (ECS service deployments list/describe/stop,
+//! BLUE_GREEN stages, rollback on alarm or failed smoke check), against aws-smithy-mocks: each
+//! AWS answer is canned, the deployer's decisions and calls are real. Smoke checks hit a real
+//! HTTP server on 127.0.0.1.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
+use aws_sdk_cloudwatch::types::{MetricAlarm, StateValue};
+use aws_sdk_ecr::operation::describe_images::DescribeImagesOutput;
+use aws_sdk_ecr::types::ImageDetail;
+use aws_sdk_ecs::Client as Ecs;
+use aws_sdk_ecs::error::ErrorMetadata;
+use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploymentsOutput;
+use aws_sdk_ecs::operation::describe_service_revisions::DescribeServiceRevisionsOutput;
+use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
+use aws_sdk_ecs::operation::list_service_deployments::ListServiceDeploymentsOutput;
+use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionOutput;
+use aws_sdk_ecs::operation::stop_service_deployment::{
+    StopServiceDeploymentError, StopServiceDeploymentOutput,
+};
+use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+use aws_sdk_ecs::primitives::DateTime;
+use aws_sdk_ecs::types::error::InvalidParameterException;
+use aws_sdk_ecs::types::{
+    ContainerDefinition, DeploymentConfiguration, DeploymentStrategy, Service, ServiceDeployment,
+    ServiceDeploymentAlarms, ServiceDeploymentBrief, ServiceDeploymentLifecycleStage as Stage,
+    ServiceDeploymentStatus as Status, ServiceRevision, ServiceRevisionSummary,
+    StopServiceDeploymentStopType, TaskDefinition, TaskDefinitionStatus,
+};
+use aws_smithy_mocks::{Rule, mock};
+use common::mocks::{MockRules, mock_clients};
+use common::web::FixedStatusServer;
+use deployer::DeployError;
+use deployer::deployment::FollowOptions;
+use deployer::progress::{Reporter, SharedBuffer};
+use deployer::release::{ReleaseOutcome, ReleaseRequest, release};
+use deployer::rollback::{RollbackOutcome, RollbackRequest, rollback};
+use deployer::settings::{Component, ServiceTarget};
+use deployer::smoke::SmokeSettings;
+
+const CLUSTER: &str = "hwdash";
+const SERVICE: &str = "hwdash-portal";
+const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hwdash-portal";
+const OLD_TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/hwdash-portal:7";
+const NEW_TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/hwdash-portal:8";
+const OLD_REVISION: &str =
+    "arn:aws:ecs:us-east-1:123456789012:service-revision/hwdash/hwdash-portal/111";
+const NEW_REVISION: &str =
+    "arn:aws:ecs:us-east-1:123456789012:service-revision/hwdash/hwdash-portal/222";
+const DEPLOYMENT: &str =
+    "arn:aws:ecs:us-east-1:123456789012:service-deployment/hwdash/hwdash-portal/new";
+const BACK: &str =
+    "arn:aws:ecs:us-east-1:123456789012:service-deployment/hwdash/hwdash-portal/back";
+const ALARM: &str = "hwdash-portal-5xx";
+
+fn target() -> ServiceTarget {
+    ServiceTarget {
+        component: Component::Portal,
+        cluster: CLUSTER.into(),
+        service: SERVICE.into(),
+        container: "portal".into(),
+        repository_url: Some(REPO.into()),
+        alarm_names: vec![ALARM.into()],
+        log_group: None,
+    }
+}
+
+fn follow(smoke: Option<SmokeSettings>) -> FollowOptions {
+    FollowOptions {
+        poll_interval: Duration::from_millis(5),
+        timeout: Duration::from_secs(20),
+        smoke,
+        alarm_names: vec![ALARM.into()],
+    }
+}
+
+fn smoke(url: &str, failures: u32) -> SmokeSettings {
+    SmokeSettings {
+        url: url.parse().unwrap(),
+        timeout: Duration::from_secs(2),
+        interval: Duration::ZERO,
+        failures_to_rollback: failures,
+    }
+}
+
+fn release_request(smoke: Option<SmokeSettings>) -> ReleaseRequest {
+    ReleaseRequest {
+        target: target(),
+        image: format!("{REPO}:v2").parse().unwrap(),
+        dry_run: false,
+        wait: true,
+        check_image: true,
+        force: false,
+        follow: follow(smoke),
+    }
+}
+
+fn service(task_definition: &str) -> Service {
+    Service::builder()
+        .service_name(SERVICE)
+        .status("ACTIVE")
+        .task_definition(task_definition)
+        .desired_count(2)
+        .running_count(2)
+        .deployment_configuration(
+            DeploymentConfiguration::builder()
+                .strategy(DeploymentStrategy::BlueGreen)
+                .bake_time_in_minutes(5)
+                .build(),
+        )
+        .build()
+}
+
+fn task_definition(arn: &str, tag: &str) -> TaskDefinition {
+    TaskDefinition::builder()
+        .task_definition_arn(arn)
+        .family("hwdash-portal")
+        .status(TaskDefinitionStatus::Active)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("portal")
+                .image(format!("{REPO}:{tag}"))
+                .build(),
+        )
+        .build()
+}
+
+fn deployment(
+    arn: &str,
+    status: Status,
+    stage: Option<Stage>,
+    running: i32,
+    traffic: f64,
+) -> ServiceDeployment {
+    ServiceDeployment::builder()
+        .service_deployment_arn(arn)
+        .status(status)
+        .set_lifecycle_stage(stage)
+        .source_service_revisions(ServiceRevisionSummary::builder().arn(OLD_REVISION).build())
+        .target_service_revision(
+            ServiceRevisionSummary::builder()
+                .arn(NEW_REVISION)
+                .requested_task_count(2)
+                .running_task_count(running)
+                .requested_production_traffic_weight(traffic)
+                .build(),
+        )
+        .deployment_configuration(
+            DeploymentConfiguration::builder()
+                .strategy(DeploymentStrategy::BlueGreen)
+                .bake_time_in_minutes(5)
+                .build(),
+        )
+        .build()
+}
+
+fn described(d: ServiceDeployment) -> DescribeServiceDeploymentsOutput {
+    DescribeServiceDeploymentsOutput::builder()
+        .service_deployments(d)
+        .build()
+}
+
+/// The ECS calls every release makes before the deployment starts.
+struct ReleaseRules {
+    describe_service: Rule,
+    describe_task_definition: Rule,
+    register: Rule,
+    update: Rule,
+    image: Rule,
+}
+
+fn release_rules() -> ReleaseRules {
+    ReleaseRules {
+        describe_service: mock!(Ecs::describe_services).then_output(|| {
+            DescribeServicesOutput::builder()
+                .services(service(OLD_TD))
+                .build()
+        }),
+        describe_task_definition: mock!(Ecs::describe_task_definition)
+            .match_requests(|r| r.task_definition() == Some(OLD_TD))
+            .then_output(|| {
+                DescribeTaskDefinitionOutput::builder()
+                    .task_definition(task_definition(OLD_TD, "v1"))
+                    .build()
+            }),
+        register: mock!(Ecs::register_task_definition)
+            .match_requests(|r| {
+                r.container_definitions()[0].image() == Some(&format!("{REPO}:v2"))
+                    && r.family() == Some("hwdash-portal")
+            })
+            .then_output(|| {
+                RegisterTaskDefinitionOutput::builder()
+                    .task_definition(task_definition(NEW_TD, "v2"))
+                    .build()
+            }),
+        update: mock!(Ecs::update_service)
+            .match_requests(|r| r.task_definition() == Some(NEW_TD) && r.service() == Some(SERVICE))
+            .then_output(|| {
+                let mut updated = service(NEW_TD);
+                updated.current_service_deployment = Some(DEPLOYMENT.into());
+                UpdateServiceOutput::builder().service(updated).build()
+            }),
+        image: mock!(aws_sdk_ecr::Client::describe_images)
+            .match_requests(|r| r.repository_name() == Some("hwdash-portal"))
+            .then_output(|| {
+                DescribeImagesOutput::builder()
+                    .image_details(ImageDetail::builder().image_tags("v2").build())
+                    .build()
+            }),
+    }
+}
+
+fn alarms(state: StateValue) -> Rule {
+    mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_output(move || {
+        let alarm = MetricAlarm::builder()
+            .alarm_name(ALARM)
+            .state_value(state.clone())
+            .build();
+        // The deployer asks only for alarms in ALARM, as CloudWatch filters by state.
+        if state == StateValue::Alarm {
+            DescribeAlarmsOutput::builder().metric_alarms(alarm).build()
+        } else {
+            DescribeAlarmsOutput::builder().build()
+        }
+    })
+}
+
+fn stop_rule(stopped: Arc<AtomicBool>) -> Rule {
+    mock!(Ecs::stop_service_deployment)
+        .match_requests(|r| {
+            r.service_deployment_arn() == Some(DEPLOYMENT)
+                && r.stop_type() == Some(&StopServiceDeploymentStopType::Rollback)
+        })
+        .then_compute_output(move |_| {
+            stopped.store(true, Ordering::SeqCst);
+            StopServiceDeploymentOutput::builder()
+                .service_deployment_arn(DEPLOYMENT)
+                .build()
+        })
+}
+
+/// A deployment that bakes until stopped, then rolls back in two polls.
+fn baking_until_stopped(stopped: Arc<AtomicBool>) -> Rule {
+    let polls_after_stop = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    mock!(Ecs::describe_service_deployments)
+        .match_requests(|r| r.service_deployment_arns() == [DEPLOYMENT])
+        .then_compute_output(move |_| {
+            if !stopped.load(Ordering::SeqCst) {
+                return described(deployment(
+                    DEPLOYMENT,
+                    Status::InProgress,
+                    Some(Stage::BakeTime),
+                    2,
+                    100.0,
+                ));
+            }
+            match polls_after_stop.fetch_add(1, Ordering::SeqCst) {
+                0 => described(deployment(
+                    DEPLOYMENT,
+                    Status::RollbackInProgress,
+                    None,
+                    2,
+                    0.0,
+                )),
+                _ => described(deployment(
+                    DEPLOYMENT,
+                    Status::RollbackSuccessful,
+                    None,
+                    0,
+                    0.0,
+                )),
+            }
+        })
+}
+
+#[tokio::test]
+async fn a_blue_green_release_is_followed_through_its_stages_to_production() {
+    let web = FixedStatusServer::start(200).await;
+    let r = release_rules();
+    let lifecycle = mock!(Ecs::describe_service_deployments)
+        .match_requests(|r| r.service_deployment_arns() == [DEPLOYMENT])
+        .sequence()
+        .output(|| described(deployment(DEPLOYMENT, Status::Pending, None, 0, 0.0)))
+        .output(|| {
+            described(deployment(
+                DEPLOYMENT,
+                Status::InProgress,
+                Some(Stage::ScaleUp),
+                1,
+                0.0,
+            ))
+        })
+        .output(|| {
+            described(deployment(
+                DEPLOYMENT,
+                Status::InProgress,
+                Some(Stage::TestTrafficShift),
+                2,
+                0.0,
+            ))
+        })
+        .output(|| {
+            described(deployment(
+                DEPLOYMENT,
+                Status::InProgress,
+                Some(Stage::ProductionTrafficShift),
+                2,
+                100.0,
+            ))
+        })
+        .output(|| {
+            described(deployment(
+                DEPLOYMENT,
+                Status::InProgress,
+                Some(Stage::BakeTime),
+                2,
+                100.0,
+            ))
+        })
+        .output(|| {
+            described(deployment(
+                DEPLOYMENT,
+                Status::InProgress,
+                Some(Stage::BakeTime),
+                2,
+                100.0,
+            ))
+        })
+        .output(|| {
+            described(deployment(
+                DEPLOYMENT,
+                Status::Successful,
+                Some(Stage::CleanUp),
+                2,
+                100.0,
+            ))
+        })
+        .build();
+    let stop = stop_rule(Arc::new(AtomicBool::new(false)));
+    let alarm_ok = alarms(StateValue::Ok);
+    let clients = mock_clients(MockRules {
+        ecs: vec![
+            &r.describe_service,
+            &r.describe_task_definition,
+            &r.register,
+            &r.update,
+            &lifecycle,
+            &stop,
+        ],
+        ecr: vec![&r.image],
+        cloudwatch: vec![&alarm_ok],
+    });
+    let output = SharedBuffer::default();
+    let reporter = Reporter::plain(Box::new(output.clone()));
+
+    let outcome = release(
+        &clients,
+        &reporter,
+        &release_request(Some(smoke(&web.url, 2))),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        outcome,
+        ReleaseOutcome::Released {
+            task_definition: NEW_TD.into()
+        }
+    );
+    assert!(outcome.succeeded());
+    assert_eq!(
+        outcome.to_string(),
+        "released: hwdash-portal:8 serves production traffic"
+    );
+    assert_eq!(r.register.num_calls(), 1);
+    assert_eq!(r.update.num_calls(), 1);
+    assert_eq!(lifecycle.num_calls(), 7);
+    assert_eq!(stop.num_calls(), 0, "a healthy release is never stopped");
+    // Alarms are read at every in-progress poll; smoke checks only once test traffic reaches
+    // the new revision (test shift, production shift, two bake polls).
+    assert_eq!(alarm_ok.num_calls(), 6);
+    assert_eq!(web.requests(), 4);
+    let printed = output.text();
+    // Shown by `cargo nextest run --no-capture`; docs/deploy.md quotes it.
+    println!("{printed}{outcome}");
+    for expected in [
+        "registered hwdash-portal:8 (portal -> hwdash-portal:v2)",
+        "IN_PROGRESS / SCALE_UP  tasks 1/2  production traffic 0%",
+        "test listener routes to the new revision: smoke checks start",
+        "IN_PROGRESS / BAKE_TIME  tasks 2/2  production traffic 100%  bake 5m 00s left",
+        "SUCCESSFUL / CLEAN_UP  tasks 2/2  production traffic 100%",
+    ] {
+        assert!(
+            printed.contains(expected),
+            "missing {expected:?} in:\n{printed}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn failing_smoke_checks_on_the_test_listener_roll_the_release_back() {
+    let web = FixedStatusServer::start(503).await;
+    let r = release_rules();
+    let stopped = Arc::new(AtomicBool::new(false));
+    let lifecycle = baking_until_stopped(stopped.clone());
+    let stop = stop_rule(stopped);
+    let alarm_ok = alarms(StateValue::Ok);
+    let clients = mock_clients(MockRules {
+        ecs: vec![
+            &r.describe_service,
+            &r.describe_task_definition,
+            &r.register,
+            &r.update,
+            &lifecycle,
+            &stop,
+        ],
+        ecr: vec![&r.image],
+        cloudwatch: vec![&alarm_ok],
+    });
+    let output = SharedBuffer::default();
+    let reporter = Reporter::plain(Box::new(output.clone()));
+
+    let outcome = release(
+        &clients,
+        &reporter,
+        &release_request(Some(smoke(&web.url, 2))),
+    )
+    .await
+    .unwrap();
+
+    let ReleaseOutcome::RolledBack {
+        task_definition,
+        reason,
+    } = &outcome
+    else {
+        panic!("expected a rollback, got {outcome:?}");
+    };
+    assert_eq!(task_definition, NEW_TD);
+    assert!(
+        reason.starts_with("smoke check failed 2 times in a row"),
+        "{reason}"
+    );
+    assert!(reason.contains("503"), "{reason}");
+    assert!(!outcome.succeeded());
+    assert_eq!(stop.num_calls(), 1);
+    assert_eq!(
+        web.requests(),
+        2,
+        "checks stop once the rollback is requested"
+    );
+    let printed = output.text();
+    println!("{printed}{outcome}");
+    assert!(printed.contains("smoke check failure 1: GET"), "{printed}");
+    assert!(
+        printed.contains("asked ECS to stop deployment new with rollback"),
+        "{printed}"
+    );
+    assert!(printed.contains("ROLLBACK_SUCCESSFUL"), "{printed}");
+}
+
+#[tokio::test]
+async fn an_alarm_in_alarm_state_rolls_the_release_back() {
+    let r = release_rules();
+    let stopped = Arc::new(AtomicBool::new(false));
+    let lifecycle = baking_until_stopped(stopped.clone());
+    let stop = stop_rule(stopped);
+    let firing = alarms(StateValue::Alarm);
+    let clients = mock_clients(MockRules {
+        ecs: vec![
+            &r.describe_service,
+            &r.describe_task_definition,
+            &r.register,
+            &r.update,
+            &lifecycle,
+            &stop,
+        ],
+        ecr: vec![&r.image],
+        cloudwatch: vec![&firing],
+    });
+    let reporter = Reporter::plain(Box::new(SharedBuffer::default()));
+
+    let outcome = release(&clients, &reporter, &release_request(None))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome,
+        ReleaseOutcome::RolledBack {
+            task_definition: NEW_TD.into(),
+            reason: format!("alarm {ALARM} is in ALARM"),
+        }
+    );
+    assert_eq!(stop.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_rollback_ecs_decided_on_its_own_is_reported_with_the_alarm_that_fired() {
+    let r = release_rules();
+    let lifecycle = mock!(Ecs::describe_service_deployments)
+        .sequence()
+        .output(|| {
+            described(deployment(
+                DEPLOYMENT,
+                Status::InProgress,
+                Some(Stage::BakeTime),
+                2,
+                100.0,
+            ))
+        })
+        .output(|| {
+            let mut d = deployment(DEPLOYMENT, Status::RollbackSuccessful, None, 0, 0.0);
+            d.alarms = Some(
+                ServiceDeploymentAlarms::builder()
+                    .alarm_names("hwdash-portal-p99")
+                    .triggered_alarm_names("hwdash-portal-p99")
+                    .build(),
+            );
+            described(d)
+        })
+        .build();
+    let stop = stop_rule(Arc::new(AtomicBool::new(false)));
+    let alarm_ok = alarms(StateValue::Ok);
+    let clients = mock_clients(MockRules {
+        ecs: vec![
+            &r.describe_service,
+            &r.describe_task_definition,
+            &r.register,
+            &r.update,
+            &lifecycle,
+            &stop,
+        ],
+        ecr: vec![&r.image],
+        cloudwatch: vec![&alarm_ok],
+    });
+    let reporter = Reporter::plain(Box::new(SharedBuffer::default()));
+
+    let outcome = release(&clients, &reporter, &release_request(None))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome,
+        ReleaseOutcome::RolledBack {
+            task_definition: NEW_TD.into(),
+            reason: "alarm hwdash-portal-p99 fired".into(),
+        }
+    );
+    assert_eq!(stop.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn when_ecs_cannot_stop_with_rollback_the_service_goes_back_to_the_previous_revision() {
+    let web = FixedStatusServer::start(500).await;
+    let r = release_rules();
+    let lifecycle = mock!(Ecs::describe_service_deployments)
+        .match_requests(|r| r.service_deployment_arns() == [DEPLOYMENT])
+        .then_output(|| {
+            described(deployment(
+                DEPLOYMENT,
+                Status::InProgress,
+                Some(Stage::TestTrafficShift),
+                2,
+                0.0,
+            ))
+        });
+    let back = mock!(Ecs::describe_service_deployments)
+        .match_requests(|r| r.service_deployment_arns() == [BACK])
+        .sequence()
+        .output(|| {
+            described(deployment(
+                BACK,
+                Status::InProgress,
+                Some(Stage::ScaleUp),
+                1,
+                0.0,
+            ))
+        })
+        .output(|| described(deployment(BACK, Status::Successful, None, 2, 100.0)))
+        .build();
+    let refused = mock!(Ecs::stop_service_deployment).then_error(|| {
+        StopServiceDeploymentError::InvalidParameterException(
+            InvalidParameterException::builder()
+                .message("Rollback is not supported for this deployment")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("InvalidParameterException")
+                        .message("Rollback is not supported for this deployment")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let update_back = mock!(Ecs::update_service)
+        .match_requests(|r| r.task_definition() == Some(OLD_TD))
+        .then_output(|| {
+            let mut updated = service(OLD_TD);
+            updated.current_service_deployment = Some(BACK.into());
+            UpdateServiceOutput::builder().service(updated).build()
+        });
+    let alarm_ok = alarms(StateValue::Ok);
+    let clients = mock_clients(MockRules {
+        ecs: vec![
+            &r.describe_service,
+            &r.describe_task_definition,
+            &r.register,
+            &r.update,
+            &lifecycle,
+            &back,
+            &refused,
+            &update_back,
+        ],
+        ecr: vec![&r.image],
+        cloudwatch: vec![&alarm_ok],
+    });
+    let output = SharedBuffer::default();
+    let reporter = Reporter::plain(Box::new(output.clone()));
+
+    let outcome = release(
+        &clients,
+        &reporter,
+        &release_request(Some(smoke(&web.url, 1))),
+    )
+    .await
+    .unwrap();
+
+    let ReleaseOutcome::RolledBack { reason, .. } = &outcome else {
+        panic!("expected a rollback, got {outcome:?}");
+    };
+    assert!(reason.contains("500"), "{reason}");
+    assert_eq!(refused.num_calls(), 1);
+    assert_eq!(update_back.num_calls(), 1);
+    assert_eq!(back.num_calls(), 2);
+    println!("{}{outcome}", output.text());
+    let printed = output.text();
+    assert!(
+        printed.contains("ECS cannot stop this deployment with rollback (InvalidParameterException: Rollback is not supported for this deployment); updating service hwdash-portal back to hwdash-portal:7"),
+        "{printed}"
+    );
+}
+
+fn briefs(items: &[(&str, &str, i64)]) -> ListServiceDeploymentsOutput {
+    let mut output = ListServiceDeploymentsOutput::builder();
+    for (arn, revision, created) in items {
+        output = output.service_deployments(
+            ServiceDeploymentBrief::builder()
+                .service_deployment_arn(*arn)
+                .target_service_revision_arn(*revision)
+                .created_at(DateTime::from_secs(*created))
+                .build(),
+        );
+    }
+    output.build()
+}
+
+fn revisions() -> Rule {
+    mock!(Ecs::describe_service_revisions).then_output(|| {
+        DescribeServiceRevisionsOutput::builder()
+            .service_revisions(
+                ServiceRevision::builder()
+                    .service_revision_arn(OLD_REVISION)
+                    .task_definition(OLD_TD)
+                    .build(),
+            )
+            .service_revisions(
+                ServiceRevision::builder()
+                    .service_revision_arn(NEW_REVISION)
+                    .task_definition(NEW_TD)
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn rollback_request() -> RollbackRequest {
+    let mut options = follow(None);
+    options.alarm_names.clear();
+    RollbackRequest {
+        target: target(),
+        to_task_definition: None,
+        wait: true,
+        follow: options,
+    }
+}
+
+#[tokio::test]
+async fn rollback_stops_the_deployment_in_flight() {
+    let in_flight = mock!(Ecs::list_service_deployments)
+        .match_requests(|r| r.status().contains(&Status::InProgress))
+        .then_output(|| briefs(&[(DEPLOYMENT, NEW_REVISION, 200)]));
+    let stopped = Arc::new(AtomicBool::new(false));
+    let lifecycle = baking_until_stopped(stopped.clone());
+    let stop = stop_rule(stopped);
+    let revisions = revisions();
+    let clients = mock_clients(MockRules {
+        ecs: vec![&in_flight, &lifecycle, &stop, &revisions],
+        ..MockRules::default()
+    });
+    let output = SharedBuffer::default();
+    let reporter = Reporter::plain(Box::new(output.clone()));
+
+    let outcome = rollback(&clients, &reporter, &rollback_request())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome,
+        RollbackOutcome::InFlightRolledBack {
+            deployment: DEPLOYMENT.into(),
+            reason: "requested with `deployer rollback`".into(),
+        }
+    );
+    assert_eq!(stop.num_calls(), 1);
+    println!("{}{outcome}", output.text());
+    assert!(
+        output.text().contains("deployment new is in flight"),
+        "{}",
+        output.text()
+    );
+}
+
+#[tokio::test]
+async fn rollback_with_nothing_in_flight_returns_to_the_previous_successful_revision() {
+    let none_in_flight = mock!(Ecs::list_service_deployments)
+        .match_requests(|r| r.status().contains(&Status::InProgress))
+        .then_output(|| briefs(&[]));
+    let successful = mock!(Ecs::list_service_deployments)
+        .match_requests(|r| r.status() == [Status::Successful])
+        .then_output(|| briefs(&[("d-old", OLD_REVISION, 100), ("d-new", NEW_REVISION, 200)]));
+    let current = mock!(Ecs::describe_services).then_output(|| {
+        DescribeServicesOutput::builder()
+            .services(service(NEW_TD))
+            .build()
+    });
+    let old_definition = mock!(Ecs::describe_task_definition)
+        .match_requests(|r| r.task_definition() == Some(OLD_TD))
+        .then_output(|| {
+            DescribeTaskDefinitionOutput::builder()
+                .task_definition(task_definition(OLD_TD, "v1"))
+                .build()
+        });
+    let update_back = mock!(Ecs::update_service)
+        .match_requests(|r| r.task_definition() == Some(OLD_TD))
+        .then_output(|| {
+            let mut updated = service(OLD_TD);
+            updated.current_service_deployment = Some(BACK.into());
+            UpdateServiceOutput::builder().service(updated).build()
+        });
+    let back = mock!(Ecs::describe_service_deployments)
+        .match_requests(|r| r.service_deployment_arns() == [BACK])
+        .then_output(|| described(deployment(BACK, Status::Successful, None, 2, 100.0)));
+    let revisions = revisions();
+    let clients = mock_clients(MockRules {
+        ecs: vec![
+            &none_in_flight,
+            &successful,
+            &current,
+            &old_definition,
+            &update_back,
+            &back,
+            &revisions,
+        ],
+        ..MockRules::default()
+    });
+    let output = SharedBuffer::default();
+    let reporter = Reporter::plain(Box::new(output.clone()));
+
+    let outcome = rollback(&clients, &reporter, &rollback_request())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome,
+        RollbackOutcome::Returned {
+            task_definition: OLD_TD.into()
+        }
+    );
+    assert_eq!(
+        outcome.to_string(),
+        "rolled back: the service runs hwdash-portal:7 again"
+    );
+    assert_eq!(update_back.num_calls(), 1);
+    println!("{}{outcome}", output.text());
+    assert!(
+        output
+            .text()
+            .contains("no deployment in flight; returning service hwdash-portal from hwdash-portal:8 to hwdash-portal:7"),
+        "{}",
+        output.text()
+    );
+}
+
+#[tokio::test]
+async fn following_gives_up_after_its_timeout_and_says_how_to_carry_on() {
+    let r = release_rules();
+    let stuck = mock!(Ecs::describe_service_deployments).then_output(|| {
+        described(deployment(
+            DEPLOYMENT,
+            Status::InProgress,
+            Some(Stage::ScaleUp),
+            1,
+            0.0,
+        ))
+    });
+    let alarm_ok = alarms(StateValue::Ok);
+    let clients = mock_clients(MockRules {
+        ecs: vec![
+            &r.describe_service,
+            &r.describe_task_definition,
+            &r.register,
+            &r.update,
+            &stuck,
+        ],
+        ecr: vec![&r.image],
+        cloudwatch: vec![&alarm_ok],
+    });
+    let reporter = Reporter::plain(Box::new(SharedBuffer::default()));
+    let mut request = release_request(None);
+    request.follow.timeout = Duration::from_millis(100);
+
+    let err = release(&clients, &reporter, &request).await.unwrap_err();
+
+    assert!(matches!(err, DeployError::TimedOut { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("IN_PROGRESS / SCALE_UP  tasks 1/2"),
+        "{message}"
+    );
+    assert!(message.contains("deployer rollback"), "{message}");
+}

@@ -1,0 +1,463 @@
+//! The deployer against a real moto server on loopback (real HTTP, real AWS wire protocols):
+//! release registers the right revision and updates the service, status reports what moto
+//! holds, verify catches a missing image. ECS service deployments are not implemented by moto
+//! (HTTP 500), so releases here run with `wait: false`; following a deployment is tested with
+//! mocks in tests/lifecycle.rs.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::fixture::{ALARMS, CLUSTER, FAMILY, Fixture, HARDWARE_SERVICE, LOG_GROUP, SERVICE};
+use deployer::DeployError;
+use deployer::deployment::FollowOptions;
+use deployer::ecs::describe_task_definition;
+use deployer::progress::{Reporter, SharedBuffer};
+use deployer::release::{ImageCheck, ReleaseOutcome, ReleaseRequest, release};
+use deployer::status::status;
+use deployer::verify::verify;
+
+fn request(fixture: &Fixture, tag: &str) -> ReleaseRequest {
+    ReleaseRequest {
+        target: fixture.target(),
+        image: format!("{}:{tag}", fixture.repository_url).parse().unwrap(),
+        dry_run: false,
+        wait: false,
+        check_image: true,
+        force: false,
+        follow: FollowOptions {
+            poll_interval: Duration::from_millis(10),
+            timeout: Duration::from_secs(5),
+            smoke: None,
+            alarm_names: Vec::new(),
+        },
+    }
+}
+
+async fn service_task_definition(fixture: &Fixture) -> String {
+    fixture
+        .clients
+        .ecs
+        .describe_services()
+        .cluster(CLUSTER)
+        .services(SERVICE)
+        .send()
+        .await
+        .unwrap()
+        .services()[0]
+        .task_definition()
+        .unwrap()
+        .to_string()
+}
+
+async fn revisions_registered(fixture: &Fixture) -> usize {
+    fixture
+        .clients
+        .ecs
+        .list_task_definitions()
+        .family_prefix(FAMILY)
+        .send()
+        .await
+        .unwrap()
+        .task_definition_arns()
+        .len()
+}
+
+#[tokio::test]
+async fn release_registers_a_revision_with_only_the_image_changed_and_updates_the_service() {
+    let fixture = Fixture::new().await;
+    let output = SharedBuffer::default();
+    let reporter = Reporter::plain(Box::new(output.clone()));
+
+    let outcome = release(&fixture.clients, &reporter, &request(&fixture, "v2"))
+        .await
+        .unwrap();
+
+    let ReleaseOutcome::Submitted {
+        task_definition, ..
+    } = &outcome
+    else {
+        panic!("expected a submitted release, got {outcome:?}");
+    };
+    assert!(
+        task_definition.ends_with(":task-definition/hwdash-portal:2"),
+        "{task_definition}"
+    );
+    assert_eq!(&service_task_definition(&fixture).await, task_definition);
+
+    let (old, _) = describe_task_definition(&fixture.clients, &fixture.first_task_definition)
+        .await
+        .unwrap();
+    let (new, _) = describe_task_definition(&fixture.clients, task_definition)
+        .await
+        .unwrap();
+    let mut expected = old.container_definitions().to_vec();
+    expected[0].image = Some(format!("{}:v2", fixture.repository_url));
+    assert_eq!(new.container_definitions(), &expected[..]);
+    assert_eq!(new.family(), old.family());
+    assert_eq!(new.execution_role_arn(), old.execution_role_arn());
+    assert_eq!(new.task_role_arn(), old.task_role_arn());
+    assert_eq!(new.cpu(), old.cpu());
+    assert_eq!(new.memory(), old.memory());
+    assert_eq!(new.network_mode(), old.network_mode());
+    assert_eq!(
+        new.requires_compatibilities(),
+        old.requires_compatibilities()
+    );
+
+    let printed = output.text();
+    assert!(
+        printed.contains("registered hwdash-portal:2 (portal -> hwdash-portal:v2)"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("updated service hwdash-portal to hwdash-portal:2"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_reads_everything_and_changes_nothing() {
+    let fixture = Fixture::new().await;
+    let reporter = Reporter::plain(Box::new(SharedBuffer::default()));
+    let mut dry = request(&fixture, "v2");
+    dry.dry_run = true;
+
+    let outcome = release(&fixture.clients, &reporter, &dry).await.unwrap();
+
+    let ReleaseOutcome::DryRun(plan) = &outcome else {
+        panic!("not a dry run: {outcome:?}")
+    };
+    assert_eq!(plan.current_image, format!("{}:v1", fixture.repository_url));
+    assert_eq!(plan.new_image, format!("{}:v2", fixture.repository_url));
+    assert_eq!(plan.image_check, ImageCheck::Found);
+    let text = outcome.to_string();
+    assert!(
+        text.contains("dry run: nothing registered, nothing changed"),
+        "{text}"
+    );
+    assert!(text.contains("a copy of hwdash-portal:1"), "{text}");
+    assert_eq!(revisions_registered(&fixture).await, 1);
+    assert_eq!(
+        service_task_definition(&fixture).await,
+        fixture.first_task_definition
+    );
+}
+
+#[tokio::test]
+async fn releasing_the_image_that_already_runs_changes_nothing_unless_forced() {
+    let fixture = Fixture::new().await;
+    let reporter = Reporter::plain(Box::new(SharedBuffer::default()));
+
+    let outcome = release(&fixture.clients, &reporter, &request(&fixture, "v1"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome,
+        ReleaseOutcome::AlreadyRunning {
+            task_definition: fixture.first_task_definition.clone(),
+            image: format!("{}:v1", fixture.repository_url),
+        }
+    );
+    assert!(outcome.succeeded());
+    assert_eq!(revisions_registered(&fixture).await, 1);
+
+    let mut forced = request(&fixture, "v1");
+    forced.force = true;
+    let outcome = release(&fixture.clients, &reporter, &forced).await.unwrap();
+    assert!(
+        matches!(outcome, ReleaseOutcome::Submitted { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(revisions_registered(&fixture).await, 2);
+}
+
+#[tokio::test]
+async fn releasing_an_image_that_was_never_pushed_fails_before_registering_anything() {
+    let fixture = Fixture::new().await;
+    let reporter = Reporter::plain(Box::new(SharedBuffer::default()));
+
+    let err = release(&fixture.clients, &reporter, &request(&fixture, "abc123"))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DeployError::ImageNotFound { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "ECR image hwdash-portal:abc123 not found in repository hwdash-portal: push it first \
+         (scripts/deploy.sh does)"
+    );
+    assert_eq!(revisions_registered(&fixture).await, 1);
+    assert_eq!(
+        service_task_definition(&fixture).await,
+        fixture.first_task_definition
+    );
+
+    // A dry run (deploy.sh --plan, before the push) reports the missing image instead.
+    let mut dry = request(&fixture, "abc123");
+    dry.dry_run = true;
+    let outcome = release(&fixture.clients, &reporter, &dry).await.unwrap();
+    let ReleaseOutcome::DryRun(plan) = outcome else {
+        panic!("not a dry run")
+    };
+    let ImageCheck::NotReady(problem) = &plan.image_check else {
+        panic!("missing image not reported: {:?}", plan.image_check)
+    };
+    assert!(
+        problem.starts_with("ECR image hwdash-portal:abc123 not found"),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
+async fn status_reports_what_moto_holds() {
+    let fixture = Fixture::new().await;
+
+    let report = status(&fixture.clients, &fixture.target()).await.unwrap();
+
+    assert_eq!(report.service, SERVICE);
+    assert_eq!(report.desired, 2);
+    // moto never starts tasks: everything it was asked for is pending.
+    assert_eq!((report.running, report.pending), (0, 2));
+    assert_eq!(report.task_definition, fixture.first_task_definition);
+    assert_eq!(report.image, Ok(format!("{}:v1", fixture.repository_url)));
+    assert_eq!(report.target_groups.len(), 1);
+    assert_eq!(report.target_groups[0].name, "hwdash-portal-blue");
+    assert_eq!(
+        report.target_groups[0].health.as_ref().map(|h| h.healthy),
+        Ok(0)
+    );
+    let scaling = report.scaling.clone().unwrap();
+    assert_eq!(scaling[0], "2 to 10 tasks");
+    assert!(
+        scaling[1].contains("portal-requests-per-target")
+            && scaling[1].contains("ALBRequestCountPerTarget = 1000"),
+        "{scaling:?}"
+    );
+    assert_eq!(report.requests_per_target, Ok(None));
+    let text = report.to_string();
+    assert!(text.contains("0 running / 2 desired (2 pending)"), "{text}");
+}
+
+#[tokio::test]
+async fn verify_passes_when_everything_a_release_needs_exists() {
+    let fixture = Fixture::new().await;
+
+    let report = verify(&fixture.clients, &fixture.target(), None).await;
+
+    assert!(report.passed(), "{report}");
+    let names: Vec<&str> = report.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ECS service",
+            "container",
+            "image",
+            "execution role",
+            "task role",
+            "log group",
+            "secret DATABASE_URL",
+            "alarm hwdash-portal-5xx",
+            "alarm hwdash-portal-p99",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn verify_names_a_missing_image_log_group_and_alarm() {
+    let fixture = Fixture::new().await;
+    fixture
+        .clients
+        .logs
+        .delete_log_group()
+        .log_group_name(LOG_GROUP)
+        .send()
+        .await
+        .unwrap();
+    let mut target = fixture.target();
+    target.alarm_names = vec![ALARMS[0].to_string(), "hwdash-portal-typo".to_string()];
+    let missing = format!("{}:abc123", fixture.repository_url)
+        .parse()
+        .unwrap();
+
+    let report = verify(&fixture.clients, &target, Some(&missing)).await;
+
+    assert!(!report.passed());
+    let failures: Vec<(&str, &str)> = report
+        .failures()
+        .map(|c| (c.name.as_str(), c.result.as_ref().unwrap_err().as_str()))
+        .collect();
+    assert_eq!(failures.len(), 3, "{report}");
+    assert_eq!(failures[0].0, "image");
+    assert!(
+        failures[0]
+            .1
+            .contains("ECR image hwdash-portal:abc123 not found in repository hwdash-portal")
+    );
+    assert_eq!(failures[1].0, "log group");
+    assert!(failures[1].1.contains(LOG_GROUP), "{}", failures[1].1);
+    assert_eq!(failures[2].0, "alarm hwdash-portal-typo");
+}
+
+/// The binary end to end: flags, environment, terraform outputs file, exit codes, and error
+/// messages without panics or Debug dumps.
+#[tokio::test]
+async fn the_binary_plans_verifies_and_reports_errors_by_exit_code() {
+    let fixture = Fixture::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("outputs.json");
+    std::fs::write(&outputs, fixture.terraform_outputs_json()).unwrap();
+    let deployer = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_deployer"))
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &fixture.moto.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "AKIDMOTO")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("DEPLOYER_TERRAFORM_OUTPUTS", &outputs)
+            .env("DEPLOYER_CALL_TIMEOUT", "60s")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_PROFILE")
+            .env_remove("DEPLOYER_CLUSTER")
+            .output()
+            .expect("run deployer")
+    };
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+
+    let image = format!("{}:v2", fixture.repository_url);
+    let plan = deployer(&[
+        "release",
+        "--service",
+        "portal",
+        "--image",
+        &image,
+        "--dry-run",
+    ]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    let stdout = text(&plan.stdout);
+    assert!(
+        stdout.contains("rollback alarms  hwdash-portal-5xx, hwdash-portal-p99"),
+        "{stdout}"
+    );
+    assert_eq!(revisions_registered(&fixture).await, 1);
+
+    let missing = format!("{}:abc123", fixture.repository_url);
+    let checked = deployer(&["verify", "--service", "portal", "--image", &missing]);
+    assert_eq!(checked.status.code(), Some(3));
+    let stdout = text(&checked.stdout);
+    assert!(stdout.contains("FAIL  image"), "{stdout}");
+    assert!(stdout.contains("some checks FAILED"), "{stdout}");
+
+    let wrong = deployer(&["--cluster", "nope", "status", "--service", "portal"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    let stderr = text(&wrong.stderr);
+    assert!(
+        stderr.starts_with("error: ECS cluster nope not found in this account and region"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Backtrace"),
+        "{stderr}"
+    );
+
+    let unknown = deployer(&["--portal-service", "nope", "status", "--service", "portal"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(
+        text(&unknown.stderr).trim(),
+        "error: ECS service nope not found in cluster hwdash: check --cluster and the service \
+         name (or `terraform output` in infra/terraform)"
+    );
+
+    let usage = deployer(&["release", "--service", "portal", "--image", "hwdash-portal"]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(text(&usage.stderr).contains("has no tag"));
+}
+
+/// `scripts/deploy.sh --plan` against moto: every step runs (prerequisites, credentials,
+/// version, terraform, images, release) and nothing changes. The deployer binary cargo built for
+/// this test stands in for `cargo run --release` (DEPLOYER_BIN), and a saved outputs file for
+/// the Terraform state this machine does not have (DEPLOYER_TERRAFORM_OUTPUTS).
+#[tokio::test]
+async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing() {
+    let mut fixture = Fixture::new().await;
+    fixture.add_hardware().await;
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("outputs.json");
+    std::fs::write(&outputs, fixture.terraform_outputs_json()).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = root.join("scripts/deploy.sh");
+    assert!(
+        script.exists(),
+        "scripts/deploy.sh is missing: the infra component provides it"
+    );
+
+    let mut child = Command::new("bash")
+        .arg(&script)
+        .arg("--plan")
+        .current_dir(&root)
+        .env("AWS_ENDPOINT_URL", &fixture.moto.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIDMOTO")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env("DEPLOYER_BIN", env!("CARGO_BIN_EXE_deployer"))
+        .env("DEPLOYER_TERRAFORM_OUTPUTS", &outputs)
+        .env("DEPLOYER_NO_PROGRESS", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run scripts/deploy.sh");
+    // Bounded: the plan makes a few dozen calls to moto; two minutes means something hangs.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("scripts/deploy.sh --plan did not finish within 120 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let run = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    for expected in [
+        "==> 1. prerequisites",
+        "[plan] would run: terraform",
+        "all checks passed",
+        "dry run: nothing registered, nothing changed",
+        "service          hwdash-hardware (cluster hwdash)",
+        "service          hwdash-portal (cluster hwdash)",
+        "plan only: nothing was changed",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
+    // Nothing registered, nothing updated.
+    assert_eq!(revisions_registered(&fixture).await, 1);
+    assert_eq!(
+        service_task_definition(&fixture).await,
+        fixture.first_task_definition
+    );
+    let hardware = fixture
+        .clients
+        .ecs
+        .describe_services()
+        .cluster(CLUSTER)
+        .services(HARDWARE_SERVICE)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        hardware.services()[0]
+            .task_definition()
+            .unwrap()
+            .ends_with("hwdash-hardware:1")
+    );
+}

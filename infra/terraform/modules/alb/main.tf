@@ -1,0 +1,169 @@
+# The public entry point. It forwards to portal only, through two target groups (blue and
+# green) that ECS swaps during a blue/green deployment:
+#   - production listener (HTTPS with a certificate, else HTTP) -> rule -> blue/green weights
+#   - test listener (closed to the internet unless test_listener_cidrs is set) -> rule -> the
+#     new version before it takes production traffic
+# ECS changes the weights in both rules during a deployment, so Terraform ignores them after
+# creation.
+
+locals {
+  https              = var.certificate_arn != null
+  production_port    = local.https ? 443 : 80
+  production_listens = local.https ? "HTTPS" : "HTTP"
+}
+
+resource "aws_lb" "this" {
+  #checkov:skip=CKV2_AWS_28:A WAF web ACL is listed under production additions in docs/deploy.md; it is priced per rule and per request.
+  #checkov:skip=CKV2_AWS_20:Port 80 redirects to HTTPS whenever certificate_arn is set (aws_lb_listener.http_redirect); without a certificate HTTP is all there is.
+  #checkov:skip=CKV_AWS_91:Access logs need an S3 bucket with its own policies; listed under production additions in docs/deploy.md.
+  name                       = var.name
+  internal                   = false
+  load_balancer_type         = "application"
+  security_groups            = [var.security_group_id]
+  subnets                    = var.public_subnet_ids
+  drop_invalid_header_fields = true
+  enable_deletion_protection = var.deletion_protection
+  idle_timeout               = 60
+  tags                       = var.tags
+}
+
+# Two identical groups: ECS registers the running version in one and the new one in the other.
+resource "aws_lb_target_group" "portal" {
+  #checkov:skip=CKV_AWS_378:TLS ends at the load balancer; the hop to the task stays inside the VPC's private subnets.
+  for_each             = toset(["blue", "green"])
+  name                 = "${var.name}-portal-${each.key}"
+  port                 = var.container_port
+  protocol             = "HTTP"
+  target_type          = "ip" # Fargate tasks register by ENI address
+  vpc_id               = var.vpc_id
+  deregistration_delay = var.deregistration_delay_seconds
+
+  health_check {
+    # /healthz, not /readyz: portal serves its last snapshot (with a banner) when hardware is
+    # down, so an outage of hardware must not take every portal task out of the load balancer.
+    path                = "/healthz"
+    matcher             = "200"
+    interval            = 10
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  tags = merge(var.tags, { Service = "portal", Color = each.key })
+}
+
+# Production listener: plain HTTP only when no certificate is given (first deploy, demo).
+resource "aws_lb_listener" "production" {
+  #checkov:skip=CKV_AWS_2:HTTPS is used whenever certificate_arn is set; without a certificate the only possible listener is HTTP.
+  #checkov:skip=CKV_AWS_103:TLS 1.2+ policy applies when the listener is HTTPS (certificate_arn set).
+  load_balancer_arn = aws_lb.this.arn
+  port              = local.production_port
+  protocol          = local.production_listens
+  ssl_policy        = local.https ? var.ssl_policy : null
+  certificate_arn   = var.certificate_arn
+
+  # Anything no rule matches is a 404 from the load balancer itself.
+  default_action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "not found"
+      status_code  = "404"
+    }
+  }
+}
+
+# With HTTPS on 443, port 80 only redirects.
+resource "aws_lb_listener" "http_redirect" {
+  #checkov:skip=CKV_AWS_2:This listener only redirects to HTTPS.
+  #checkov:skip=CKV_AWS_103:This listener only redirects to HTTPS.
+  count             = local.https ? 1 : 0
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = "redirect"
+    redirect {
+      port        = "443"
+      protocol    = "HTTPS"
+      status_code = "HTTP_301"
+    }
+  }
+}
+
+resource "aws_lb_listener" "test" {
+  #checkov:skip=CKV_AWS_2:Test traffic for blue/green; reachable only from test_listener_cidrs.
+  #checkov:skip=CKV_AWS_103:Test traffic for blue/green; reachable only from test_listener_cidrs.
+  load_balancer_arn = aws_lb.this.arn
+  port              = var.test_listener_port
+  protocol          = "HTTP"
+
+  default_action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "not found"
+      status_code  = "404"
+    }
+  }
+}
+
+resource "aws_lb_listener_rule" "production" {
+  listener_arn = aws_lb_listener.production.arn
+  priority     = 100
+
+  action {
+    type = "forward"
+    forward {
+      target_group {
+        arn    = aws_lb_target_group.portal["blue"].arn
+        weight = 100
+      }
+      target_group {
+        arn    = aws_lb_target_group.portal["green"].arn
+        weight = 0
+      }
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = ["/*"]
+    }
+  }
+
+  # ECS shifts the weights during a blue/green deployment.
+  lifecycle {
+    ignore_changes = [action]
+  }
+}
+
+resource "aws_lb_listener_rule" "test" {
+  listener_arn = aws_lb_listener.test.arn
+  priority     = 100
+
+  action {
+    type = "forward"
+    forward {
+      target_group {
+        arn    = aws_lb_target_group.portal["blue"].arn
+        weight = 0
+      }
+      target_group {
+        arn    = aws_lb_target_group.portal["green"].arn
+        weight = 100
+      }
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = ["/*"]
+    }
+  }
+
+  lifecycle {
+    ignore_changes = [action]
+  }
+}

@@ -1,0 +1,70 @@
+variable "cluster_name" {
+  description = "ECS cluster of the service."
+  type        = string
+}
+
+variable "service_name" {
+  description = "ECS service whose desired count is scaled."
+  type        = string
+}
+
+variable "min_capacity" {
+  description = "Fewest tasks; 2 keeps one task per availability zone."
+  type        = number
+  default     = 2
+}
+
+variable "max_capacity" {
+  description = "Most tasks; bounds the cost of a traffic spike or an attack."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_capacity >= 1
+    error_message = "max_capacity must be at least 1."
+  }
+}
+
+variable "metric" {
+  description = "What to track: ALBRequestCountPerTarget (requests per task per minute) or ECSServiceAverageCPUUtilization (percent)."
+  type        = string
+
+  validation {
+    condition     = contains(["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"], var.metric)
+    error_message = "metric must be ALBRequestCountPerTarget or ECSServiceAverageCPUUtilization."
+  }
+}
+
+variable "target_value" {
+  description = "Value of the metric to hold: requests per task per minute, or CPU percent."
+  type        = number
+
+  validation {
+    condition     = var.target_value > 0
+    error_message = "target_value must be positive."
+  }
+}
+
+variable "resource_labels" {
+  description = "For ALBRequestCountPerTarget: one policy per entry, each '<alb arn suffix>/<target group arn suffix>' (keys name the policies, e.g. blue and green)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "scale_out_cooldown_seconds" {
+  description = "Seconds after a scale-out before the next one; short, so a surge is met quickly."
+  type        = number
+  default     = 60
+}
+
+variable "scale_in_cooldown_seconds" {
+  description = "Seconds after a scale-in before the next one; long, so capacity is not dropped between bursts."
+  type        = number
+  default     = 300
+}
+
+variable "tags" {
+  description = "Tags added to every resource of this module."
+  type        = map(string)
+  default     = {}
+}

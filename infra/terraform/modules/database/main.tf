@@ -1,0 +1,129 @@
+# PostgreSQL for hardware (the shared store of several hardware tasks), in the private
+# subnets, reachable only from hardware's security group.
+#
+# The password is generated as an ephemeral value and written with write-only arguments to
+# both the database and a Secrets Manager secret holding hardware's DATABASE_URL, so it is
+# never stored in the Terraform state. Bump password_version to rotate it (both are rewritten
+# in the same apply).
+
+ephemeral "random_password" "master" {
+  length  = 40
+  special = false # it goes into a URL unescaped
+}
+
+resource "aws_db_subnet_group" "this" {
+  name_prefix = "${var.name_prefix}-"
+  description = "Private subnets of ${var.name_prefix}"
+  subnet_ids  = var.private_subnet_ids
+  tags        = var.tags
+}
+
+resource "aws_db_parameter_group" "this" {
+  name_prefix = "${var.name_prefix}-pg${var.engine_major_version}-"
+  family      = "postgres${var.engine_major_version}"
+  description = "hwdash PostgreSQL settings"
+
+  # Slow statements and schema changes go to the PostgreSQL log (exported to CloudWatch).
+  parameter {
+    name  = "log_min_duration_statement"
+    value = "500"
+  }
+
+  parameter {
+    name  = "log_statement"
+    value = "ddl"
+  }
+
+  # RDS forces TLS by default from PostgreSQL 15 on. hardware connects inside the VPC; keep
+  # this on (true) once its PostgreSQL client speaks TLS (see docs/deploy.md).
+  parameter {
+    name  = "rds.force_ssl"
+    value = var.require_tls ? "1" : "0"
+  }
+
+  tags = var.tags
+
+  lifecycle { create_before_destroy = true }
+}
+
+data "aws_iam_policy_document" "monitoring_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+  }
+}
+
+# Enhanced monitoring: per-process CPU and memory of the database host.
+resource "aws_iam_role" "monitoring" {
+  name_prefix        = "${var.name_prefix}-rds-mon-"
+  assume_role_policy = data.aws_iam_policy_document.monitoring_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "monitoring" {
+  role       = aws_iam_role.monitoring.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+}
+
+resource "aws_db_instance" "this" {
+  #checkov:skip=CKV_AWS_157:Single-AZ by default to keep a small deployment cheap; set multi_az = true for production (docs/deploy.md).
+  identifier_prefix = "${var.name_prefix}-"
+  engine            = "postgres"
+  engine_version    = var.engine_major_version
+  instance_class    = var.instance_class
+  db_name           = var.database_name
+  username          = var.master_username
+  port              = var.port
+
+  password_wo         = ephemeral.random_password.master.result
+  password_wo_version = var.password_version
+
+  allocated_storage     = var.allocated_storage_gib
+  max_allocated_storage = var.max_allocated_storage_gib
+  storage_type          = "gp3"
+  storage_encrypted     = true
+  kms_key_id            = var.kms_key_arn
+
+  db_subnet_group_name   = aws_db_subnet_group.this.name
+  vpc_security_group_ids = [var.security_group_id]
+  publicly_accessible    = false
+  multi_az               = var.multi_az
+  parameter_group_name   = aws_db_parameter_group.this.name
+
+  backup_retention_period     = var.backup_retention_days
+  copy_tags_to_snapshot       = true
+  deletion_protection         = var.deletion_protection
+  skip_final_snapshot         = false
+  final_snapshot_identifier   = "${var.name_prefix}-final"
+  auto_minor_version_upgrade  = true
+  allow_major_version_upgrade = false
+  apply_immediately           = false
+
+  iam_database_authentication_enabled   = true
+  performance_insights_enabled          = true
+  performance_insights_kms_key_id       = var.kms_key_arn
+  performance_insights_retention_period = 7
+  monitoring_interval                   = 60
+  monitoring_role_arn                   = aws_iam_role.monitoring.arn
+  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
+
+  tags = var.tags
+}
+
+resource "aws_secretsmanager_secret" "database_url" {
+  #checkov:skip=CKV2_AWS_57:Rotation is by bumping password_version (rewrites the database and this secret together); a rotation Lambda is a production addition in docs/deploy.md.
+  name_prefix             = "${var.name_prefix}/hardware/database-url-"
+  description             = "DATABASE_URL of hardware (postgres://...); read by hardware's task execution role only"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = 7
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "database_url" {
+  secret_id                = aws_secretsmanager_secret.database_url.id
+  secret_string_wo         = "postgres://${var.master_username}:${ephemeral.random_password.master.result}@${aws_db_instance.this.address}:${aws_db_instance.this.port}/${var.database_name}"
+  secret_string_wo_version = var.password_version
+}

@@ -1,0 +1,97 @@
+variable "name_prefix" {
+  description = "Stack name; prefixes the instance, its groups and the secret."
+  type        = string
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets (two zones) for the database."
+  type        = list(string)
+}
+
+variable "security_group_id" {
+  description = "Security group of the database (ingress from hardware only)."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for storage, Performance Insights and the secret."
+  type        = string
+}
+
+variable "engine_major_version" {
+  description = "PostgreSQL major version."
+  type        = string
+  default     = "17"
+}
+
+variable "instance_class" {
+  description = "Instance size; the catalog (100,000 rows) fits a small instance."
+  type        = string
+  default     = "db.t4g.micro"
+}
+
+variable "database_name" {
+  description = "Database hardware uses."
+  type        = string
+  default     = "hwdash"
+}
+
+variable "master_username" {
+  description = "Master user name (hardware connects as this user)."
+  type        = string
+  default     = "hwdash"
+}
+
+variable "port" {
+  description = "PostgreSQL port."
+  type        = number
+  default     = 5432
+}
+
+variable "password_version" {
+  description = "Increase by one to generate a new password and rewrite the database and the DATABASE_URL secret."
+  type        = number
+  default     = 1
+}
+
+variable "allocated_storage_gib" {
+  description = "Initial storage in GiB."
+  type        = number
+  default     = 20
+}
+
+variable "max_allocated_storage_gib" {
+  description = "Storage autoscaling ceiling in GiB."
+  type        = number
+  default     = 100
+}
+
+variable "multi_az" {
+  description = "Standby in a second zone (doubles the instance cost; recommended for production)."
+  type        = bool
+  default     = false
+}
+
+variable "backup_retention_days" {
+  description = "Days of automated backups (point-in-time recovery window)."
+  type        = number
+  default     = 7
+}
+
+variable "deletion_protection" {
+  description = "Refuse to delete the instance (turn off before terraform destroy)."
+  type        = bool
+  default     = true
+}
+
+variable "require_tls" {
+  description = "Force TLS for every connection (rds.force_ssl); needs a TLS-capable PostgreSQL client in hardware."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource of this module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,16 @@
+variable "name" {
+  description = "Name of the ECS cluster."
+  type        = string
+}
+
+variable "service_connect_namespace" {
+  description = "Cloud Map namespace for Service Connect; services are reached as <name>.<namespace>."
+  type        = string
+  default     = "internal"
+}
+
+variable "tags" {
+  description = "Tags added to every resource of this module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,98 @@
+# The public service: Fargate tasks in private subnets without public addresses, behind the
+# ALB, released with ECS-native blue/green.
+#
+# A release (infra/deployer, called by scripts/deploy.sh) registers a new task definition
+# revision and updates the service; ECS starts the new tasks in the alternate target group,
+# sends test-listener traffic to them, shifts production traffic, waits the bake time and
+# rolls back by itself when the circuit breaker trips or an alarm fires. Terraform therefore
+# creates the service but ignores what releases and autoscaling change afterwards.
+
+data "aws_iam_policy_document" "ecs_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ecs.amazonaws.com"]
+    }
+  }
+}
+
+# Lets ECS move the listener-rule weights and target registrations during a deployment.
+resource "aws_iam_role" "blue_green" {
+  name_prefix        = "${var.name_prefix}-portal-bg-"
+  description        = "ECS shifts portal traffic between the blue and green target groups"
+  assume_role_policy = data.aws_iam_policy_document.ecs_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "blue_green" {
+  role       = aws_iam_role.blue_green.name
+  policy_arn = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+}
+
+resource "aws_ecs_service" "this" {
+  name                               = "portal"
+  cluster                            = var.cluster_arn
+  task_definition                    = var.task_definition_arn
+  desired_count                      = var.desired_count
+  launch_type                        = "FARGATE"
+  platform_version                   = "LATEST"
+  propagate_tags                     = "SERVICE"
+  enable_ecs_managed_tags            = true
+  health_check_grace_period_seconds  = 30
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [var.security_group_id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = var.blue_target_group_arn
+    container_name   = "portal"
+    container_port   = var.container_port
+
+    advanced_configuration {
+      alternate_target_group_arn = var.green_target_group_arn
+      production_listener_rule   = var.production_listener_rule_arn
+      test_listener_rule         = var.test_listener_rule_arn
+      role_arn                   = aws_iam_role.blue_green.arn
+    }
+  }
+
+  deployment_configuration {
+    strategy             = "BLUE_GREEN"
+    bake_time_in_minutes = var.bake_time_minutes
+  }
+
+  # Tasks that never become healthy stop the deployment and bring the last good one back.
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  # A release that raises the 5xx rate or the p99 latency during the deployment or the bake
+  # time is rolled back.
+  alarms {
+    enable      = true
+    rollback    = true
+    alarm_names = var.rollback_alarm_names
+  }
+
+  # Client side of Service Connect: portal reaches hardware as hardware.<namespace>.
+  service_connect_configuration {
+    enabled   = true
+    namespace = var.service_connect_namespace_arn
+  }
+
+  # desired_count belongs to autoscaling, task_definition to releases, and load_balancer
+  # swaps its blue and green target groups at every blue/green deployment.
+  lifecycle {
+    ignore_changes = [desired_count, task_definition, load_balancer]
+  }
+
+  depends_on = [aws_iam_role_policy_attachment.blue_green]
+  tags       = var.tags
+}

@@ -1,0 +1,24 @@
+output "alb_security_group_id" {
+  description = "Security group of the public load balancer."
+  value       = aws_security_group.alb.id
+}
+
+output "portal_security_group_id" {
+  description = "Security group of portal tasks."
+  value       = aws_security_group.portal.id
+}
+
+output "hardware_security_group_id" {
+  description = "Security group of hardware tasks."
+  value       = aws_security_group.hardware.id
+}
+
+output "database_security_group_id" {
+  description = "Security group of the PostgreSQL instance."
+  value       = aws_security_group.database.id
+}
+
+output "endpoints_security_group_id" {
+  description = "Security group of the VPC interface endpoints."
+  value       = aws_security_group.endpoints.id
+}

@@ -1,0 +1,99 @@
+"""Loads the Terraform configuration under infra/terraform into plain Python data.
+
+python-hcl2 keeps HCL's quoting (`"\\"portal\\""`) and adds block markers; this module strips
+both so tests read `service["name"] == "portal"`. Expressions stay as their source text
+(`"${var.x}"`), which is what the invariants are written against: Terraform cannot plan here
+(no providers), so the tests check the configuration as written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl2
+
+TERRAFORM_DIR = Path(__file__).resolve().parent.parent / "terraform"
+_MARKERS = {"__is_block__", "__start_line__", "__end_line__", "__comments__", "__inline_comments__"}
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def clean(value: Any) -> Any:
+    """Strips python-hcl2's quoting and block markers, recursively."""
+    if isinstance(value, dict):
+        return {_unquote(k): clean(v) for k, v in value.items() if k not in _MARKERS}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    if isinstance(value, str):
+        return _unquote(value)
+    return value
+
+
+@dataclass
+class Module:
+    """The blocks of one directory of .tf files, keyed for lookup."""
+
+    path: Path
+    resources: dict[tuple[str, str], dict] = field(default_factory=dict)
+    data: dict[tuple[str, str], dict] = field(default_factory=dict)
+    modules: dict[str, dict] = field(default_factory=dict)
+    variables: dict[str, dict] = field(default_factory=dict)
+    outputs: dict[str, dict] = field(default_factory=dict)
+    terraform: list[dict] = field(default_factory=list)
+
+    def resources_of(self, kind: str) -> dict[str, dict]:
+        return {name: body for (k, name), body in self.resources.items() if k == kind}
+
+
+def parse_text(text: str, path: Path = Path("<memory>")) -> Module:
+    """Parses HCL source into a Module (tests also feed it deliberately broken snippets)."""
+    module = Module(path=path)
+    _merge(module, clean(hcl2.loads(text)))
+    return module
+
+
+def _merge(module: Module, doc: dict) -> None:
+    for block in doc.get("resource", []):
+        for kind, named in block.items():
+            for name, body in named.items():
+                module.resources[(kind, name)] = body
+    for block in doc.get("data", []):
+        for kind, named in block.items():
+            for name, body in named.items():
+                module.data[(kind, name)] = body
+    for block in doc.get("module", []):
+        module.modules.update(block)
+    for block in doc.get("variable", []):
+        module.variables.update(block)
+    for block in doc.get("output", []):
+        module.outputs.update(block)
+    module.terraform.extend(doc.get("terraform", []))
+
+
+def load_module(directory: Path) -> Module:
+    module = Module(path=directory)
+    for tf in sorted(directory.glob("*.tf")):
+        with tf.open() as handle:
+            _merge(module, clean(hcl2.load(handle)))
+    return module
+
+
+def load_all() -> dict[str, Module]:
+    """The root module as "root" and every module under modules/ by directory name."""
+    found = {"root": load_module(TERRAFORM_DIR)}
+    for directory in sorted((TERRAFORM_DIR / "modules").iterdir()):
+        if directory.is_dir():
+            found[directory.name] = load_module(directory)
+    return found
+
+
+def single(block: Any) -> dict:
+    """The body of a nested block that must appear exactly once."""
+    assert isinstance(block, list) and len(block) == 1, f"expected one block, got {block!r}"
+    return block[0]

@@ -1,0 +1,229 @@
+"""The invariants of issue 4, each a function that returns the violations it finds.
+
+Returning violations (instead of asserting) lets the tests run every check on the real
+configuration (expecting none) and on deliberately broken snippets (expecting some), so a
+check that can no longer fail is noticed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hcl import Module, single
+
+# Which security group may open which one. `None` stands for an address range (the internet):
+# only the load balancer takes traffic from addresses.
+ALLOWED_INGRESS_SOURCES: dict[str, set[str | None]] = {
+    "alb": {None},
+    "portal": {"alb"},
+    "hardware": {"portal"},
+    "database": {"hardware"},
+    "endpoints": {"portal", "hardware"},
+}
+
+_SG_REF = re.compile(r"^\$\{aws_security_group\.([a-z_]+)\.id\}$")
+_INGRESS_RULE_KINDS = ("aws_vpc_security_group_ingress_rule", "aws_security_group_rule")
+
+
+def _sg_name(expression: object) -> str | None:
+    match = _SG_REF.match(expression) if isinstance(expression, str) else None
+    return match.group(1) if match else None
+
+
+def ingress_violations(security_groups: Module) -> list[str]:
+    """Every ingress rule opens a group only to the sources ALLOWED_INGRESS_SOURCES names."""
+    found = []
+    for name, group in security_groups.resources_of("aws_security_group").items():
+        if group.get("ingress"):
+            found.append(f"aws_security_group.{name} has inline ingress; use ingress rule resources")
+        if name not in ALLOWED_INGRESS_SOURCES:
+            found.append(f"aws_security_group.{name} is not in the traffic policy")
+    for name, rule in security_groups.resources_of("aws_security_group_rule").items():
+        found.append(f"aws_security_group_rule.{name}: use aws_vpc_security_group_ingress_rule")
+    for name, rule in security_groups.resources_of("aws_vpc_security_group_ingress_rule").items():
+        target = _sg_name(rule.get("security_group_id"))
+        if target is None:
+            found.append(f"ingress rule {name} opens a group this module does not own")
+            continue
+        allowed = ALLOWED_INGRESS_SOURCES.get(target, set())
+        has_range = any(rule.get(k) for k in ("cidr_ipv4", "cidr_ipv6", "prefix_list_id"))
+        source = _sg_name(rule.get("referenced_security_group_id"))
+        if has_range and None not in allowed:
+            found.append(f"ingress rule {name} opens {target} to an address range")
+        if rule.get("referenced_security_group_id") is not None and source not in allowed:
+            found.append(f"ingress rule {name} opens {target} to {source or 'an unknown group'}")
+        if not has_range and rule.get("referenced_security_group_id") is None:
+            found.append(f"ingress rule {name} names no source")
+    return found
+
+
+def stray_ingress_violations(modules: dict[str, Module]) -> list[str]:
+    """Ingress rules live only in the security-groups module, where the policy is checked."""
+    found = []
+    for module_name, module in modules.items():
+        if module_name == "security-groups":
+            continue
+        for kind in _INGRESS_RULE_KINDS:
+            for name in module.resources_of(kind):
+                found.append(f"{module_name}: {kind}.{name} outside modules/security-groups")
+        for name, group in module.resources_of("aws_security_group").items():
+            found.append(f"{module_name}: aws_security_group.{name} outside modules/security-groups")
+    return found
+
+
+def public_ip_violations(modules: dict[str, Module]) -> list[str]:
+    """No ECS task gets a public address, and no subnet hands them out."""
+    found = []
+    services = 0
+    for module_name, module in modules.items():
+        for name, service in module.resources_of("aws_ecs_service").items():
+            services += 1
+            network = service.get("network_configuration")
+            if not network:
+                found.append(f"{module_name}: aws_ecs_service.{name} has no network_configuration")
+                continue
+            if single(network).get("assign_public_ip") is not False:
+                found.append(f"{module_name}: aws_ecs_service.{name} does not set assign_public_ip = false")
+        for name, subnet in module.resources_of("aws_subnet").items():
+            if subnet.get("map_public_ip_on_launch") is not False:
+                found.append(f"{module_name}: aws_subnet.{name} may map public IPs")
+    if services == 0:
+        found.append("no aws_ecs_service found at all")
+    return found
+
+
+def task_subnet_violations(root: Module) -> list[str]:
+    """Both services and the database are placed in the private subnets."""
+    found = []
+    for call in ("portal_service", "hardware_service", "database"):
+        subnets = root.modules.get(call, {}).get("private_subnet_ids")
+        if subnets != "${module.network.private_subnet_ids}":
+            found.append(f"module.{call} is not placed in module.network.private_subnet_ids ({subnets!r})")
+    return found
+
+
+def wiring_violations(root: Module) -> list[str]:
+    """Each service and the database use their own security group from modules/security-groups."""
+    expected = {
+        "portal_service": "portal_security_group_id",
+        "hardware_service": "hardware_security_group_id",
+        "database": "database_security_group_id",
+        "alb": "alb_security_group_id",
+    }
+    found = []
+    for call, output in expected.items():
+        got = root.modules.get(call, {}).get("security_group_id")
+        if got != f"${{module.security_groups.{output}}}":
+            found.append(f"module.{call} uses security group {got!r}, expected {output}")
+    return found
+
+
+def alb_violations(modules: dict[str, Module]) -> list[str]:
+    """The public load balancer forwards to portal's target groups and nothing else."""
+    found = []
+    alb = modules["alb"]
+    balancers = alb.resources_of("aws_lb")
+    if len(balancers) != 1:
+        found.append(f"expected one aws_lb in modules/alb, found {len(balancers)}")
+    for name, listener in alb.resources_of("aws_lb_listener").items():
+        for action in listener.get("default_action", []):
+            if action.get("type") not in ("fixed-response", "redirect"):
+                found.append(f"listener {name} default action {action.get('type')!r}: only rules may forward")
+    rules = alb.resources_of("aws_lb_listener_rule")
+    if not rules:
+        found.append("modules/alb has no listener rule")
+    for name, rule in rules.items():
+        for action in rule.get("action", []):
+            groups = [tg.get("arn") for fwd in action.get("forward", []) for tg in fwd.get("target_group", [])]
+            if action.get("target_group_arn"):
+                groups.append(action["target_group_arn"])
+            if action.get("type") == "forward" and not groups:
+                found.append(f"listener rule {name} forwards to nothing")
+            for arn in groups:
+                if not str(arn).startswith("${aws_lb_target_group.portal["):
+                    found.append(f"listener rule {name} forwards to {arn}, not to portal")
+    for name, group in alb.resources_of("aws_lb_target_group").items():
+        if name != "portal":
+            found.append(f"modules/alb has target group {name}; only portal's belong on the public ALB")
+    # Only portal's service is given the target groups, and nothing else attaches to them.
+    root = modules["root"]
+    for call, args in root.modules.items():
+        takes_alb = any("module.alb." in str(v) and "target_group_arn" in str(v) and "suffix" not in str(v)
+                        for v in args.values())
+        if takes_alb and call != "portal_service":
+            found.append(f"module.{call} receives a load balancer target group")
+    for module_name, module in modules.items():
+        for name in module.resources_of("aws_lb_target_group_attachment"):
+            found.append(f"{module_name}: aws_lb_target_group_attachment.{name}")
+        for name, service in module.resources_of("aws_ecs_service").items():
+            if service.get("load_balancer") and service.get("name") != "portal":
+                found.append(f"{module_name}: service {service.get('name')} is attached to a load balancer")
+    return found
+
+
+def scaling_violations(modules: dict[str, Module]) -> list[str]:
+    """portal scales on ALBRequestCountPerTarget with a resource label per target group;
+    hardware on CPU."""
+    found = []
+    root = modules["root"]
+    portal = root.modules.get("portal_autoscaling", {})
+    if portal.get("metric") != "ALBRequestCountPerTarget":
+        found.append(f"portal scales on {portal.get('metric')!r}")
+    labels = portal.get("resource_labels") or {}
+    label_form = re.compile(r"^\$\{module\.alb\.arn_suffix\}/\$\{module\.alb\.(blue|green)_target_group_arn_suffix\}$")
+    if sorted(labels) != ["blue", "green"]:
+        found.append(f"portal scaling labels {sorted(labels)}, expected blue and green")
+    for key, label in labels.items():
+        match = label_form.match(str(label))
+        if not match or match.group(1) != key:
+            found.append(f"portal scaling label {key} is {label!r}, not <alb>/<{key} target group>")
+    if not str(portal.get("target_value", "")).startswith("${var."):
+        found.append("portal's requests-per-task target is not a variable")
+    if root.modules.get("hardware_autoscaling", {}).get("metric") != "ECSServiceAverageCPUUtilization":
+        found.append("hardware does not scale on CPU")
+
+    scaling = modules["autoscaling"]
+    policy = scaling.resources_of("aws_appautoscaling_policy").get("request_count")
+    if policy is None:
+        found.append("modules/autoscaling has no request_count policy")
+        return found
+    config = single(policy.get("target_tracking_scaling_policy_configuration"))
+    spec = single(config.get("predefined_metric_specification"))
+    if spec.get("predefined_metric_type") != "ALBRequestCountPerTarget":
+        found.append(f"request_count policy tracks {spec.get('predefined_metric_type')!r}")
+    if spec.get("resource_label") != "${each.value}" or "var.resource_labels" not in str(policy.get("for_each")):
+        found.append("request_count policy does not take its resource label from resource_labels")
+    for cooldown in ("scale_in_cooldown", "scale_out_cooldown"):
+        if config.get(cooldown) is None:
+            found.append(f"request_count policy has no {cooldown}")
+    return found
+
+
+def blue_green_violations(portal_service: Module, root: Module) -> list[str]:
+    """portal deploys with ECS-native blue/green, a circuit breaker and rollback alarms."""
+    found = []
+    services = portal_service.resources_of("aws_ecs_service")
+    if len(services) != 1:
+        return [f"expected one aws_ecs_service in portal-service, found {len(services)}"]
+    service = next(iter(services.values()))
+    deployment = single(service.get("deployment_configuration", [{}]))
+    if deployment.get("strategy") != "BLUE_GREEN":
+        found.append(f"portal deployment strategy {deployment.get('strategy')!r}")
+    if deployment.get("bake_time_in_minutes") is None:
+        found.append("portal has no bake time")
+    balancer = single(service.get("load_balancer", [{}]))
+    if balancer.get("container_name") != "portal":
+        found.append("portal's load balancer does not point at the portal container")
+    advanced = single(balancer.get("advanced_configuration", [{}]))
+    for key in ("alternate_target_group_arn", "production_listener_rule", "test_listener_rule", "role_arn"):
+        if not advanced.get(key):
+            found.append(f"portal advanced_configuration lacks {key}")
+    breaker = single(service.get("deployment_circuit_breaker", [{}]))
+    if breaker.get("enable") is not True or breaker.get("rollback") is not True:
+        found.append("portal's circuit breaker is not enabled with rollback")
+    alarms = single(service.get("alarms", [{}]))
+    if alarms.get("enable") is not True or alarms.get("rollback") is not True or not alarms.get("alarm_names"):
+        found.append("portal's deployment alarms are not enabled with rollback")
+    if root.modules.get("portal_service", {}).get("rollback_alarm_names") != "${module.alarms.portal_alarm_names}":
+        found.append("portal's rollback alarms are not the alarms module's portal_alarm_names")
+    return found

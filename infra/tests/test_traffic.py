@@ -1,0 +1,139 @@
+"""The public ALB forwards only to portal; hardware has a stable private name; portal scales on
+ALBRequestCountPerTarget with its resource label; blue/green settings are present."""
+
+import copy
+
+from hcl import parse_text, single
+from invariants import alb_violations, blue_green_violations, scaling_violations
+
+
+def test_public_alb_forwards_only_to_portal(modules):
+    assert alb_violations(modules) == []
+
+
+def test_alb_is_internet_facing_in_public_subnets(modules):
+    balancer = modules["alb"].resources_of("aws_lb")["this"]
+    assert balancer["internal"] is False
+    assert modules["root"].modules["alb"]["public_subnet_ids"] == "${module.network.public_subnet_ids}"
+
+
+def test_a_rule_forwarding_to_hardware_is_caught(modules):
+    broken = dict(modules)
+    broken["alb"] = parse_text("""
+resource "aws_lb" "this" {}
+resource "aws_lb_target_group" "hardware" {}
+resource "aws_lb_listener" "l" {
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.hardware.arn
+  }
+}
+resource "aws_lb_listener_rule" "r" {
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.hardware.arn
+  }
+}
+""")
+    assert alb_violations(broken) == [
+        "listener l default action 'forward': only rules may forward",
+        "listener rule r forwards to ${aws_lb_target_group.hardware.arn}, not to portal",
+        "modules/alb has target group hardware; only portal's belong on the public ALB",
+    ]
+
+
+def test_hardware_given_a_target_group_is_caught(modules):
+    broken = dict(modules)
+    broken["root"] = copy.deepcopy(modules["root"])
+    broken["root"].modules["hardware_service"]["target_group_arn"] = "${module.alb.green_target_group_arn}"
+    assert alb_violations(broken) == ["module.hardware_service receives a load balancer target group"]
+
+
+def test_hardware_is_published_under_a_stable_private_name(modules):
+    service = modules["hardware-service"].resources_of("aws_ecs_service")["this"]
+    assert "load_balancer" not in service
+    connect = single(service["service_connect_configuration"])
+    assert connect["enabled"] is True
+    published = single(connect["service"])
+    assert published["port_name"] == "http"
+    alias = single(published["client_alias"])
+    assert alias["dns_name"] == "${var.dns_name}"
+    assert modules["root"].modules["hardware_service"]["dns_name"] == "hardware.${module.cluster.service_connect_namespace}"
+    assert modules["ecs-cluster"].variables["service_connect_namespace"]["default"] == "internal"
+    # portal is told that name, not an address.
+    portal_env = modules["root"].modules["portal_task"]["environment"]
+    assert "HARDWARE_URL = module.hardware_service.url" in portal_env
+
+
+def test_portal_scales_on_request_count_per_target(modules):
+    assert scaling_violations(modules) == []
+
+
+def test_scaling_on_cpu_or_without_labels_is_caught(modules):
+    broken = dict(modules)
+    broken["root"] = copy.deepcopy(modules["root"])
+    broken["root"].modules["portal_autoscaling"]["metric"] = "ECSServiceAverageCPUUtilization"
+    broken["root"].modules["portal_autoscaling"]["resource_labels"] = {"blue": "${module.alb.arn_suffix}"}
+    assert scaling_violations(broken) == [
+        "portal scales on 'ECSServiceAverageCPUUtilization'",
+        "portal scaling labels ['blue'], expected blue and green",
+        "portal scaling label blue is '${module.alb.arn_suffix}', not <alb>/<blue target group>",
+    ]
+
+
+def test_portal_uses_blue_green_with_rollback(modules):
+    assert blue_green_violations(modules["portal-service"], modules["root"]) == []
+
+
+def test_rolling_portal_without_rollback_is_caught(modules):
+    broken = parse_text("""
+resource "aws_ecs_service" "this" {
+  deployment_configuration {
+    strategy = "ROLLING"
+  }
+  load_balancer {
+    container_name = "portal"
+    advanced_configuration {
+      alternate_target_group_arn = "arn:green"
+    }
+  }
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = false
+  }
+}
+""")
+    assert blue_green_violations(broken, modules["root"]) == [
+        "portal deployment strategy 'ROLLING'",
+        "portal has no bake time",
+        "portal advanced_configuration lacks production_listener_rule",
+        "portal advanced_configuration lacks test_listener_rule",
+        "portal advanced_configuration lacks role_arn",
+        "portal's circuit breaker is not enabled with rollback",
+        "portal's deployment alarms are not enabled with rollback",
+    ]
+
+
+def test_rollback_alarms_cover_5xx_rate_and_p99_latency(modules):
+    alarms = modules["alarms"].resources_of("aws_cloudwatch_metric_alarm")
+    rate = alarms["portal_5xx_rate"]
+    metrics = {q["metric"][0]["metric_name"] for q in rate["metric_query"] if q.get("metric")}
+    assert metrics == {"HTTPCode_Target_5XX_Count", "RequestCount"}
+    latency = alarms["portal_p99_latency"]
+    assert latency["metric_name"] == "TargetResponseTime"
+    assert latency["extended_statistic"] == "p99"
+    names = modules["alarms"].outputs["portal_alarm_names"]["value"]
+    assert names == [
+        "${aws_cloudwatch_metric_alarm.portal_5xx_rate.alarm_name}",
+        "${aws_cloudwatch_metric_alarm.portal_p99_latency.alarm_name}",
+    ]
+
+
+def test_listener_rules_let_ecs_shift_weights(modules):
+    rules = modules["alb"].resources_of("aws_lb_listener_rule")
+    for name in ("production", "test"):
+        forward = single(single(rules[name]["action"])["forward"])
+        arns = sorted(tg["arn"] for tg in forward["target_group"])
+        assert arns == ['${aws_lb_target_group.portal["blue"].arn}', '${aws_lb_target_group.portal["green"].arn}']
+        assert rules[name]["lifecycle"][0]["ignore_changes"] == ["${action}"] or \
+            rules[name]["lifecycle"][0]["ignore_changes"] == ["action"]

@@ -1,0 +1,145 @@
+//! Command-line interface. Every flag can also come from the environment variable named in
+//! its help, so CI jobs and scripts can set them without long command lines.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::duration::HumanDuration;
+use crate::target::Target;
+use crate::threshold::Threshold;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "loadtest",
+    version,
+    about = "Open-model load generator driven by workflow files, with SLA thresholds and reports",
+    long_about = "Runs the actors of a workflow file at their scheduled times whether or not \
+                  earlier requests have returned (open model), measures latency both from the \
+                  scheduled time (corrected for coordinated omission) and from the actual send, \
+                  checks the SLA thresholds in the file and writes terminal, JSON and Markdown \
+                  reports. Exit code: 0 all thresholds met, 1 the run could not be done, 2 a \
+                  threshold failed."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log format on stderr: `text` or `json`.
+    #[arg(
+        long,
+        env = "LOADTEST_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: service_kit::LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a workflow against the given targets and report.
+    Run(RunArgs),
+    /// Check a workflow file and print what it would run, without sending anything.
+    Check(CheckArgs),
+    /// Serve `ok` on every path: a trivial endpoint to benchmark the load generator itself.
+    ServeTrivial(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Workflow file (TOML); see docs/loadtest.md for the format.
+    pub workflow: PathBuf,
+
+    /// Time compression: workflow time runs this many times faster (`1000` turns the
+    /// workflow's 2 minutes into 120 ms, and its rates 1000 times higher).
+    #[arg(long, env = "LOADTEST_COMPRESS", default_value_t = 1.0)]
+    pub compress: f64,
+
+    /// Rate multiplier: every actor runs this many times as often (10 for "10x the traffic").
+    #[arg(long, env = "LOADTEST_MULTIPLIER", default_value_t = 1.0)]
+    pub multiplier: f64,
+
+    /// Run length in workflow time (e.g. `30m`); real time is this divided by --compress.
+    /// Default: the workflow file's `duration`, else 1m.
+    #[arg(long, env = "LOADTEST_DURATION")]
+    pub duration: Option<HumanDuration>,
+
+    /// A named base URL, NAME=URL (repeatable; comma-separated in the environment), e.g.
+    /// `--target hardware=http://127.0.0.1:5001`. Actors name their target in the file.
+    #[arg(long = "target", env = "LOADTEST_TARGETS", value_delimiter = ',')]
+    pub targets: Vec<Target>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+
+    /// Extra SLA threshold for every request of the run, e.g. `--sla 'max < 1s'`
+    /// (repeatable; `;`-separated in the environment).
+    #[arg(long = "sla", env = "LOADTEST_SLA", value_delimiter = ';')]
+    pub sla: Vec<Threshold>,
+
+    /// Per-request timeout, from connect to the last body byte; a request that takes longer
+    /// counts as a `timeout` error.
+    #[arg(long, env = "LOADTEST_TIMEOUT", default_value = "10s")]
+    pub timeout: HumanDuration,
+
+    /// Worker tasks that schedule and record requests (default: number of CPUs).
+    #[arg(long, env = "LOADTEST_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Most requests in flight at once (open connections), shared by the workers. A request
+    /// that finds none free waits, and the wait shows in the corrected latency.
+    #[arg(long, env = "LOADTEST_CONNECTIONS", default_value_t = 512)]
+    pub connections: usize,
+
+    /// Directory for the Markdown report, JSON and SVG charts (created if missing).
+    #[arg(long, env = "LOADTEST_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
+
+    /// Base name of the report files in --report-dir (default: the workflow name).
+    #[arg(long, env = "LOADTEST_REPORT_NAME")]
+    pub report_name: Option<String>,
+
+    /// Also write the JSON report to this file (`-` for stdout).
+    #[arg(long, env = "LOADTEST_JSON")]
+    pub json: Option<PathBuf>,
+
+    /// Progress bar on stderr: `auto` (when stderr is a terminal), `always` or `never`.
+    #[arg(long, env = "LOADTEST_PROGRESS", default_value = "auto")]
+    pub progress: ProgressMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed on stdout).
+    #[arg(long, env = "LOADTEST_SERVE_BIND", default_value = "127.0.0.1:8089")]
+    pub bind: std::net::SocketAddr,
+
+    /// Delay added to every response.
+    #[arg(long, env = "LOADTEST_SERVE_DELAY", default_value = "0ms")]
+    pub delay: HumanDuration,
+
+    /// Inject one stall this long after the first request: every response is held until the
+    /// stall is over (use with --stall-for).
+    #[arg(long, env = "LOADTEST_SERVE_STALL_AFTER", requires = "stall_for")]
+    pub stall_after: Option<HumanDuration>,
+
+    /// Length of the injected stall.
+    #[arg(long, env = "LOADTEST_SERVE_STALL_FOR", requires = "stall_after")]
+    pub stall_for: Option<HumanDuration>,
+}

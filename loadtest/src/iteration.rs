@@ -1,0 +1,196 @@
+//! One scheduled iteration of an actor: its steps in order, each following pagination to
+//! the last page.
+//!
+//! Coordinated omission: the first request's corrected latency counts from the scheduled
+//! time, so time spent waiting for a connection or behind a stalled server is included.
+//! Later requests in the sequence depend on earlier responses; their intended start is the
+//! moment the previous response arrived.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::Request;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::client::{HttpClient, Response, send};
+use crate::pagination::{next_from_html, next_from_link_header, resolve};
+use crate::plan::{PlannedActor, ProgramStep};
+use crate::stats::{FailureKind, Outcome, Record};
+use crate::workflow::PaginateBy;
+use crate::workflow::template::Values;
+
+/// What a worker shares with all its iterations.
+pub struct WorkerContext {
+    pub client: HttpClient,
+    pub timeout: Duration,
+    /// The worker's connection budget: a request waits here (and the wait counts in the
+    /// corrected latency) when every connection is busy.
+    pub connections: Semaphore,
+    pub start: Instant,
+}
+
+/// Runs every step of `actor` once; returns a record per request and per retrieval.
+pub async fn run_iteration(
+    context: &WorkerContext,
+    actor: &PlannedActor,
+    iteration: u64,
+    scheduled: Instant,
+) -> Vec<Record> {
+    let mut records = Vec::with_capacity(actor.program.steps.len());
+    let mut intended = scheduled;
+    for (position, step) in actor.program.steps.iter().enumerate() {
+        let values = Values {
+            actor_index: actor.actor_index,
+            group: actor.group,
+            member: actor.member,
+            instance: &actor.instance,
+            iteration,
+            page: 1,
+            seed: actor.seed ^ iteration.wrapping_mul(0x1000_0000_01B3) ^ position as u64,
+        };
+        intended = run_step(context, step, values, intended, &mut records).await;
+    }
+    records
+}
+
+/// Runs one step (all its pages); returns when its last response arrived.
+async fn run_step(
+    context: &WorkerContext,
+    step: &ProgramStep,
+    mut values: Values<'_>,
+    intended: Instant,
+    records: &mut Vec<Record>,
+) -> Instant {
+    let paginate = step.step.paginate.as_ref();
+    let mut path = step.step.path.render_to_string(&values);
+    let mut page_intended = intended;
+    let mut first_sent = None;
+    let mut pages = 0u32;
+    let last_outcome = loop {
+        pages += 1;
+        let (outcome, sent, finished, response) =
+            request_once(context, step, &values, &path, page_intended).await;
+        first_sent.get_or_insert(sent);
+        records.push(Record {
+            stat: step.stat,
+            corrected: finished - page_intended,
+            uncorrected: finished - sent,
+            outcome,
+            finished: finished - context.start,
+        });
+        page_intended = finished;
+        let (Some(paginate), Some(response), Outcome::Response { ok: true, .. }) =
+            (paginate, response, outcome)
+        else {
+            break outcome;
+        };
+        if pages >= paginate.max_pages {
+            break outcome;
+        }
+        let next = match paginate.by {
+            PaginateBy::Link => next_from_link_header(&response.headers)
+                .or_else(|| next_from_html(&response.body))
+                .and_then(|link| resolve(&link, &path)),
+            PaginateBy::Page => {
+                let per_page = u64::from(paginate.per_page.unwrap_or(1));
+                let total = response
+                    .headers
+                    .get(&paginate.total_header)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                let more = match total {
+                    Some(total) => values.page * per_page < total,
+                    // Without a total, an empty page (or JSON `[]`) is the end.
+                    None => !is_empty_page(&response.body),
+                };
+                more.then(|| {
+                    values.page += 1;
+                    step.step.path.render_to_string(&values)
+                })
+            }
+        };
+        match next {
+            Some(next_path) => path = next_path,
+            None => break outcome,
+        }
+    };
+    if let Some(all_pages_stat) = step.all_pages_stat {
+        records.push(Record {
+            stat: all_pages_stat,
+            corrected: page_intended - intended,
+            uncorrected: page_intended - first_sent.unwrap_or(intended),
+            outcome: last_outcome,
+            finished: page_intended - context.start,
+        });
+    }
+    page_intended
+}
+
+fn is_empty_page(body: &[u8]) -> bool {
+    let trimmed = body.trim_ascii();
+    trimmed.is_empty() || trimmed == b"[]"
+}
+
+/// Sends one request; returns its outcome, when it was sent and when it finished.
+async fn request_once(
+    context: &WorkerContext,
+    step: &ProgramStep,
+    values: &Values<'_>,
+    path: &str,
+    intended: Instant,
+) -> (Outcome, Instant, Instant, Option<Response>) {
+    let Ok(uri) = step.target.uri(path) else {
+        let now = Instant::now();
+        return (
+            Outcome::Failed(FailureKind::BadUrl),
+            now.max(intended),
+            now,
+            None,
+        );
+    };
+    let mut builder = Request::builder().method(step.step.method.clone()).uri(uri);
+    for (name, template) in &step.step.headers {
+        builder = builder.header(name, template.render_to_string(values));
+    }
+    let body = step
+        .step
+        .body
+        .as_ref()
+        .map(|template| Bytes::from(template.render_to_string(values)))
+        .unwrap_or_default();
+    let request = match builder.body(Full::new(body)) {
+        Ok(request) => request,
+        Err(_) => {
+            let now = Instant::now();
+            return (
+                Outcome::Failed(FailureKind::BadUrl),
+                now.max(intended),
+                now,
+                None,
+            );
+        }
+    };
+    // The semaphore is never closed, so acquiring only waits.
+    let _permit = context.connections.acquire().await;
+    let sent = Instant::now();
+    let result = send(&context.client, request, context.timeout).await;
+    let finished = Instant::now();
+    match result {
+        Ok(response) => {
+            let status = response.status.as_u16();
+            let ok = match &step.step.expect_status {
+                Some(expected) => expected.contains(&status),
+                None => response.status.is_success() || response.status.is_redirection(),
+            };
+            (
+                Outcome::Response { status, ok },
+                sent,
+                finished,
+                Some(response),
+            )
+        }
+        Err(kind) => (Outcome::Failed(kind), sent, finished, None),
+    }
+}

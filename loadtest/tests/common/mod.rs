@@ -1,0 +1,258 @@
+//! A local test server (axum on 127.0.0.1, port 0) that records what the load generator sent,
+//! and helpers to run a workflow written inline against it.
+
+#![allow(dead_code)] // Each test binary uses a different subset of the helpers.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use loadtest::app::run_workflow;
+use loadtest::cli::ProgressMode;
+use loadtest::plan::RunSettings;
+use loadtest::report::Report;
+use loadtest::runner::RunOptions;
+use tokio::time::Instant;
+
+/// Everything the server saw, for assertions.
+#[derive(Default)]
+pub struct Seen {
+    /// Path and query of every request, in arrival order.
+    pub requests: Vec<String>,
+    /// Bodies of `POST /ingest`.
+    pub bodies: Vec<String>,
+    /// When each request arrived.
+    pub arrivals: Vec<Instant>,
+}
+
+#[derive(Clone)]
+pub struct TestServer {
+    pub base: String,
+    pub seen: Arc<Mutex<Seen>>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    seen: Arc<Mutex<Seen>>,
+    /// Start of the one-off stall on `/stall`, set by its first request.
+    stall_start: Arc<Mutex<Option<Instant>>>,
+}
+
+/// Items served by `/items` and `/html`.
+pub const ITEMS: u64 = 230;
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let state = AppState {
+            seen: seen.clone(),
+            stall_start: Arc::new(Mutex::new(None)),
+        };
+        let app = Router::new()
+            .route("/hit", get(hit))
+            .route("/ingest", post(ingest))
+            .route("/items", get(items))
+            .route("/numbered", get(numbered))
+            .route("/html", get(html))
+            .route("/slow", get(slow))
+            .route("/fail", get(fail))
+            .route("/stall", get(stall))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self {
+            base: format!("http://{address}"),
+            seen,
+        }
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.seen.lock().unwrap().requests.clone()
+    }
+
+    pub fn bodies(&self) -> Vec<String> {
+        self.seen.lock().unwrap().bodies.clone()
+    }
+}
+
+fn note(state: &AppState, uri: &axum::http::Uri) {
+    let mut seen = state.seen.lock().unwrap();
+    seen.requests.push(
+        uri.path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+    );
+    seen.arrivals.push(Instant::now());
+}
+
+async fn hit(State(state): State<AppState>, uri: axum::http::Uri) -> &'static str {
+    note(&state, &uri);
+    "ok"
+}
+
+async fn ingest(State(state): State<AppState>, uri: axum::http::Uri, body: String) -> StatusCode {
+    note(&state, &uri);
+    state.seen.lock().unwrap().bodies.push(body);
+    StatusCode::ACCEPTED
+}
+
+fn page_params(query: &HashMap<String, String>) -> (u64, u64) {
+    let page = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    let per_page = query
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(50);
+    (page, per_page)
+}
+
+/// Like `hardware`'s `/hardware/`: X-Total-Count and a GitHub-style Link header.
+async fn items(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    Query(query): Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    note(&state, &uri);
+    let (page, per_page) = page_params(&query);
+    let last = ITEMS.div_ceil(per_page);
+    let mut links = vec![
+        format!("</items?page=1&per_page={per_page}>; rel=\"first\""),
+        format!("</items?page={last}&per_page={per_page}>; rel=\"last\""),
+    ];
+    if page < last {
+        links.push(format!(
+            "</items?page={}&per_page={per_page}>; rel=\"next\"",
+            page + 1
+        ));
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(ITEMS));
+    headers.insert("link", HeaderValue::from_str(&links.join(", ")).unwrap());
+    (headers, "[1]")
+}
+
+/// Pages with only X-Total-Count, no Link header.
+async fn numbered(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    Query(query): Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    note(&state, &uri);
+    let _ = page_params(&query);
+    ([("x-total-count", ITEMS.to_string())], "[1]")
+}
+
+/// Like the portal: pagination as `<a rel="next">` links in the HTML.
+async fn html(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    Query(query): Query<HashMap<String, String>>,
+) -> Html<String> {
+    note(&state, &uri);
+    let (page, per_page) = page_params(&query);
+    let last = ITEMS.div_ceil(per_page);
+    let next = if page < last {
+        format!(
+            "<a href=\"/html?page={}&amp;per_page={per_page}\" rel=\"next\">Next</a>",
+            page + 1
+        )
+    } else {
+        "<span>Next</span>".to_owned()
+    };
+    Html(format!(
+        "<html><body><a href=\"/html?page=1\" rel=\"first\">First</a>{next}</body></html>"
+    ))
+}
+
+async fn slow(State(state): State<AppState>, uri: axum::http::Uri) -> &'static str {
+    note(&state, &uri);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    "slow"
+}
+
+async fn fail(State(state): State<AppState>, uri: axum::http::Uri) -> StatusCode {
+    note(&state, &uri);
+    StatusCode::SERVICE_UNAVAILABLE
+}
+
+/// Answers at once, except that 200 ms after the first request every response is held
+/// until a 300 ms stall is over (once).
+async fn stall(State(state): State<AppState>, uri: axum::http::Uri) -> &'static str {
+    note(&state, &uri);
+    let now = Instant::now();
+    let start = *state
+        .stall_start
+        .lock()
+        .unwrap()
+        .get_or_insert(now + Duration::from_millis(200));
+    let end = start + Duration::from_millis(300);
+    if now >= start && now < end {
+        tokio::time::sleep_until(end).await;
+    }
+    "ok"
+}
+
+/// Writes `content` as `name` in `directory` and returns the path.
+pub fn write_workflow(directory: &Path, name: &str, content: &str) -> PathBuf {
+    let path = directory.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+pub fn settings(server: &TestServer, compress: f64, multiplier: f64) -> RunSettings {
+    let target: loadtest::target::Target = format!("api={}", server.base).parse().unwrap();
+    RunSettings {
+        compress,
+        multiplier,
+        duration: None,
+        targets: [("api".to_owned(), target)].into_iter().collect(),
+        extra_sla: Vec::new(),
+    }
+}
+
+pub fn options(connections: usize) -> RunOptions {
+    RunOptions {
+        workers: 2,
+        connections,
+        timeout: Duration::from_secs(5),
+    }
+}
+
+/// Runs a workflow file against the server and returns the report.
+pub async fn run(path: &Path, settings: &RunSettings, options: &RunOptions) -> Report {
+    let (_stop, stop_receiver) = tokio::sync::watch::channel(false);
+    run_workflow(path, settings, options, ProgressMode::Never, stop_receiver)
+        .await
+        .unwrap()
+}
+
+/// The report of one step, found by workflow, actor and step name.
+pub fn step<'a>(
+    report: &'a Report,
+    workflow: &str,
+    actor: &str,
+    step: &str,
+) -> &'a loadtest::report::Summary {
+    &report
+        .workflows
+        .iter()
+        .find(|w| w.name == workflow)
+        .unwrap_or_else(|| panic!("no workflow {workflow}"))
+        .actors
+        .iter()
+        .find(|a| a.name == actor)
+        .unwrap_or_else(|| panic!("no actor {actor}"))
+        .steps
+        .iter()
+        .find(|s| s.name == step)
+        .unwrap_or_else(|| panic!("no step {step}"))
+        .summary
+}

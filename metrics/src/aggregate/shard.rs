@@ -1,0 +1,143 @@
+//! One writer's aggregation map. Each UDP receive thread owns a shard; it locks it once per
+//! datagram (tens of messages) and the lock is contended only at flush time, when the flusher
+//! swaps the map out. No lock is taken per message and no map is shared between receivers.
+
+use std::sync::{Arc, Mutex};
+
+use foldhash::HashMap;
+
+use super::{HourStats, Pending};
+use crate::domain::UtcHour;
+
+/// A new key was refused because the shard holds its share of `--max-series` already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesLimitReached;
+
+pub struct Shard {
+    /// Few entries (the current hour, briefly the previous one), so a Vec beats a map.
+    hours: Vec<(UtcHour, HashMap<Box<str>, HourStats>)>,
+    series: usize,
+    max_series: usize,
+}
+
+impl Shard {
+    pub fn new(max_series: usize) -> Self {
+        Self {
+            hours: Vec::new(),
+            series: 0,
+            max_series,
+        }
+    }
+
+    /// Adds one value. Looking up an existing key does not allocate.
+    pub fn add(&mut self, hour: UtcHour, key: &str, value: f64) -> Result<(), SeriesLimitReached> {
+        let index = match self.hours.iter().position(|(h, _)| *h == hour) {
+            Some(index) => index,
+            None => {
+                self.hours.push((hour, HashMap::default()));
+                self.hours.len() - 1
+            }
+        };
+        let keys = &mut self.hours[index].1;
+        if let Some(stats) = keys.get_mut(key) {
+            stats.add(value);
+            return Ok(());
+        }
+        if self.series >= self.max_series {
+            return Err(SeriesLimitReached);
+        }
+        self.series += 1;
+        keys.entry(Box::from(key)).or_default().add(value);
+        Ok(())
+    }
+
+    /// Moves everything out, leaving the shard empty.
+    pub fn take_into(&mut self, pending: &mut Pending) {
+        for (hour, keys) in self.hours.drain(..) {
+            for (key, stats) in keys {
+                pending.merge_series(key, hour, stats);
+            }
+        }
+        self.series = 0;
+    }
+}
+
+/// Every shard of the process, so the flusher can drain them all.
+#[derive(Clone)]
+pub struct Shards {
+    all: Arc<Mutex<Vec<Arc<Mutex<Shard>>>>>,
+    max_series_per_shard: usize,
+}
+
+impl Shards {
+    /// `max_series` bounds memory: distinct (key, hour) pairs held by each shard between
+    /// flushes, so a flood of random keys cannot exhaust memory.
+    pub fn new(max_series_per_shard: usize) -> Self {
+        Self {
+            all: Arc::default(),
+            max_series_per_shard,
+        }
+    }
+
+    pub fn new_shard(&self) -> Arc<Mutex<Shard>> {
+        let shard = Arc::new(Mutex::new(Shard::new(self.max_series_per_shard)));
+        self.all
+            .lock()
+            .expect("shard list lock poisoned")
+            .push(shard.clone());
+        shard
+    }
+
+    pub fn drain(&self) -> Pending {
+        let mut pending = Pending::default();
+        let shards = self.all.lock().expect("shard list lock poisoned").clone();
+        for shard in shards {
+            shard
+                .lock()
+                .expect("shard lock poisoned")
+                .take_into(&mut pending);
+        }
+        pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::StatType;
+
+    #[test]
+    fn values_of_different_hours_and_shards_end_up_in_separate_series_merged_by_key() {
+        let shards = Shards::new(100);
+        let first = shards.new_shard();
+        let second = shards.new_shard();
+        first.lock().unwrap().add(UtcHour(10), "a", 1.0).unwrap();
+        first.lock().unwrap().add(UtcHour(11), "a", 2.0).unwrap();
+        second.lock().unwrap().add(UtcHour(10), "a", 3.0).unwrap();
+        let pending = shards.drain();
+        assert_eq!(pending.len(), 2);
+        let hour_10 = &pending.series[&(Box::from("a"), UtcHour(10))];
+        assert_eq!(
+            (hour_10.count, hour_10.value(StatType::Max)),
+            (2, Some(3.0))
+        );
+        assert!(shards.drain().is_empty(), "draining empties the shards");
+    }
+
+    #[test]
+    fn new_keys_beyond_the_series_limit_are_refused_but_known_keys_still_count() {
+        let mut shard = Shard::new(2);
+        shard.add(UtcHour(1), "a", 1.0).unwrap();
+        shard.add(UtcHour(1), "b", 1.0).unwrap();
+        assert_eq!(shard.add(UtcHour(1), "c", 1.0), Err(SeriesLimitReached));
+        assert_eq!(shard.add(UtcHour(1), "a", 2.0), Ok(()));
+        let mut pending = Pending::default();
+        shard.take_into(&mut pending);
+        assert_eq!(pending.message_count(), 3);
+        assert_eq!(
+            shard.add(UtcHour(1), "c", 1.0),
+            Ok(()),
+            "the limit resets at flush"
+        );
+    }
+}

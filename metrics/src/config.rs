@@ -1,0 +1,168 @@
+//! Command line and environment configuration. Every flag has an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use service_kit::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "metrics",
+    version,
+    about = "Collects response times (key:value over UDP or HTTP), aggregates them per key and \
+             UTC hour, and answers GET /<key>/<average|min|max|median>/<YYYY-MM-DD>/<hour>.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load generator for scripts/bench-metrics.sh: sends key:value datagrams at a fixed rate,
+    /// then checks that the service stored every message and measures query latency.
+    BenchSend(crate::bench::BenchSendArgs),
+}
+
+/// Which parts of the service this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// Collection (UDP + POST /ingest), flushing, and the query API.
+    All,
+    /// Collection and flushing only (plus /healthz, /readyz, /metrics).
+    Collector,
+    /// The query API only; reads --database and every --source.
+    Query,
+}
+
+impl Role {
+    pub fn collects(self) -> bool {
+        matches!(self, Self::All | Self::Collector)
+    }
+
+    pub fn queries(self) -> bool {
+        matches!(self, Self::All | Self::Query)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// HTTP address for the query API, POST /ingest, /healthz, /readyz and /metrics.
+    #[arg(long, env = "METRICS_BIND", default_value = "127.0.0.1:5002")]
+    pub bind: SocketAddr,
+
+    /// UDP address receiving `key:value` lines (several per datagram, newline-separated).
+    #[arg(long, env = "METRICS_UDP", default_value = "127.0.0.1:8125")]
+    pub udp: SocketAddr,
+
+    /// What this process runs: all (default), collector (ingest + flush) or query (API only).
+    #[arg(long, env = "METRICS_ROLE", value_enum, default_value_t = Role::All)]
+    pub role: Role,
+
+    /// SQLite file the collector flushes into and the query API reads (created when missing;
+    /// a `sqlite://` prefix is accepted). Several collectors may share one file.
+    #[arg(long, env = "METRICS_DATABASE", default_value = "metrics.db", value_parser = parse_database)]
+    pub database: PathBuf,
+
+    /// More SQLite files for the query API to read and merge with --database (for collectors
+    /// that each have their own file). Repeat the flag, or comma-separate in the variable.
+    #[arg(long = "source", env = "METRICS_SOURCES", value_delimiter = ',', value_parser = parse_database)]
+    pub sources: Vec<PathBuf>,
+
+    /// Seconds between flushes of the in-memory aggregates to the database (fractions
+    /// allowed). Also the most a crashed collector loses.
+    #[arg(long, env = "METRICS_FLUSH_INTERVAL", default_value = "5", value_parser = parse_interval)]
+    pub flush_interval: Duration,
+
+    /// Threads receiving UDP datagrams, each aggregating into its own shard (default: CPUs).
+    #[arg(long, env = "METRICS_UDP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub udp_workers: Option<u16>,
+
+    /// Requested SO_RCVBUF in bytes for the UDP socket; the kernel caps it at net.core.rmem_max.
+    #[arg(long, env = "METRICS_UDP_RECV_BUFFER", default_value_t = 8 * 1024 * 1024)]
+    pub udp_recv_buffer: usize,
+
+    /// Most distinct (key, hour) series held in memory between two flushes; messages for new
+    /// keys beyond it are dropped (reason series_limit) so random keys cannot exhaust memory.
+    #[arg(long, env = "METRICS_MAX_SERIES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_series: u64,
+
+    /// Log format on stderr: text or json.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+fn parse_database(text: &str) -> Result<PathBuf, String> {
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        return Err(format!(
+            "'{text}': PostgreSQL is not supported yet; give a SQLite file path"
+        ));
+    }
+    let path = text.strip_prefix("sqlite://").unwrap_or(text);
+    if path.is_empty() {
+        return Err("empty database path".to_owned());
+    }
+    Ok(PathBuf::from(path))
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if !(0.01..=3600.0).contains(&seconds) {
+        return Err(format!("'{text}': expected between 0.01 and 3600 seconds"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_architecture_document() {
+        let cli = Cli::try_parse_from(["metrics"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.bind.to_string(), "127.0.0.1:5002");
+        assert_eq!(cli.serve.udp.to_string(), "127.0.0.1:8125");
+        assert_eq!(cli.serve.role, Role::All);
+        assert_eq!(cli.serve.database, PathBuf::from("metrics.db"));
+        assert_eq!(cli.serve.flush_interval, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_them() {
+        for (args, needle) in [
+            (&["metrics", "--flush-interval", "0"][..], "'0'"),
+            (&["metrics", "--flush-interval", "soon"], "'soon'"),
+            (&["metrics", "--database", "postgres://x/y"], "PostgreSQL"),
+            (&["metrics", "--role", "both"], "both"),
+            (&["metrics", "--bind", "localhost"], "localhost"),
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn sources_accept_a_list_and_the_sqlite_prefix() {
+        let cli = Cli::try_parse_from([
+            "metrics",
+            "--database",
+            "sqlite://a.db",
+            "--source",
+            "b.db,c.db",
+        ])
+        .unwrap();
+        assert_eq!(cli.serve.database, PathBuf::from("a.db"));
+        assert_eq!(
+            cli.serve.sources,
+            vec![PathBuf::from("b.db"), PathBuf::from("c.db")]
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! `POST /ingest`: a batch of messages, as `key:value` lines (any content type but JSON) or as
+//! a JSON array of `{"key": "...", "value": 1.5, "at": "2026-11-22T10:59:59Z"}` (`at` optional,
+//! RFC 3339, default now; it lets a client backfill or replay into the right hour).
+//!
+//! A batch is all or nothing: when any message is bad, the response is 400 naming up to ten
+//! bad messages and nothing is aggregated, so a client can fix and resend without duplicates.
+
+use std::time::SystemTime;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{AppState, error_response};
+use crate::domain::{MessageError, UtcHour, message::parse_value, parse_line};
+use crate::ingest::{DropReason, Tally};
+
+const ERRORS_SHOWN: usize = 10;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonMessage {
+    key: String,
+    value: serde_json::Value,
+    #[serde(default)]
+    at: Option<String>,
+}
+
+/// One message, checked, waiting for the whole batch to be checked.
+struct Valid {
+    key: String,
+    value: f64,
+    hour: UtcHour,
+}
+
+pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(shard) = state.http_shard.clone() else {
+        return error_response(StatusCode::NOT_FOUND, "this process does not collect");
+    };
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    let now = UtcHour::of_system_time(SystemTime::now());
+    let checked = if is_json {
+        check_json(&body, now)
+    } else {
+        Ok(check_lines(&body, now))
+    };
+    let (valid, errors) = match checked {
+        Ok(checked) => checked,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, message),
+    };
+    let mut tally = Tally::default();
+    if !errors.is_empty() {
+        for (_, reason) in &errors {
+            tally.drop_one(*reason);
+        }
+        tally.publish(&state.service_metrics, "http");
+        let shown: Vec<String> = errors
+            .iter()
+            .take(ERRORS_SHOWN)
+            .map(|(where_, reason)| format!("{where_}: {}", describe(*reason)))
+            .collect();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({
+                "error": format!("{} bad message(s); nothing from this batch was ingested", errors.len()),
+                "bad_messages": shown,
+            })),
+        )
+            .into_response();
+    }
+    {
+        let mut shard = shard.lock().expect("shard lock poisoned");
+        for message in &valid {
+            match shard.add(message.hour, &message.key, message.value) {
+                Ok(()) => tally.accepted += 1,
+                Err(_) => tally.drop_one(DropReason::SeriesLimit),
+            }
+        }
+    }
+    tally.publish(&state.service_metrics, "http");
+    let refused = tally.dropped(DropReason::SeriesLimit);
+    if refused > 0 {
+        return error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "{} accepted, {refused} refused: too many distinct keys until the next flush",
+                tally.accepted
+            ),
+        );
+    }
+    Json(serde_json::json!({ "accepted": tally.accepted })).into_response()
+}
+
+fn describe(reason: DropReason) -> String {
+    match reason {
+        DropReason::Malformed => MessageError::Malformed.to_string(),
+        DropReason::BadKey => MessageError::BadKey.to_string(),
+        DropReason::BadValue => MessageError::BadValue.to_string(),
+        DropReason::SeriesLimit => "too many distinct keys".to_owned(),
+    }
+}
+
+type Checked = (Vec<Valid>, Vec<(String, DropReason)>);
+
+fn check_lines(body: &[u8], hour: UtcHour) -> Checked {
+    let mut valid = Vec::new();
+    let mut errors = Vec::new();
+    for (index, line) in body.split(|&byte| byte == b'\n').enumerate() {
+        if line.is_empty() || line == b"\r" {
+            continue;
+        }
+        match parse_line(line) {
+            Ok((key, value)) => valid.push(Valid {
+                key: key.to_owned(),
+                value,
+                hour,
+            }),
+            Err(err) => errors.push((format!("line {}", index + 1), err.into())),
+        }
+    }
+    (valid, errors)
+}
+
+fn check_json(body: &[u8], now: UtcHour) -> Result<Checked, String> {
+    let messages: Vec<JsonMessage> = serde_json::from_slice(body).map_err(|err| {
+        format!("body is not a JSON array of {{\"key\", \"value\", \"at\"?}} objects: {err}")
+    })?;
+    let mut valid = Vec::new();
+    let mut errors = Vec::new();
+    for (index, message) in messages.into_iter().enumerate() {
+        let where_ = format!("message {index}");
+        if metrics_client::validate_key(&message.key).is_err() {
+            errors.push((where_, DropReason::BadKey));
+            continue;
+        }
+        // A number, or a string holding one (as over UDP); both must be finite and >= 0.
+        let value = match &message.value {
+            serde_json::Value::Number(number) => number
+                .as_f64()
+                .filter(|value| value.is_finite() && *value >= 0.0)
+                .ok_or(MessageError::BadValue),
+            serde_json::Value::String(text) => parse_value(text.as_bytes()),
+            _ => Err(MessageError::BadValue),
+        };
+        let Ok(value) = value else {
+            errors.push((where_, DropReason::BadValue));
+            continue;
+        };
+        let hour = match &message.at {
+            None => now,
+            Some(at) => match OffsetDateTime::parse(at, &Rfc3339) {
+                Ok(at) => UtcHour::of_datetime(at),
+                Err(_) => {
+                    errors.push((
+                        format!("{where_} (at '{at}' is not RFC 3339)"),
+                        DropReason::Malformed,
+                    ));
+                    continue;
+                }
+            },
+        };
+        valid.push(Valid {
+            key: message.key,
+            value,
+            hour,
+        });
+    }
+    Ok((valid, errors))
+}

@@ -1,0 +1,73 @@
+//! HTTP routes. `router` builds the whole app from state, so tests call it in-process.
+
+pub mod health;
+pub mod ingest;
+pub mod query;
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::FromRef;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use service_kit::HttpMetrics;
+use service_kit::http_metrics::{metrics_endpoint, track_latency};
+
+use crate::aggregate::Shard;
+use crate::config::Role;
+use crate::flush::Flusher;
+use crate::storage::Sources;
+use crate::telemetry::ServiceMetrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub role: Role,
+    /// What queries read; `None` for a collector.
+    pub sources: Option<Sources>,
+    /// Where POST /ingest aggregates; `None` for a query-only process.
+    pub http_shard: Option<Arc<Mutex<Shard>>>,
+    /// The collector's flusher; `/readyz` reports its database.
+    pub flusher: Option<Arc<Flusher>>,
+    pub service_metrics: ServiceMetrics,
+    pub http_metrics: HttpMetrics,
+}
+
+impl FromRef<AppState> for HttpMetrics {
+    fn from_ref(state: &AppState) -> Self {
+        state.http_metrics.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics_endpoint));
+    if state.role.collects() {
+        router = router.route("/ingest", post(ingest::ingest));
+    }
+    if state.role.queries() {
+        router = router.route("/{key}/{stat_type}/{date}/{hour}", get(query::query));
+    }
+    router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.http_metrics.clone(),
+            track_latency,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        "no such route: query with GET /<key>/<average|min|max|median>/<YYYY-MM-DD>/<0-23>, \
+         ingest with POST /ingest",
+    )
+}
+
+/// Every error body is `{"error": "..."}`.
+pub fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}

@@ -1,0 +1,192 @@
+//! Builds the service from its configuration: binds the sockets (so tests can use port 0 and
+//! read the real addresses), opens the databases, starts the receive threads and the flusher.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use service_kit::HttpMetrics;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::aggregate::Shards;
+use crate::config::{Role, ServeArgs};
+use crate::flush::Flusher;
+use crate::ingest::{UdpIngest, bind_udp};
+use crate::routes::{AppState, router};
+use crate::storage::{Sources, SqliteStore};
+use crate::telemetry::ServiceMetrics;
+
+/// Everything `Application::build` needs; `ServeArgs` converts into it.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bind: SocketAddr,
+    pub udp: SocketAddr,
+    pub role: Role,
+    pub database: PathBuf,
+    pub sources: Vec<PathBuf>,
+    pub flush_interval: Duration,
+    pub udp_workers: usize,
+    pub udp_recv_buffer: usize,
+    pub max_series: usize,
+}
+
+impl From<ServeArgs> for ServeConfig {
+    fn from(args: ServeArgs) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            bind: args.bind,
+            udp: args.udp,
+            role: args.role,
+            database: args.database,
+            sources: args.sources,
+            flush_interval: args.flush_interval,
+            udp_workers: args.udp_workers.map_or(cpus, usize::from),
+            udp_recv_buffer: args.udp_recv_buffer,
+            max_series: usize::try_from(args.max_series).unwrap_or(usize::MAX),
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Ephemeral loopback ports, for tests.
+    pub fn for_tests(role: Role, database: PathBuf) -> Self {
+        Self {
+            bind: "127.0.0.1:0".parse().expect("valid address"),
+            udp: "127.0.0.1:0".parse().expect("valid address"),
+            role,
+            database,
+            sources: Vec::new(),
+            flush_interval: Duration::from_secs(3600),
+            udp_workers: 2,
+            udp_recv_buffer: 4 * 1024 * 1024,
+            max_series: 100_000,
+        }
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    http_addr: SocketAddr,
+    udp: Option<(UdpIngest, SocketAddr)>,
+    flusher: Option<Arc<Flusher>>,
+    flush_interval: Duration,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        let http_metrics = HttpMetrics::new("metrics");
+        let service_metrics = ServiceMetrics::register(&http_metrics.registry);
+        let workers = config.udp_workers.max(1);
+        // +1: the POST /ingest shard.
+        let shards = Shards::new((config.max_series / (workers + 1)).max(1));
+
+        let (udp, flusher, http_shard) = if config.role.collects() {
+            let store = Arc::new(open_store(config.database.clone()).await?);
+            let flusher = Arc::new(Flusher::new(shards.clone(), store, service_metrics.clone()));
+            let socket = bind_udp(config.udp, config.udp_recv_buffer)
+                .with_context(|| format!("cannot bind UDP {}", config.udp))?;
+            let udp_addr = socket.local_addr().context("UDP socket address")?;
+            let ingest = UdpIngest::start(socket, workers, &shards, service_metrics.clone())
+                .context("cannot start the UDP receive threads")?;
+            (
+                Some((ingest, udp_addr)),
+                Some(flusher),
+                Some(shards.new_shard()),
+            )
+        } else {
+            (None, None, None)
+        };
+
+        let sources = if config.role.queries() {
+            let mut stores = vec![open_store(config.database.clone()).await?];
+            for source in &config.sources {
+                stores.push(open_store(source.clone()).await?);
+            }
+            Some(Sources::new(stores))
+        } else {
+            None
+        };
+
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot bind HTTP {}", config.bind))?;
+        let http_addr = listener.local_addr().context("HTTP listener address")?;
+        Ok(Self {
+            listener,
+            http_addr,
+            udp,
+            flusher: flusher.clone(),
+            flush_interval: config.flush_interval,
+            state: AppState {
+                role: config.role,
+                sources,
+                http_shard,
+                flusher,
+                service_metrics,
+                http_metrics,
+            },
+        })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// `None` for a query-only process.
+    pub fn udp_addr(&self) -> Option<SocketAddr> {
+        self.udp.as_ref().map(|(_, address)| *address)
+    }
+
+    /// Lets tests flush on demand instead of sleeping through an interval.
+    pub fn flusher(&self) -> Option<Arc<Flusher>> {
+        self.flusher.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then stops HTTP, drains the UDP socket and flushes
+    /// once more, so a graceful stop loses nothing that had arrived.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_flusher, stop) = watch::channel(false);
+        let flusher_task = self
+            .flusher
+            .clone()
+            .map(|flusher| tokio::spawn(flusher.run(self.flush_interval, stop)));
+        tracing::info!(http = %self.http_addr, udp = ?self.udp_addr(), role = ?self.state.role, "metrics serving");
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("HTTP server failed")?;
+
+        if let Some((udp, _)) = self.udp {
+            tokio::task::spawn_blocking(move || udp.stop())
+                .await
+                .context("stopping the UDP receivers")?;
+        }
+        let _ = stop_flusher.send(true);
+        if let Some(task) = flusher_task {
+            task.await.context("flusher task")?;
+        }
+        if let Some(flusher) = self.flusher {
+            flusher
+                .flush_once()
+                .await
+                .context("final flush failed; the last interval is lost")?;
+        }
+        tracing::info!("metrics stopped");
+        Ok(())
+    }
+}
+
+async fn open_store(path: PathBuf) -> anyhow::Result<SqliteStore> {
+    let shown = path.display().to_string();
+    tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        .await?
+        .with_context(|| format!("cannot open database {shown}"))
+}

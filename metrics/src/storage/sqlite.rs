@@ -1,0 +1,205 @@
+//! One SQLite file of hourly statistics.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::StorageError;
+use crate::aggregate::{HourStats, Pending};
+use crate::domain::UtcHour;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS hourly_stats (
+    key    TEXT    NOT NULL,
+    hour   INTEGER NOT NULL,  -- hours since 1970-01-01T00:00Z
+    count  INTEGER NOT NULL,
+    sum    REAL    NOT NULL,
+    min    REAL    NOT NULL,
+    max    REAL    NOT NULL,
+    sketch BLOB    NOT NULL,  -- DDSketch (JSON), merged on every flush
+    PRIMARY KEY (key, hour)
+) WITHOUT ROWID;
+";
+
+/// Another process (a second collector) may hold the write lock during its flush.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct SqliteStore {
+    path: PathBuf,
+    /// One connection per store; callers run on blocking threads. Reads are primary-key
+    /// lookups, so a pool would not buy much here.
+    connection: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the file and its table.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let error = |source| StorageError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        let connection = Connection::open(path).map_err(error)?;
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
+        // WAL: queries read while a flush writes. NORMAL sync: a power cut may lose the last
+        // flush, which the restart-loss bound (one flush interval) already accepts.
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(error)?;
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(error)?;
+        connection.execute_batch(SCHEMA).map_err(error)?;
+        Ok(Self {
+            path: path.to_owned(),
+            connection: Mutex::new(connection),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sqlite_error(&self, source: rusqlite::Error) -> StorageError {
+        StorageError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    /// Merges every pending series into its stored row, all in one write transaction, so two
+    /// collectors flushing the same (key, hour) add up instead of overwriting each other.
+    pub fn merge(&self, pending: &Pending) -> Result<(), StorageError> {
+        let mut connection = self.connection.lock().expect("connection lock poisoned");
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|err| self.sqlite_error(err))?;
+        for ((key, hour), fresh) in &pending.series {
+            let mut merged = fresh.clone();
+            if let Some(stored) = read_row(&transaction, &self.path, key, *hour)? {
+                merged.merge(&stored);
+            }
+            transaction
+                .execute(
+                    "INSERT OR REPLACE INTO hourly_stats (key, hour, count, sum, min, max, sketch)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        key.as_ref(),
+                        hour.0,
+                        i64::try_from(merged.count).unwrap_or(i64::MAX),
+                        merged.sum,
+                        merged.min,
+                        merged.max,
+                        merged.sketch_bytes()
+                    ],
+                )
+                .map_err(|err| self.sqlite_error(err))?;
+        }
+        transaction.commit().map_err(|err| self.sqlite_error(err))
+    }
+
+    pub fn read(&self, key: &str, hour: UtcHour) -> Result<Option<HourStats>, StorageError> {
+        let connection = self.connection.lock().expect("connection lock poisoned");
+        read_row(&connection, &self.path, key, hour)
+    }
+
+    /// A cheap query proving the file is readable (for `/readyz`).
+    pub fn ping(&self) -> Result<(), StorageError> {
+        let connection = self.connection.lock().expect("connection lock poisoned");
+        connection
+            .query_row("SELECT count(*) FROM hourly_stats WHERE 0", [], |_| Ok(()))
+            .map_err(|err| self.sqlite_error(err))
+    }
+}
+
+fn read_row(
+    connection: &Connection,
+    path: &Path,
+    key: &str,
+    hour: UtcHour,
+) -> Result<Option<HourStats>, StorageError> {
+    let row = connection
+        .prepare_cached(
+            "SELECT count, sum, min, max, sketch FROM hourly_stats WHERE key = ?1 AND hour = ?2",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![key, hour.0], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, f64>(1)?,
+                        row.get::<_, f64>(2)?,
+                        row.get::<_, f64>(3)?,
+                        row.get::<_, Vec<u8>>(4)?,
+                    ))
+                })
+                .optional()
+        })
+        .map_err(|source| StorageError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        })?;
+    let Some((count, sum, min, max, sketch)) = row else {
+        return Ok(None);
+    };
+    HourStats::from_stored(u64::try_from(count).unwrap_or(0), sum, min, max, &sketch)
+        .map(Some)
+        .map_err(|source| StorageError::CorruptRow {
+            path: path.display().to_string(),
+            key: key.to_owned(),
+            hour: hour.0,
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::StatType;
+
+    fn pending(entries: &[(&str, i64, f64)]) -> Pending {
+        let mut pending = Pending::default();
+        for &(key, hour, value) in entries {
+            let mut stats = HourStats::default();
+            stats.add(value);
+            pending.merge_series(key.into(), UtcHour(hour), stats);
+        }
+        pending
+    }
+
+    #[test]
+    fn flushes_merge_into_the_stored_row_even_from_another_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.db");
+        let first = SqliteStore::open(&path).unwrap();
+        let second = SqliteStore::open(&path).unwrap();
+        first
+            .merge(&pending(&[("a", 5, 1.0), ("b", 5, 9.0)]))
+            .unwrap();
+        second
+            .merge(&pending(&[("a", 5, 3.0), ("a", 6, 100.0)]))
+            .unwrap();
+
+        let a5 = first.read("a", UtcHour(5)).unwrap().unwrap();
+        assert_eq!(a5.count, 2);
+        assert_eq!(a5.value(StatType::Average), Some(2.0));
+        assert_eq!(a5.value(StatType::Max), Some(3.0));
+        assert_eq!(first.read("a", UtcHour(6)).unwrap().unwrap().count, 1);
+        assert!(first.read("a", UtcHour(7)).unwrap().is_none());
+        assert!(first.read("c", UtcHour(5)).unwrap().is_none());
+    }
+
+    #[test]
+    fn data_survives_reopening_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.db");
+        SqliteStore::open(&path)
+            .unwrap()
+            .merge(&pending(&[("a", 1, 4.0)]))
+            .unwrap();
+        let reopened = SqliteStore::open(&path).unwrap();
+        reopened.ping().unwrap();
+        assert_eq!(reopened.read("a", UtcHour(1)).unwrap().unwrap().min, 4.0);
+    }
+}

@@ -1,0 +1,80 @@
+//! The service's own Prometheus metrics (next to service-kit's HTTP latency histogram).
+
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+
+use crate::ingest::DropReason;
+
+#[derive(Clone)]
+pub struct ServiceMetrics {
+    /// Messages aggregated, by transport (`udp`, `http`).
+    pub ingested: IntCounterVec,
+    /// Messages rejected, by reason (`malformed`, `bad_key`, `bad_value`, `series_limit`).
+    pub dropped: IntCounterVec,
+    pub datagrams: IntCounter,
+    pub flush_duration: Histogram,
+    pub flush_errors: IntCounter,
+    /// Series waiting for the next flush (grows while the database is failing).
+    pub pending_series: IntGauge,
+}
+
+impl ServiceMetrics {
+    pub fn register(registry: &Registry) -> Self {
+        let ingested = IntCounterVec::new(
+            Opts::new("metrics_messages_ingested_total", "Messages aggregated."),
+            &["transport"],
+        )
+        .expect("valid metric");
+        let dropped = IntCounterVec::new(
+            Opts::new("metrics_messages_dropped_total", "Messages rejected."),
+            &["reason"],
+        )
+        .expect("valid metric");
+        let datagrams = IntCounter::new("metrics_udp_datagrams_total", "UDP datagrams received.")
+            .expect("valid metric");
+        let flush_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "metrics_flush_duration_seconds",
+                "Time to merge pending aggregates into the database.",
+            )
+            .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]),
+        )
+        .expect("valid metric");
+        let flush_errors = IntCounter::new(
+            "metrics_flush_errors_total",
+            "Flushes that failed (their data is kept and retried).",
+        )
+        .expect("valid metric");
+        let pending_series = IntGauge::new(
+            "metrics_pending_series",
+            "Series kept in memory after a failed flush.",
+        )
+        .expect("valid metric");
+        for collector in [
+            Box::new(ingested.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(dropped.clone()),
+            Box::new(datagrams.clone()),
+            Box::new(flush_duration.clone()),
+            Box::new(flush_errors.clone()),
+            Box::new(pending_series.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("metric registered once");
+        }
+        // Zero-valued series exist from the start, so dashboards and tests see every reason.
+        for transport in ["udp", "http"] {
+            ingested.with_label_values(&[transport]);
+        }
+        for reason in DropReason::ALL {
+            dropped.with_label_values(&[reason.label()]);
+        }
+        Self {
+            ingested,
+            dropped,
+            datagrams,
+            flush_duration,
+            flush_errors,
+            pending_series,
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the metrics service: real UDP and HTTP on 127.0.0.1 (port 0), real
+//! SQLite files in temporary directories, and the real `metrics-client` as the sender.
+
+mod helpers;
+
+mod bad_input;
+mod collectors;
+mod hours;
+mod lifecycle;
+mod query_accuracy;

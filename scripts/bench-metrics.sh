@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Benchmarks the metrics service: UDP ingestion (messages/s with a zero-loss check), query
+# latency, and the portal's p99 with its collector up versus down.
+#
+#   1. reference: `metrics bench-send --sink` sends to an in-process socket that only counts
+#      lines: what loopback UDP on this machine carries at each offered rate
+#   2. service: the same sender against a running `metrics` (flush every second); it then polls
+#      the query API until the stored count equals the sent count, and reports the loss
+#   3. queries: sequential GETs of /<key>/<stat>/<date>/<hour>, with /healthz as the same-run
+#      reference (the HTTP floor), reported as a p99 ratio
+#   4. portal p99 under wrk with --metrics-udp pointing at the live collector, then at a closed
+#      port (collector down), alternated; wrk's own request count is compared with what the
+#      collector stored for the portal's key
+#
+# Traffic goes to 127.0.0.1 only, for a bounded time. Figures go to stdout; copy them into
+# docs/performance/metrics.md together with the command line. The sender shares the 2 cores
+# with the service, so the ingest figures are a lower bound of what a dedicated host does.
+set -euo pipefail
+
+usage() {
+    cat <<'USAGE'
+Usage: scripts/bench-metrics.sh [OPTIONS]
+
+Options:
+  --rates "R ..."     offered total rates in messages/s, 0 = as fast as one sender thread can
+                      (default: "100000 1000000 2000000 0")
+  --duration SECS     sending time per rate (default: 5)
+  --apps N            simulated app instances, one key each (default: 10)
+  --queries N         timed queries after the first rate (default: 2000)
+  --portal-duration S length of each wrk run against the portal (default: 10; 0 skips it)
+  --data-dir DIR      scratch directory (default: ./.tmp/bench-metrics; wiped first)
+  --no-build          use the release binaries already built
+  -h, --help          show this help
+
+Needs curl and python3; the portal part also needs wrk (scripts/ci/setup-portal.sh installs it).
+USAGE
+}
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+rates="100000 1000000 2000000 0"
+duration=5
+apps=10
+queries=2000
+portal_duration=10
+data_dir="$ROOT/.tmp/bench-metrics"
+build=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --rates) rates=${2:?}; shift 2 ;;
+        --duration) duration=${2:?}; shift 2 ;;
+        --apps) apps=${2:?}; shift 2 ;;
+        --queries) queries=${2:?}; shift 2 ;;
+        --portal-duration) portal_duration=${2:?}; shift 2 ;;
+        --data-dir) data_dir=${2:?}; shift 2 ;;
+        --no-build) build=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+for value in $rates "$duration" "$apps" "$queries" "$portal_duration"; do
+    [[ "$value" =~ ^[0-9]+$ ]] || { echo "error: '$value' is not a whole number" >&2; exit 2; }
+done
+[ "$duration" -ge 1 ] && [ "$duration" -le 60 ] || { echo "error: --duration must be 1 to 60 s" >&2; exit 2; }
+[ "$portal_duration" -le 120 ] || { echo "error: --portal-duration is capped at 120 s" >&2; exit 2; }
+for tool in curl python3; do
+    command -v "$tool" >/dev/null || { echo "error: $tool is missing" >&2; exit 1; }
+done
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
+bin="$CARGO_TARGET_DIR/release"
+if [ "$build" = 1 ]; then
+    packages=(-p metrics)
+    [ "$portal_duration" -gt 0 ] && packages+=(-p hardware -p portal)
+    (cd "$ROOT" && cargo build --release --locked "${packages[@]}" --bins)
+fi
+
+rm -rf "$data_dir"
+mkdir -p "$data_dir"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_udp_port() { python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+http_port=$(free_port); udp_port=$(free_udp_port)
+url="http://127.0.0.1:$http_port"
+
+pids=()
+cleanup() {
+    [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+wait_ready() { # URL NAME
+    for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
+    echo "error: $2 did not become ready at $1" >&2; exit 1
+}
+
+"$bin/metrics" --bind "127.0.0.1:$http_port" --udp "127.0.0.1:$udp_port" \
+    --database "$data_dir/metrics.db" --flush-interval 1 >"$data_dir/metrics.log" 2>&1 &
+pids+=($!)
+wait_ready "$url/readyz" metrics
+
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), net.core.rmem_max=$(cat /proc/sys/net/core/rmem_max)"
+first_rate=${rates%% *}
+for rate in $rates; do
+    label=$rate; [ "$rate" = 0 ] && label="unthrottled"
+    echo
+    echo "== offered rate $label msg/s, $apps apps, ${duration}s"
+    echo "-- reference (count-only sink):"
+    "$bin/metrics" bench-send --sink --apps "$apps" --rate "$rate" --duration "$duration" | sed 's/^/   /'
+    echo "-- metrics service:"
+    # Queries are timed at the first (baseline) rate, not after an overload run.
+    q=0; [ "$rate" = "$first_rate" ] && q=$queries
+    "$bin/metrics" bench-send --udp "127.0.0.1:$udp_port" --url "$url" --apps "$apps" \
+        --rate "$rate" --duration "$duration" --queries "$q" | sed 's/^/   /'
+done
+
+if [ "$portal_duration" = 0 ]; then
+    exit 0
+fi
+echo
+echo "== portal p99 with the collector up versus down"
+if ! "$bin/portal" --help 2>/dev/null | grep -q -- '--metrics-udp'; then
+    echo "   MISSING: portal has no --metrics-udp flag; skipped"
+    exit 0
+fi
+command -v wrk >/dev/null || { echo "error: wrk is missing (scripts/ci/setup-portal.sh installs it)" >&2; exit 1; }
+hardware_port=$(free_port)
+"$bin/hardware" seed --quiet --profiles 200 --database "$data_dir/hardware.db"
+"$bin/hardware" --bind "127.0.0.1:$hardware_port" --database "$data_dir/hardware.db" \
+    --availability-source fake --fake-compute-ms 1 --refresh-interval 3600 \
+    >"$data_dir/hardware.log" 2>&1 &
+pids+=($!)
+wait_ready "http://127.0.0.1:$hardware_port/healthz" hardware
+dead_udp="127.0.0.1:$(free_udp_port)" # nothing listens: every datagram draws an ICMP refusal
+
+run_portal() { # MODE COLLECTOR -> prints "p99_ms requests stored"
+    local mode=$1 collector=$2 port key portal_pid out p99 requests stored
+    port=$(free_port)
+    key="bench-portal-$mode-$RANDOM"
+    "$bin/portal" --bind "127.0.0.1:$port" --hardware-url "http://127.0.0.1:$hardware_port" \
+        --metrics-udp "$collector" --metrics-key "$key" >>"$data_dir/portal-$mode.log" 2>&1 &
+    portal_pid=$!
+    wait_ready "http://127.0.0.1:$port/healthz" portal
+    sleep 3 # first sync from hardware
+    out=$(wrk -t 2 -c 16 -d "${portal_duration}s" --latency "http://127.0.0.1:$port/")
+    kill -TERM "$portal_pid"; wait "$portal_pid" 2>/dev/null || true
+    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    stored=0
+    if [ "$mode" = up ]; then
+        sleep 2 # one flush
+        local day hour
+        day=$(date -u +%F); hour=$((10#$(date -u +%H)))
+        stored=$(curl -s "$url/$key/average/$day/$hour" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("count",0))')
+    fi
+    echo "$p99 $requests $stored"
+}
+
+for round in 1 2; do
+    for mode in up down; do
+        collector="127.0.0.1:$udp_port"; [ "$mode" = down ] && collector=$dead_udp
+        read -r p99 requests stored < <(run_portal "$mode" "$collector")
+        if [ "$mode" = up ]; then
+            echo "   round $round collector up:   wrk p99=$p99 requests=$requests (wrk) stored=$stored (collector; the portal also counts its own /healthz probes)"
+        else
+            echo "   round $round collector down: wrk p99=$p99 requests=$requests"
+        fi
+    done
+done

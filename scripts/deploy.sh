@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# Deploys the dashboard to AWS: build both images, push them to ECR tagged with the git
+# commit, terraform apply, then release the new images with infra/deployer (ECS blue/green
+# for portal). Safe to run again: existing images are not pushed twice, terraform applies
+# only differences, and releasing the running image changes nothing.
+#
+# docs/deploy.md explains the first deployment (state bucket, backend.hcl) and operations.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TF_DIR="$ROOT/infra/terraform"
+DOCKERFILE="$ROOT/infra/docker/Dockerfile"
+SERVICES=(portal hardware)
+RUST_TARGET=x86_64-unknown-linux-gnu
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/deploy.sh [OPTIONS]
+
+Builds the portal and hardware images, pushes them to ECR tagged with the current git commit
+(never `latest`), runs `terraform apply` in infra/terraform, and releases both images with
+`deployer release` (blue/green for portal, rolling for hardware).
+
+Options (each also readable from the environment variable shown):
+  --plan                 Change nothing: check prerequisites, print every step, run
+                         `terraform plan` when the providers are installed, and run
+                         `deployer verify` and `deployer release --dry-run`.   [DEPLOY_PLAN=1]
+  --allow-dirty          Deploy a working tree with uncommitted changes; the tag becomes
+                         <commit>-dirty-<unix time>, so it never overwrites a real commit's
+                         image.                                               [DEPLOY_ALLOW_DIRTY=1]
+  --yes                  Do not ask before `terraform apply` (for CI).        [DEPLOY_YES=1]
+  --region REGION        AWS region.                      [AWS_REGION, default us-east-1]
+  --backend-config FILE  S3 backend settings for `terraform init`.
+                         [TF_BACKEND_CONFIG, default infra/terraform/backend.hcl]
+  --var-file FILE        Extra Terraform variables (certificate, scaling target, ...).
+                         [TF_VAR_FILE, default infra/terraform/terraform.tfvars if present]
+  --engine NAME          Container engine: docker or podman.
+                         [CONTAINER_ENGINE, default: docker if present, else podman]
+  --builder WHERE        Where the Rust binaries are compiled: `local` (cargo on this
+                         x86_64 Linux host, fast and cached) or `image` (the Dockerfile's
+                         builder stage on the official Rust image; works on any host).
+                         [DEPLOY_BUILDER, default local on x86_64 Linux, else image]
+  -h, --help             Show this help.
+
+Environment:
+  AWS_PROFILE, AWS_ACCESS_KEY_ID, ...  credentials, as for the aws CLI.
+  AWS_ENDPOINT_URL                     sends every AWS call (aws CLI, terraform, deployer)
+                                       to another endpoint, e.g. a moto server in tests.
+
+Exit status: 0 when everything (or, with --plan, every check) succeeded; 1 otherwise; 2 for
+a usage error.
+EOF
+}
+
+# --- options -----------------------------------------------------------------------------------
+
+truthy() { case "${1:-}" in 1 | true | yes) return 0 ;; *) return 1 ;; esac; }
+
+PLAN=0; truthy "${DEPLOY_PLAN:-}" && PLAN=1
+ALLOW_DIRTY=0; truthy "${DEPLOY_ALLOW_DIRTY:-}" && ALLOW_DIRTY=1
+YES=0; truthy "${DEPLOY_YES:-}" && YES=1
+REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
+BACKEND_CONFIG="${TF_BACKEND_CONFIG:-$TF_DIR/backend.hcl}"
+VAR_FILE="${TF_VAR_FILE:-}"
+ENGINE="${CONTAINER_ENGINE:-}"
+BUILDER="${DEPLOY_BUILDER:-}"
+
+usage_error() {
+    echo "deploy.sh: $*" >&2
+    echo "Try 'scripts/deploy.sh --help'." >&2
+    exit 2
+}
+
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || usage_error "$1 needs a value"; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --plan | --dry-run) PLAN=1 ;;
+        --allow-dirty) ALLOW_DIRTY=1 ;;
+        --yes | -y) YES=1 ;;
+        --region) need_value "$@"; REGION=$2; shift ;;
+        --backend-config) need_value "$@"; BACKEND_CONFIG=$2; shift ;;
+        --var-file) need_value "$@"; VAR_FILE=$2; shift ;;
+        --engine) need_value "$@"; ENGINE=$2; shift ;;
+        --builder) need_value "$@"; BUILDER=$2; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage_error "unknown option '$1'" ;;
+    esac
+    shift
+done
+
+[[ "$REGION" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || usage_error "'$REGION' is not an AWS region (e.g. us-east-1)"
+export AWS_REGION="$REGION"
+
+if [ -z "$ENGINE" ]; then
+    if command -v docker >/dev/null 2>&1; then ENGINE=docker; else ENGINE=podman; fi
+fi
+case "$ENGINE" in docker | podman) ;; *) usage_error "--engine must be docker or podman, not '$ENGINE'" ;; esac
+
+if [ -z "$BUILDER" ]; then
+    if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then BUILDER=local; else BUILDER=image; fi
+fi
+case "$BUILDER" in local | image) ;; *) usage_error "--builder must be local or image, not '$BUILDER'" ;; esac
+
+if [ -z "$VAR_FILE" ] && [ -f "$TF_DIR/terraform.tfvars" ]; then VAR_FILE="$TF_DIR/terraform.tfvars"; fi
+if [ -n "$VAR_FILE" ] && [ ! -f "$VAR_FILE" ]; then usage_error "--var-file '$VAR_FILE' does not exist"; fi
+
+# --- output helpers ------------------------------------------------------------------------------
+
+STEP=0
+step() { STEP=$((STEP + 1)); printf '\n==> %d. %s\n' "$STEP" "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf 'deploy.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# run CMD...: runs a command that changes something; with --plan only prints it.
+# quoted CMD...: the command as it could be pasted into a shell.
+quoted() { local q; printf -v q '%q ' "$@"; printf '%s' "${q% }"; }
+
+run() {
+    if [ "$PLAN" = 1 ]; then
+        printf '    [plan] would run: %s\n' "$(quoted "$@")"
+    else
+        printf '    + %s\n' "$(quoted "$@")"
+        "$@"
+    fi
+}
+
+# look CMD...: runs a command that only reads, in both modes.
+look() {
+    printf '    + %s\n' "$(quoted "$@")"
+    "$@"
+}
+
+tf() { terraform -chdir="$TF_DIR" "$@"; }
+
+# --- 1. prerequisites ----------------------------------------------------------------------------
+
+step "prerequisites"
+missing=()
+for tool in git terraform cargo aws "$ENGINE"; do
+    if command -v "$tool" >/dev/null 2>&1; then
+        info "found $tool"
+    else
+        missing+=("$tool")
+    fi
+done
+hint_for() {
+    case "$1" in
+        aws) echo "AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" ;;
+        terraform) echo "Terraform >= 1.11: https://developer.hashicorp.com/terraform/install" ;;
+        cargo) echo "Rust toolchain (rustup), version in Cargo.toml's rust-version" ;;
+        docker | podman) echo "a container engine (Docker, or podman with --engine podman)" ;;
+        git) echo "git" ;;
+    esac
+}
+if [ ${#missing[@]} -gt 0 ]; then
+    for tool in "${missing[@]}"; do
+        printf 'deploy.sh: missing %s -- install %s\n' "$tool" "$(hint_for "$tool")" >&2
+    done
+    if [ "$PLAN" = 1 ]; then
+        info "(--plan goes on; a real deployment stops here)"
+    else
+        exit 1
+    fi
+fi
+
+# --- 2. AWS credentials --------------------------------------------------------------------------
+
+step "AWS credentials (region $AWS_REGION${AWS_ENDPOINT_URL:+, endpoint $AWS_ENDPOINT_URL})"
+if command -v aws >/dev/null 2>&1 && identity=$(aws sts get-caller-identity --output text --query Arn 2>&1); then
+    info "deploying as $identity"
+else
+    echo "deploy.sh: AWS credentials are not usable: ${identity:-aws CLI missing}" >&2
+    echo "  Configure them with 'aws configure', 'aws sso login --profile NAME' (then export" >&2
+    echo "  AWS_PROFILE=NAME), or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY." >&2
+    [ "$PLAN" = 1 ] && info "(--plan goes on; a real deployment stops here)" || exit 1
+fi
+
+# --- 3. version ----------------------------------------------------------------------------------
+
+step "version"
+cd "$ROOT"
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null) || die "$ROOT is not a git checkout with a commit"
+if [ -n "$(git status --porcelain --untracked-files=normal)" ]; then
+    if [ "$ALLOW_DIRTY" = 1 ]; then
+        TAG="$commit-dirty-$(date +%s)"
+        info "working tree has uncommitted changes; deploying them as $TAG (--allow-dirty)"
+    elif [ "$PLAN" = 1 ]; then
+        TAG="$commit"
+        info "working tree has uncommitted changes: a real deployment refuses (commit, or --allow-dirty)"
+    else
+        git status --short >&2
+        die "the working tree has uncommitted changes; commit them (the image tag is the commit) or pass --allow-dirty"
+    fi
+else
+    TAG="$commit"
+fi
+info "image tag: $TAG"
+TF_VARS=(-var "aws_region=$AWS_REGION" -var "portal_image_tag=$TAG" -var "hardware_image_tag=$TAG")
+[ -n "$VAR_FILE" ] && TF_VARS+=(-var-file "$VAR_FILE")
+
+# --- 4. terraform init and the image repositories --------------------------------------------------
+
+step "terraform init (S3 backend from $BACKEND_CONFIG)"
+if [ ! -f "$BACKEND_CONFIG" ]; then
+    msg="no backend configuration at $BACKEND_CONFIG: copy infra/terraform/backend.hcl.example, fill in your state bucket (docs/deploy.md, 'First deployment')"
+    [ "$PLAN" = 1 ] && info "$msg" || die "$msg"
+fi
+run terraform -chdir="$TF_DIR" init -input=false -backend-config="$BACKEND_CONFIG"
+
+# The repositories must exist before the first push; a targeted apply creates only them
+# (and their KMS key) and is a no-op afterwards.
+step "ECR repositories"
+APPROVE=()
+[ "$YES" = 1 ] && APPROVE=(-auto-approve)
+run terraform -chdir="$TF_DIR" apply -input=false "${APPROVE[@]}" -target=module.ecr "${TF_VARS[@]}"
+
+repo_url() {
+    local url
+    url=$(tf output -raw "$1_ecr_repository_url" 2>/dev/null) || url=""
+    if [ -n "$url" ]; then
+        echo "$url"
+    elif [ "$PLAN" = 1 ]; then
+        echo "<account>.dkr.ecr.$AWS_REGION.amazonaws.com/hwdash/$1" # not created yet
+    else
+        die "terraform has no output $1_ecr_repository_url after creating the repositories"
+    fi
+}
+declare -A IMAGE
+for service in "${SERVICES[@]}"; do
+    IMAGE[$service]="$(repo_url "$service"):$TAG"
+    info "$service -> ${IMAGE[$service]}"
+done
+
+# --- 5. images -----------------------------------------------------------------------------------
+
+step "build images ($ENGINE, binaries built: $BUILDER)"
+CONTEXT="$ROOT"
+BUILD_ARGS=()
+if [ "$BUILDER" = local ]; then
+    run env RUSTFLAGS='-C target-feature=+crt-static' \
+        cargo build --release --locked --target "$RUST_TARGET" -p portal -p hardware
+    # A small context holding only what the `prebuilt` stage and the runtime need.
+    CONTEXT="$(mktemp -d -t hwdash-deploy.XXXXXX)"
+    trap 'rm -rf "$CONTEXT"' EXIT
+    target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+    run mkdir -p "$CONTEXT/prebuilt" "$CONTEXT/infra/docker"
+    [ -f /etc/ssl/certs/ca-certificates.crt ] || die "no CA bundle at /etc/ssl/certs/ca-certificates.crt (install ca-certificates, or use --builder image)"
+    run cp "$target_dir/$RUST_TARGET/release/portal" "$target_dir/$RUST_TARGET/release/hardware" \
+        /etc/ssl/certs/ca-certificates.crt "$CONTEXT/prebuilt/"
+    run cp -r "$ROOT/infra/docker/rootfs" "$ROOT/infra/docker/writable" "$CONTEXT/infra/docker/"
+    BUILD_ARGS=(--build-arg BINARY_FROM=prebuilt)
+fi
+FORMAT_ARGS=()
+[ "$ENGINE" = podman ] && FORMAT_ARGS=(--format docker) # keeps HEALTHCHECK
+for service in "${SERVICES[@]}"; do
+    run "$ENGINE" build "${FORMAT_ARGS[@]}" -f "$DOCKERFILE" "${BUILD_ARGS[@]}" \
+        --platform linux/amd64 --target "$service" -t "${IMAGE[$service]}" "$CONTEXT"
+done
+
+step "push images to ECR"
+registry="${IMAGE[portal]%%/*}"
+if [ "$PLAN" = 1 ]; then
+    info "[plan] would log $ENGINE in to $registry and push: ${IMAGE[portal]} ${IMAGE[hardware]}"
+else
+    aws ecr get-login-password | "$ENGINE" login --username AWS --password-stdin "$registry" >/dev/null
+    for service in "${SERVICES[@]}"; do
+        repository="${IMAGE[$service]#*/}"
+        repository="${repository%:*}"
+        # Tags are immutable: an image already pushed for this commit is kept as it is.
+        if aws ecr describe-images --repository-name "$repository" --image-ids "imageTag=$TAG" >/dev/null 2>&1; then
+            info "$repository:$TAG is already in ECR; not pushed again"
+        else
+            run "$ENGINE" push "${IMAGE[$service]}"
+        fi
+    done
+fi
+
+# --- 6. infrastructure -----------------------------------------------------------------------------
+
+step "terraform apply"
+if [ "$PLAN" = 1 ]; then
+    if [ -d "$TF_DIR/.terraform/providers" ] || [ -d "$TF_DIR/.terraform/plugins" ]; then
+        look terraform -chdir="$TF_DIR" plan -input=false -lock=false "${TF_VARS[@]}"
+    else
+        info "terraform plan skipped: the providers are not installed (terraform init has not run here)"
+        info "[plan] would run: terraform -chdir=$TF_DIR apply ${TF_VARS[*]}"
+    fi
+else
+    run terraform -chdir="$TF_DIR" apply -input=false "${APPROVE[@]}" "${TF_VARS[@]}"
+fi
+
+# ================================================================================================
+# BEGIN release section (owned by the deployer engineer; edit only between BEGIN and END)
+# Releases the pushed images. Terraform ignores task_definition changes on both services, so
+# this is where a new version goes live: deployer registers a task definition revision with
+# the new image and updates the service (ECS blue/green for portal, rolling for hardware),
+# then follows it until it succeeds or ECS rolls it back.
+#   DEPLOYER_BIN                a prebuilt deployer binary instead of `cargo run --release`
+#                               (tests use the one cargo already built)
+#   DEPLOYER_TERRAFORM_OUTPUTS  a saved `terraform output -json` instead of reading the state
+#                               (the moto test of --plan has no Terraform state)
+#   DEPLOY_SMOKE_URL            a URL on the test listener that portal's release smoke-checks
+#                               while it bakes (e.g. http://<alb_dns_name>:8443/readyz, when
+#                               test_listener_cidrs lets this machine in); failures roll back
+step "release"
+if [ -n "${DEPLOYER_BIN:-}" ]; then
+    DEPLOYER=("$DEPLOYER_BIN")
+else
+    DEPLOYER=(cargo run --release --quiet --locked -p deployer --)
+fi
+DEPLOYER_ARGS=()
+[ -z "${DEPLOYER_TERRAFORM_OUTPUTS:-}" ] && DEPLOYER_ARGS=(--terraform-dir "$TF_DIR")
+release_args() {
+    local service=$1
+    printf '%s\n' release "${DEPLOYER_ARGS[@]}" --service "$service" --image "${IMAGE[$service]}"
+    if [ "$service" = portal ] && [ -n "${DEPLOY_SMOKE_URL:-}" ]; then
+        printf '%s\n' --smoke-url "$DEPLOY_SMOKE_URL"
+    fi
+}
+if [ "$PLAN" = 1 ]; then
+    look "${DEPLOYER[@]}" verify "${DEPLOYER_ARGS[@]}"
+    # --plan pushed nothing, so the new tag is not in ECR yet.
+    for service in hardware portal; do
+        mapfile -t args < <(release_args "$service")
+        look "${DEPLOYER[@]}" "${args[@]}" --dry-run --skip-image-check
+    done
+else
+    # hardware first: the new portal may rely on what the new hardware serves. A release that
+    # ECS rolls back exits non-zero (3), which stops this script before the next one.
+    for service in hardware portal; do
+        mapfile -t args < <(release_args "$service")
+        run "${DEPLOYER[@]}" "${args[@]}"
+    done
+fi
+# END release section
+# ================================================================================================
+
+step "done"
+if [ "$PLAN" = 1 ]; then
+    info "plan only: nothing was changed"
+else
+    info "dashboard: $(tf output -raw portal_url)"
+fi
