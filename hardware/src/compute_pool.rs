@@ -8,8 +8,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::JoinHandle;
-use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
@@ -27,9 +25,7 @@ pub struct ComputePool {
     workers: usize,
     permits: Arc<Semaphore>,
     jobs: Option<crossbeam_channel::Sender<Job>>,
-    threads: Vec<JoinHandle<()>>,
     completed: Arc<AtomicU64>,
-    busy_seconds: Arc<AtomicU64>,
 }
 
 impl ComputePool {
@@ -37,43 +33,35 @@ impl ComputePool {
         let workers = workers.max(1);
         let (jobs, queue) = crossbeam_channel::bounded::<Job>(workers);
         let completed = Arc::new(AtomicU64::new(0));
-        let busy_seconds = Arc::new(AtomicU64::new(0));
-        let threads = (0..workers)
-            .map(|index| {
-                let queue = queue.clone();
-                let source = source.clone();
-                let completed = completed.clone();
-                let busy_millis = busy_seconds.clone();
-                std::thread::Builder::new()
-                    .name(format!("compute-{index}"))
-                    .spawn(move || {
-                        for job in queue {
-                            let started = Instant::now();
-                            let availability =
-                                source.compute(&job.profile.provider, &job.profile.name);
-                            busy_millis
-                                .fetch_add(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-                            completed.fetch_add(1, Ordering::Relaxed);
-                            // The receiver is gone only during shutdown; the result is then
-                            // dropped, and the profile's lease expires or was released.
-                            let _ = job.done.send(ComputedAvailability {
-                                profile: job.profile,
-                                availability,
-                                computed_at: timestamp::now(),
-                            });
-                            // `job._permit` drops here: the slot is free again.
-                        }
-                    })
-                    .expect("spawning a compute thread")
-            })
-            .collect();
+        for index in 0..workers {
+            let queue = queue.clone();
+            let source = source.clone();
+            let completed = completed.clone();
+            // The threads are not joined: when the pool is dropped, the queue closes and each
+            // thread ends after its current job (up to 5 s later); nobody needs to wait.
+            std::thread::Builder::new()
+                .name(format!("compute-{index}"))
+                .spawn(move || {
+                    for job in queue {
+                        let availability = source.compute(&job.profile.provider, &job.profile.name);
+                        completed.fetch_add(1, Ordering::Relaxed);
+                        // The receiver is gone only during shutdown; the result is then
+                        // dropped, and the profile's lease expires or was released.
+                        let _ = job.done.send(ComputedAvailability {
+                            profile: job.profile,
+                            availability,
+                            computed_at: timestamp::now(),
+                        });
+                        // `job._permit` drops here: the slot is free again.
+                    }
+                })
+                .expect("spawning a compute thread");
+        }
         Self {
             workers,
             permits: Arc::new(Semaphore::new(workers)),
             jobs: Some(jobs),
-            threads,
             completed,
-            busy_seconds,
         }
     }
 
@@ -91,11 +79,6 @@ impl ComputePool {
 
     pub fn completed(&self) -> u64 {
         self.completed.load(Ordering::Relaxed)
-    }
-
-    /// Milliseconds the workers spent computing, in total.
-    pub fn busy_millis(&self) -> u64 {
-        self.busy_seconds.load(Ordering::Relaxed)
     }
 
     /// Starts computing `profile` if a slot is free; gives the profile back otherwise.
@@ -131,10 +114,8 @@ impl ComputePool {
 
 impl Drop for ComputePool {
     fn drop(&mut self) {
-        // Closing the queue ends the threads after their current job. They are not joined:
-        // a computation may hold its thread for 5 more seconds and nobody needs to wait.
+        // Closing the queue ends the threads after their current job.
         self.jobs.take();
-        self.threads.clear();
     }
 }
 

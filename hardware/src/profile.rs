@@ -37,19 +37,6 @@ pub struct ProfileRow {
     pub seq: i64,
 }
 
-impl ProfileRow {
-    pub fn profile(&self) -> Profile {
-        Profile {
-            id: self.id,
-            provider: self.provider.clone(),
-            name: self.name.clone(),
-            vcpus: self.vcpus,
-            memory_gib: self.memory_gib,
-            gpus: self.gpus,
-        }
-    }
-}
-
 /// The outcome of one computation, waiting to be persisted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComputedAvailability {

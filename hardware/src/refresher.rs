@@ -34,7 +34,7 @@ pub struct RefreshConfig {
     pub shutdown_grace: Duration,
 }
 
-/// What one step did; tests drive the refresher step by step with it.
+/// What one step did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct StepOutcome {
     pub persisted: usize,
@@ -134,21 +134,6 @@ impl Refresher {
             }
         }
         result
-    }
-
-    /// Waits for the next finished computation (tests use this instead of sleeping).
-    pub async fn wait_for_result(&mut self, timeout: Duration) -> bool {
-        match tokio::time::timeout(timeout, self.results_rx.recv()).await {
-            Ok(Some(result)) => {
-                self.pending.push(result);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.len()
     }
 
     async fn persist_pending(&mut self) -> Result<usize, crate::store::StoreError> {

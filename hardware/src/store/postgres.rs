@@ -19,7 +19,6 @@ mod schema;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use super::{NewProfile, Store, StoreError};
@@ -34,9 +33,6 @@ pub struct PostgresStore {
     pool: Pool,
     /// The URL without credentials, for errors and logs.
     label: String,
-    /// Every row with a seq up to this one has been handed to our caller (by `load_rows` or
-    /// `save_results`). See `save_results` for why the store keeps track.
-    delivered_seq: AtomicI64,
 }
 
 const ROW_COLUMNS: &str = "h.id, h.provider, h.name, h.vcpus, h.memory_gib, h.gpus,
@@ -63,7 +59,6 @@ impl PostgresStore {
         let store = Self {
             pool,
             label: label.to_owned(),
-            delivered_seq: AtomicI64::new(0),
         };
         let mut client = store.client().await.map_err(|err| match err {
             StoreError::Unavailable(reason) => open_error(reason),
@@ -221,11 +216,6 @@ impl Store for PostgresStore {
             .iter()
             .map(profile_row_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        // Seq order is commit order, so a load from `since` has every row up to its top seq.
-        if since_seq.is_none_or(|since| since <= self.delivered_seq.load(Ordering::Relaxed)) {
-            let top = rows.iter().map(|row| row.seq).max().unwrap_or(0);
-            self.delivered_seq.fetch_max(top, Ordering::Relaxed);
-        }
         Ok(rows)
     }
 
@@ -257,11 +247,6 @@ impl Store for PostgresStore {
         Ok(claimed)
     }
 
-    /// Besides our own rows, returns the rows other processes wrote since the last seq handed
-    /// to our caller. The refresher applies what this returns to its snapshot, whose version
-    /// becomes the highest seq applied, and later asks only for rows after that version: with
-    /// our rows alone it would step over the other processes' rows committed just before ours
-    /// and never load them. Returning them here keeps what the caller holds gap-free.
     async fn save_results(
         &self,
         owner: &str,
@@ -274,8 +259,7 @@ impl Store for PostgresStore {
         let values: Vec<&str> = results.iter().map(|r| r.availability.as_str()).collect();
         let times: Vec<OffsetDateTime> = results.iter().map(|r| r.computed_at).collect();
         let owner = owner.to_owned();
-        let delivered = self.delivered_seq.load(Ordering::Relaxed);
-        let (stored, others) = self
+        let stored = self
             .with_client("saving results", |mut client| async move {
                 let tx = client.transaction().await?;
                 // With a plain sequence, a transaction holding seq 901 could commit after
@@ -306,24 +290,11 @@ impl Store for PostgresStore {
                     .iter()
                     .map(|row| Ok((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?)))
                     .collect::<Result<HashMap<i64, i64>, tokio_postgres::Error>>()?;
-                let mine: Vec<i64> = stored.keys().copied().collect();
-                // Holding the lock, every seq below ours is committed and visible here.
-                let others = tx
-                    .query(
-                        &format!(
-                            "SELECT {ROW_COLUMNS}
-                             FROM availability a JOIN hardware h ON h.id = a.hardware_id
-                             WHERE a.seq > $1 AND a.hardware_id <> ALL($2)
-                             ORDER BY h.id"
-                        ),
-                        &[&delivered, &mine],
-                    )
-                    .await?;
                 tx.commit().await?;
-                Ok((stored, others))
+                Ok(stored)
             })
             .await?;
-        let mut saved: Vec<ProfileRow> = results
+        let saved: Vec<ProfileRow> = results
             .iter()
             .filter_map(|result| {
                 let seq = *stored.get(&result.profile.id)?;
@@ -341,11 +312,6 @@ impl Store for PostgresStore {
                 })
             })
             .collect();
-        for row in &others {
-            saved.push(profile_row_from_row(row)?);
-        }
-        let top = saved.iter().map(|row| row.seq).max().unwrap_or(0);
-        self.delivered_seq.fetch_max(top, Ordering::Relaxed);
         Ok(saved)
     }
 

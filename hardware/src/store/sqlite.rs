@@ -4,7 +4,7 @@
 //! worker threads) over a single connection. One connection is enough: the service reads the
 //! whole catalog once at start and then only writes small batches and reads small deltas.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +21,6 @@ pub const SCHEMA_AND_SEED: &str = include_str!("../../../database.sql");
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    path: PathBuf,
     connection: Arc<Mutex<Connection>>,
 }
 
@@ -29,19 +28,13 @@ impl SqliteStore {
     /// Opens the file, creating it from `database.sql` when it does not exist. Leases left by
     /// a previous process on this file are cleared: a SQLite file has one process.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let path = path.to_path_buf();
-        let opened = path.clone();
+        let opened = path.to_path_buf();
         let connection = tokio::task::spawn_blocking(move || open_blocking(&opened))
             .await
             .map_err(|err| StoreError::TaskFailed(err.to_string()))??;
         Ok(Self {
-            path,
             connection: Arc::new(Mutex::new(connection)),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     async fn with_connection<T, F>(&self, work: F) -> Result<T, StoreError>

@@ -226,7 +226,7 @@ async fn concurrent_claimers_in_two_processes_never_get_the_same_profile() {
 }
 
 #[tokio::test]
-async fn saving_hands_back_rows_other_processes_wrote_so_the_caller_skips_none() {
+async fn rows_two_processes_save_come_back_from_load_rows_in_commit_order() {
     let server = PgServer::start();
     let (a, b) = (open(&server).await, open(&server).await);
     let seq_a = a
@@ -249,14 +249,16 @@ async fn saving_hands_back_rows_other_processes_wrote_so_the_caller_skips_none()
         .save_results("a", &[result_for(&for_a[0], Availability::High)])
         .await
         .unwrap();
-    // b committed first, so its row has the lower seq; a's answer carries it.
-    assert!(by_b[0].seq < by_a.iter().find(|r| r.id == for_a[0].id).unwrap().seq);
-    let from_b = by_a
+    // b committed first, so its row has the lower seq, and a's reload from before both
+    // brings b's row too: the refresher's reload never steps over another process's write.
+    assert!(by_b[0].seq < by_a[0].seq);
+    let reloaded = a.load_rows(Some(seq_a)).await.unwrap();
+    assert_eq!(reloaded.len(), 2);
+    let from_b = reloaded
         .iter()
         .find(|r| r.id == for_b[0].id)
-        .expect("b's row is handed to a");
+        .expect("b's row");
     assert_eq!(from_b.availability, Some(Availability::Low));
-    assert_eq!(a.load_rows(Some(seq_a)).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
