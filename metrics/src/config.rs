@@ -1,11 +1,12 @@
 //! Command line and environment configuration. Every flag has an environment variable.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use service_kit::LogFormat;
+
+use crate::storage::Database;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,15 +65,19 @@ pub struct ServeArgs {
     #[arg(long, env = "METRICS_ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
 
-    /// SQLite file the collector flushes into and the query API reads (created when missing;
-    /// a `sqlite://` prefix is accepted). Several collectors may share one file.
-    #[arg(long, env = "METRICS_DATABASE", default_value = "metrics.db", value_parser = parse_database)]
-    pub database: PathBuf,
+    /// Database the collector flushes into and the query API reads: a SQLite file (created
+    /// when missing; a `sqlite://` prefix is accepted) or a `postgres://user:pass@host/db`
+    /// URL (table created when missing). Several collectors may share either; use PostgreSQL
+    /// when they run on different hosts.
+    // hide_env_values: a PostgreSQL URL in the variable may hold a password.
+    #[arg(long, env = "METRICS_DATABASE", hide_env_values = true, default_value = "metrics.db", value_parser = Database::parse)]
+    pub database: Database,
 
-    /// More SQLite files for the query API to read and merge with --database (for collectors
-    /// that each have their own file). Repeat the flag, or comma-separate in the variable.
-    #[arg(long = "source", env = "METRICS_SOURCES", value_delimiter = ',', value_parser = parse_database)]
-    pub sources: Vec<PathBuf>,
+    /// More databases (SQLite paths or PostgreSQL URLs) for the query API to read and merge
+    /// with --database (for collectors that each have their own). Repeat the flag, or
+    /// comma-separate in the variable.
+    #[arg(long = "source", env = "METRICS_SOURCES", hide_env_values = true, value_delimiter = ',', value_parser = Database::parse)]
+    pub sources: Vec<Database>,
 
     /// Seconds between flushes of the in-memory aggregates to the database (fractions
     /// allowed). Also the most a crashed collector loses.
@@ -97,19 +102,6 @@ pub struct ServeArgs {
     pub log_format: LogFormat,
 }
 
-fn parse_database(text: &str) -> Result<PathBuf, String> {
-    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-        return Err(format!(
-            "'{text}': PostgreSQL is not supported yet; give a SQLite file path"
-        ));
-    }
-    let path = text.strip_prefix("sqlite://").unwrap_or(text);
-    if path.is_empty() {
-        return Err("empty database path".to_owned());
-    }
-    Ok(PathBuf::from(path))
-}
-
 fn parse_interval(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .parse()
@@ -123,6 +115,7 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn defaults_match_the_architecture_document() {
@@ -131,7 +124,7 @@ mod tests {
         assert_eq!(cli.serve.bind.to_string(), "127.0.0.1:5002");
         assert_eq!(cli.serve.udp.to_string(), "127.0.0.1:8125");
         assert_eq!(cli.serve.role, Role::All);
-        assert_eq!(cli.serve.database, PathBuf::from("metrics.db"));
+        assert_eq!(cli.serve.database, Database::Sqlite("metrics.db".into()));
         assert_eq!(cli.serve.flush_interval, Duration::from_secs(5));
     }
 
@@ -140,7 +133,7 @@ mod tests {
         for (args, needle) in [
             (&["metrics", "--flush-interval", "0"][..], "'0'"),
             (&["metrics", "--flush-interval", "soon"], "'soon'"),
-            (&["metrics", "--database", "postgres://x/y"], "PostgreSQL"),
+            (&["metrics", "--database", "mysql://x/y"], "'mysql'"),
             (&["metrics", "--role", "both"], "both"),
             (&["metrics", "--bind", "localhost"], "localhost"),
         ] {
@@ -156,13 +149,16 @@ mod tests {
             "--database",
             "sqlite://a.db",
             "--source",
-            "b.db,c.db",
+            "b.db,postgres://u:p@db/m",
         ])
         .unwrap();
-        assert_eq!(cli.serve.database, PathBuf::from("a.db"));
+        assert_eq!(cli.serve.database, Database::Sqlite("a.db".into()));
         assert_eq!(
             cli.serve.sources,
-            vec![PathBuf::from("b.db"), PathBuf::from("c.db")]
+            vec![
+                Database::from(PathBuf::from("b.db")),
+                Database::Postgres("postgres://u:p@db/m".into())
+            ]
         );
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, watch};
 
 use crate::aggregate::{Pending, Shards};
-use crate::storage::{SqliteStore, StorageError};
+use crate::storage::{StorageError, Store};
 use crate::telemetry::ServiceMetrics;
 
 /// What one flush did.
@@ -19,7 +19,7 @@ pub struct FlushOutcome {
 
 pub struct Flusher {
     shards: Shards,
-    store: Arc<SqliteStore>,
+    store: Store,
     /// Data of failed flushes, retried with the next one. The mutex also keeps flushes (the
     /// periodic one, the final one at shutdown, a test's) from running at the same time.
     carried_over: Mutex<Pending>,
@@ -27,7 +27,7 @@ pub struct Flusher {
 }
 
 impl Flusher {
-    pub fn new(shards: Shards, store: Arc<SqliteStore>, metrics: ServiceMetrics) -> Self {
+    pub fn new(shards: Shards, store: Store, metrics: ServiceMetrics) -> Self {
         Self {
             shards,
             store,
@@ -53,13 +53,7 @@ impl Flusher {
             messages: pending.message_count(),
         };
         let started = Instant::now();
-        let store = self.store.clone();
-        let (pending, result) = tokio::task::spawn_blocking(move || {
-            let result = store.merge(&pending);
-            (pending, result)
-        })
-        .await
-        .expect("the flush task does not panic");
+        let (pending, result) = self.store.merge(pending).await;
         self.metrics
             .flush_duration
             .observe(started.elapsed().as_secs_f64());
@@ -79,9 +73,9 @@ impl Flusher {
         }
     }
 
-    /// Blocking: proves the database the collector writes to is readable (for `/readyz`).
-    pub fn ping_store(&self) -> Result<(), StorageError> {
-        self.store.ping()
+    /// Proves the database the collector writes to is readable (for `/readyz`).
+    pub async fn ping_store(&self) -> Result<(), StorageError> {
+        self.store.ping().await
     }
 
     /// Flushes every `interval` until `stop` turns true, and returns; the caller

@@ -1,6 +1,6 @@
 //! The `metrics` service: collects `key:value` response times over UDP and HTTP, aggregates
 //! them per key and UTC hour (exact count/sum/min/max and a DDSketch for the median), flushes
-//! them to SQLite, and answers `GET /<key>/<stat_type>/<date>/<hour>`. See docs/metrics.md.
+//! them to SQLite or PostgreSQL, and answers `GET /<key>/<stat_type>/<date>/<hour>`. See docs/metrics.md.
 
 pub mod aggregate;
 pub mod bench;

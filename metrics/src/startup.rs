@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use crate::config::{Role, ServeArgs};
 use crate::flush::Flusher;
 use crate::ingest::{UdpIngest, bind_udp};
 use crate::routes::{AppState, router};
-use crate::storage::{Sources, SqliteStore};
+use crate::storage::{Database, Sources, Store};
 use crate::telemetry::ServiceMetrics;
 
 /// Everything `Application::build` needs; `ServeArgs` converts into it.
@@ -26,8 +25,8 @@ pub struct ServeConfig {
     pub bind: SocketAddr,
     pub udp: SocketAddr,
     pub role: Role,
-    pub database: PathBuf,
-    pub sources: Vec<PathBuf>,
+    pub database: Database,
+    pub sources: Vec<Database>,
     pub flush_interval: Duration,
     pub udp_workers: usize,
     pub udp_recv_buffer: usize,
@@ -53,12 +52,12 @@ impl From<ServeArgs> for ServeConfig {
 
 impl ServeConfig {
     /// Ephemeral loopback ports, for tests.
-    pub fn for_tests(role: Role, database: PathBuf) -> Self {
+    pub fn for_tests(role: Role, database: impl Into<Database>) -> Self {
         Self {
             bind: "127.0.0.1:0".parse().expect("valid address"),
             udp: "127.0.0.1:0".parse().expect("valid address"),
             role,
-            database,
+            database: database.into(),
             sources: Vec::new(),
             flush_interval: Duration::from_secs(3600),
             udp_workers: 2,
@@ -86,7 +85,7 @@ impl Application {
         let shards = Shards::new((config.max_series / (workers + 1)).max(1));
 
         let (udp, flusher, http_shard) = if config.role.collects() {
-            let store = Arc::new(open_store(config.database.clone()).await?);
+            let store = open_store(&config.database).await?;
             let flusher = Arc::new(Flusher::new(shards.clone(), store, service_metrics.clone()));
             let socket = bind_udp(config.udp, config.udp_recv_buffer)
                 .with_context(|| format!("cannot bind UDP {}", config.udp))?;
@@ -103,9 +102,9 @@ impl Application {
         };
 
         let sources = if config.role.queries() {
-            let mut stores = vec![open_store(config.database.clone()).await?];
+            let mut stores = vec![open_store(&config.database).await?];
             for source in &config.sources {
-                stores.push(open_store(source.clone()).await?);
+                stores.push(open_store(source).await?);
             }
             Some(Sources::new(stores))
         } else {
@@ -184,9 +183,8 @@ impl Application {
     }
 }
 
-async fn open_store(path: PathBuf) -> anyhow::Result<SqliteStore> {
-    let shown = path.display().to_string();
-    tokio::task::spawn_blocking(move || SqliteStore::open(&path))
-        .await?
-        .with_context(|| format!("cannot open database {shown}"))
+async fn open_store(database: &Database) -> anyhow::Result<Store> {
+    Store::open(database)
+        .await
+        .with_context(|| format!("cannot open database {}", database.redacted()))
 }

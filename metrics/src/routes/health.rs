@@ -11,21 +11,18 @@ pub async fn healthz() -> &'static str {
 
 /// Ready: every database this process uses can be read.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let sources = state.sources.clone();
-    let flusher = state.flusher.clone();
-    let checked = tokio::task::spawn_blocking(move || {
-        if let Some(sources) = sources {
-            sources.ping()?;
+    let checked = async {
+        if let Some(sources) = &state.sources {
+            sources.ping().await?;
         }
-        if let Some(flusher) = flusher {
-            flusher.ping_store()?;
+        if let Some(flusher) = &state.flusher {
+            flusher.ping_store().await?;
         }
         Ok::<_, crate::storage::StorageError>(())
-    })
+    }
     .await;
     match checked {
-        Ok(Ok(())) => "ready".into_response(),
-        Ok(Err(err)) => error_response(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+        Ok(()) => "ready".into_response(),
         Err(err) => error_response(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
     }
 }

@@ -33,11 +33,9 @@ pub async fn query(
     let Some(sources) = state.sources.clone() else {
         return error_response(StatusCode::NOT_FOUND, "this process does not serve queries");
     };
-    let (lookup_key, hour) = (path.key.clone(), path.utc_hour());
-    let stored = tokio::task::spawn_blocking(move || sources.read(&lookup_key, hour)).await;
-    let stats = match stored {
-        Ok(Ok(Some(stats))) => stats,
-        Ok(Ok(None)) => {
+    let stats = match sources.read(&path.key, path.utc_hour()).await {
+        Ok(Some(stats)) => stats,
+        Ok(None) => {
             return error_response(
                 StatusCode::NOT_FOUND,
                 format!(
@@ -46,13 +44,9 @@ pub async fn query(
                 ),
             );
         }
-        Ok(Err(err)) => {
+        Err(err) => {
             tracing::error!(%err, "query failed");
             return error_response(StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
-        }
-        Err(err) => {
-            tracing::error!(%err, "query task failed");
-            return error_response(StatusCode::INTERNAL_SERVER_ERROR, "query failed");
         }
     };
     let Some(value) = stats.value(path.stat) else {

@@ -1,14 +1,21 @@
-//! Where flushed hours live. SQLite by default; several collectors can share one file (each
-//! flush merges into the stored row inside a write transaction), and the query service can read
-//! several files (`--source`) and merge their rows.
+//! Where flushed hours live: a SQLite file (the default) or a PostgreSQL database. Several
+//! collectors can share either (each flush merges into the stored row inside one
+//! transaction), and the query service can read several databases (`--source`) and merge
+//! their rows.
 
+pub mod postgres;
 pub mod sources;
 pub mod sqlite;
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use postgres::PostgresStore;
 pub use sources::Sources;
 pub use sqlite::SqliteStore;
 
-use crate::aggregate::SketchDecodeError;
+use crate::aggregate::{HourStats, Pending, SketchDecodeError};
+use crate::domain::UtcHour;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -18,6 +25,9 @@ pub enum StorageError {
         #[source]
         source: rusqlite::Error,
     },
+    /// `url` never holds a password (see [`Database::redacted`]).
+    #[error("database {url}: {reason}")]
+    Postgres { url: String, reason: String },
     #[error("database {path}: row ({key}, hour {hour}): {source}")]
     CorruptRow {
         path: String,
@@ -26,4 +36,187 @@ pub enum StorageError {
         #[source]
         source: SketchDecodeError,
     },
+}
+
+/// A database as named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    /// The full URL, credentials included: never print it, print [`Database::redacted`].
+    Postgres(String),
+}
+
+impl Database {
+    /// Accepts a plain path, `sqlite://PATH`, or `postgres://...` / `postgresql://...`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Self::Postgres(text.to_owned()));
+        }
+        if let Some((scheme, _)) = text.split_once("://")
+            && scheme != "sqlite"
+        {
+            return Err(format!(
+                "unsupported database scheme '{scheme}' (give a SQLite path, sqlite://PATH or \
+                 postgres://...)"
+            ));
+        }
+        let path = text.strip_prefix("sqlite://").unwrap_or(text);
+        if path.is_empty() {
+            return Err("empty database path".to_owned());
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The database for logs and errors: a PostgreSQL URL loses its user and password (and its
+    /// query string when that sets a password).
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.display().to_string(),
+            Self::Postgres(url) => {
+                let url = match url.split_once('?') {
+                    Some((base, query)) if query.contains("password") => base,
+                    _ => url.as_str(),
+                };
+                match (url.find("://"), url.rfind('@')) {
+                    (Some(scheme_end), Some(at)) if at > scheme_end => {
+                        format!("{}://***{}", &url[..scheme_end], &url[at..])
+                    }
+                    _ => url.to_owned(),
+                }
+            }
+        }
+    }
+}
+
+impl From<PathBuf> for Database {
+    fn from(path: PathBuf) -> Self {
+        Self::Sqlite(path)
+    }
+}
+
+impl From<&Path> for Database {
+    fn from(path: &Path) -> Self {
+        Self::Sqlite(path.to_owned())
+    }
+}
+
+/// One opened database of either kind. SQLite calls block, so they run on blocking threads.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PostgresStore>),
+}
+
+impl Store {
+    /// Opens the database, creating its table when missing.
+    pub async fn open(database: &Database) -> Result<Self, StorageError> {
+        match database {
+            Database::Sqlite(path) => {
+                let path = path.clone();
+                let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                    .await
+                    .expect("opening SQLite does not panic")?;
+                Ok(Self::Sqlite(Arc::new(store)))
+            }
+            Database::Postgres(url) => Ok(Self::Postgres(Arc::new(
+                PostgresStore::open(url, &database.redacted()).await?,
+            ))),
+        }
+    }
+
+    /// Merges `pending` into the stored rows; hands it back (the caller keeps it when the
+    /// merge failed).
+    pub async fn merge(&self, pending: Pending) -> (Pending, Result<(), StorageError>) {
+        match self {
+            Self::Sqlite(store) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = store.merge(&pending);
+                    (pending, result)
+                })
+                .await
+                .expect("the flush task does not panic")
+            }
+            Self::Postgres(store) => {
+                let result = store.merge(&pending).await;
+                (pending, result)
+            }
+        }
+    }
+
+    pub async fn read(&self, key: &str, hour: UtcHour) -> Result<Option<HourStats>, StorageError> {
+        match self {
+            Self::Sqlite(store) => {
+                let (store, key) = (store.clone(), key.to_owned());
+                tokio::task::spawn_blocking(move || store.read(&key, hour))
+                    .await
+                    .expect("a read does not panic")
+            }
+            Self::Postgres(store) => store.read(key, hour).await,
+        }
+    }
+
+    /// A cheap query proving the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        match self {
+            Self::Sqlite(store) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || store.ping())
+                    .await
+                    .expect("a ping does not panic")
+            }
+            Self::Postgres(store) => store.ping().await,
+        }
+    }
+}
+
+/// An error with its causes ("db error: ERROR: ..."): tokio-postgres shows only the first
+/// level in its `Display`.
+pub(crate) fn describe(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn databases_parse_paths_sqlite_and_postgres() {
+        assert_eq!(Database::parse("m.db"), Ok(Database::Sqlite("m.db".into())));
+        assert_eq!(
+            Database::parse("sqlite:///var/m.db"),
+            Ok(Database::Sqlite("/var/m.db".into()))
+        );
+        assert_eq!(
+            Database::parse("postgresql://u@db/m"),
+            Ok(Database::Postgres("postgresql://u@db/m".into()))
+        );
+        assert!(
+            Database::parse("mysql://db/m")
+                .unwrap_err()
+                .contains("'mysql'")
+        );
+        assert!(Database::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn redaction_hides_credentials() {
+        let url = Database::parse("postgres://user:s3cret@db:5432/m").unwrap();
+        assert_eq!(url.redacted(), "postgres://***@db:5432/m");
+        let url = Database::parse("postgres://db/m?user=u&password=s3cret").unwrap();
+        assert_eq!(url.redacted(), "postgres://db/m");
+        let url = Database::parse("postgres://db/m?connect_timeout=2").unwrap();
+        assert_eq!(url.redacted(), "postgres://db/m?connect_timeout=2");
+    }
 }

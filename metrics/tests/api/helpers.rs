@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use metrics::domain::UtcHour;
 use metrics::flush::Flusher;
+use metrics::storage::Database;
 use metrics::{Application, Role, ServeConfig};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -20,8 +21,14 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(role: Role, database: &Path, sources: &[PathBuf]) -> TestApp {
-    let mut config = ServeConfig::for_tests(role, database.to_owned());
-    config.sources = sources.to_vec();
+    let sources = sources.iter().map(|path| path.clone().into()).collect();
+    spawn_app_on(role, database.into(), sources).await
+}
+
+/// `spawn_app` for any kind of database (the PostgreSQL tests use it too).
+pub async fn spawn_app_on(role: Role, database: Database, sources: Vec<Database>) -> TestApp {
+    let mut config = ServeConfig::for_tests(role, database);
+    config.sources = sources;
     let app = Application::build(config).await.expect("app builds");
     let base = format!("http://{}", app.http_addr());
     let udp = app.udp_addr();
