@@ -227,3 +227,19 @@ def blue_green_violations(portal_service: Module, root: Module) -> list[str]:
     if root.modules.get("portal_service", {}).get("rollback_alarm_names") != "${module.alarms.portal_alarm_names}":
         found.append("portal's rollback alarms are not the alarms module's portal_alarm_names")
     return found
+
+
+def task_definition_violations(modules: dict[str, Module]) -> list[str]:
+    """Every task definition keeps its old revisions registered (skip_destroy), so the revision
+    a service still runs, and the one `deployer rollback` returns to, never turns INACTIVE when
+    an apply with a new image replaces the resource."""
+    found = []
+    definitions = 0
+    for module_name, module in modules.items():
+        for name, definition in module.resources_of("aws_ecs_task_definition").items():
+            definitions += 1
+            if definition.get("skip_destroy") is not True:
+                found.append(f"{module_name}: aws_ecs_task_definition.{name} does not set skip_destroy = true")
+    if definitions == 0:
+        found.append("no aws_ecs_task_definition found at all")
+    return found

@@ -5,6 +5,9 @@ import re
 
 import pytest
 
+from hcl import parse_text
+from invariants import task_definition_violations
+
 DEPLOYER_OUTPUTS = [
     "aws_region", "cluster_name", "portal_service_name", "hardware_service_name",
     "portal_ecr_repository_url", "hardware_ecr_repository_url", "alb_dns_name", "portal_url",
@@ -86,3 +89,25 @@ def test_tasks_have_separate_execution_and_task_roles(modules):
     assert task["execution_role_arn"] == "${aws_iam_role.execution.arn}"
     assert task["task_role_arn"] == "${aws_iam_role.task.arn}"
     assert task["network_mode"] == "awsvpc"
+
+
+def test_replaced_task_definitions_stay_registered(modules):
+    assert task_definition_violations(modules) == []
+
+
+def test_a_task_definition_that_deregisters_its_old_revision_is_caught(modules):
+    broken = dict(modules)
+    broken["ecs-task"] = parse_text("""
+resource "aws_ecs_task_definition" "this" {
+  family = "x"
+}
+resource "aws_ecs_task_definition" "other" {
+  family       = "y"
+  skip_destroy = false
+}
+""")
+    assert task_definition_violations(broken) == [
+        "ecs-task: aws_ecs_task_definition.this does not set skip_destroy = true",
+        "ecs-task: aws_ecs_task_definition.other does not set skip_destroy = true",
+    ]
+    assert task_definition_violations({"root": broken["root"]}) == ["no aws_ecs_task_definition found at all"]

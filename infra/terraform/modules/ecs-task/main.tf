@@ -71,6 +71,11 @@ resource "aws_ecs_task_definition" "this" {
   memory                   = var.memory
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
+  # A new image makes Terraform replace this resource; without skip_destroy the replaced
+  # revision is deregistered (INACTIVE) although the service, or a rollback to it, may still
+  # need it: `deployer rollback` refuses an INACTIVE revision. Old revisions stay ACTIVE
+  # (they cost nothing); deregister them by hand when no rollback needs them.
+  skip_destroy = true
 
   runtime_platform {
     operating_system_family = "LINUX"
