@@ -243,3 +243,113 @@ def task_definition_violations(modules: dict[str, Module]) -> list[str]:
     if definitions == 0:
         found.append("no aws_ecs_task_definition found at all")
     return found
+
+
+class _Point:
+    """One datapoint of a CloudWatch metric math time series; None is a missing datapoint
+    (CloudWatch publishes HTTPCode_* counts only in minutes when they are not zero), and
+    arithmetic on a missing datapoint is missing, as in metric math."""
+
+    def __init__(self, value: float | None):
+        self.value = value
+
+    def _apply(self, other: object, op) -> "_Point":
+        right = other.value if isinstance(other, _Point) else other
+        if self.value is None or right is None:
+            return _Point(None)
+        try:
+            return _Point(float(op(self.value, right)))
+        except ZeroDivisionError:
+            return _Point(None)
+
+    def __add__(self, other):
+        return self._apply(other, lambda a, b: a + b)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._apply(other, lambda a, b: a - b)
+
+    def __mul__(self, other):
+        return self._apply(other, lambda a, b: a * b)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self._apply(other, lambda a, b: a / b)
+
+    def __rtruediv__(self, other):
+        return _Point(other)._apply(self, lambda a, b: a / b)
+
+    def __gt__(self, other):
+        return self._apply(other, lambda a, b: a > b)
+
+    def __lt__(self, other):
+        return self._apply(other, lambda a, b: a < b)
+
+
+def _point(value: object) -> _Point:
+    return value if isinstance(value, _Point) else _Point(float(value))
+
+
+_MATH = {
+    "FILL": lambda series, fill: series if series.value is not None else _point(fill),
+    "IF": lambda cond, then, other: _Point(None) if cond.value is None else _point(then if cond.value else other),
+    "MAX": lambda items: _Point(max((p.value for p in map(_point, items) if p.value is not None), default=None)),
+    "SUM": lambda items: _Point(sum(p.value for p in map(_point, items) if p.value is not None)),
+}
+
+
+def evaluate_alarm(alarm: dict, datapoints: dict[str, float]) -> float | None:
+    """The value a metric-math alarm sees for one period, given each metric's datapoint
+    (metric_name -> value; absent = no datapoint). Handles the functions our alarms use."""
+    queries = {q["id"]: q for q in alarm.get("metric_query", [])}
+    returned = [q for q in queries.values() if q.get("return_data") is True]
+    assert len(returned) == 1, "exactly one metric_query returns data"
+
+    class Scope(dict):
+        def __missing__(self, name):
+            query = queries[name]
+            if query.get("metric"):
+                value = _Point(datapoints.get(single(query["metric"])["metric_name"]))
+            else:
+                value = _point(eval(query["expression"], {"__builtins__": {}, **_MATH}, self))  # noqa: S307
+            self[name] = value
+            return value
+
+    return Scope()[returned[0]["id"]].value
+
+
+# (datapoints of one minute, the 5xx percent the rollback alarm must see)
+FIVE_XX_SCENARIOS: list[tuple[dict[str, float], float]] = [
+    # Crashing tasks: only the load balancer answers (502/503), RequestCount has no datapoint.
+    ({"HTTPCode_ELB_5XX_Count": 30}, 100.0),
+    ({"RequestCount": 1000, "HTTPCode_ELB_5XX_Count": 50}, 5.0),
+    ({"RequestCount": 1000, "HTTPCode_Target_5XX_Count": 20}, 2.0),
+    ({"RequestCount": 1000, "HTTPCode_Target_5XX_Count": 20, "HTTPCode_ELB_5XX_Count": 30}, 5.0),
+    ({"RequestCount": 1000}, 0.0),
+]
+
+
+def five_xx_alarm_violations(alarms: Module) -> list[str]:
+    """portal's 5xx rollback alarm counts the 5xx of portal and of the load balancer, over the
+    whole load balancer (both target groups), and is one of the rollback alarms."""
+    alarm = alarms.resources_of("aws_cloudwatch_metric_alarm").get("portal_5xx_rate")
+    if alarm is None:
+        return ["modules/alarms has no portal_5xx_rate alarm"]
+    found = []
+    for query in alarm.get("metric_query", []):
+        if query.get("metric"):
+            metric = single(query["metric"])
+            if metric.get("dimensions") != {"LoadBalancer": "${var.alb_arn_suffix}"}:
+                found.append(f"{metric.get('metric_name')} is not measured over the whole load balancer")
+    for datapoints, expected in FIVE_XX_SCENARIOS:
+        got = evaluate_alarm(alarm, datapoints)
+        if got is None and expected == 0:
+            continue  # a missing value is not breaching (treat_missing_data)
+        if got is None or abs(got - expected) > 1e-9:
+            found.append(f"5xx rate for {datapoints} is {got}, expected {expected}")
+    names = alarms.outputs.get("portal_alarm_names", {}).get("value", [])
+    if "${aws_cloudwatch_metric_alarm.portal_5xx_rate.alarm_name}" not in names:
+        found.append("portal_5xx_rate is not among portal_alarm_names")
+    return found

@@ -4,7 +4,12 @@ ALBRequestCountPerTarget with its resource label; blue/green settings are presen
 import copy
 
 from hcl import parse_text, single
-from invariants import alb_violations, blue_green_violations, scaling_violations
+from invariants import (
+    alb_violations,
+    blue_green_violations,
+    five_xx_alarm_violations,
+    scaling_violations,
+)
 
 
 def test_public_alb_forwards_only_to_portal(modules):
@@ -118,7 +123,7 @@ def test_rollback_alarms_cover_5xx_rate_and_p99_latency(modules):
     alarms = modules["alarms"].resources_of("aws_cloudwatch_metric_alarm")
     rate = alarms["portal_5xx_rate"]
     metrics = {q["metric"][0]["metric_name"] for q in rate["metric_query"] if q.get("metric")}
-    assert metrics == {"HTTPCode_Target_5XX_Count", "RequestCount"}
+    assert metrics == {"HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count", "RequestCount"}
     latency = alarms["portal_p99_latency"]
     assert latency["metric_name"] == "TargetResponseTime"
     assert latency["extended_statistic"] == "p99"
@@ -137,3 +142,58 @@ def test_listener_rules_let_ecs_shift_weights(modules):
         assert arns == ['${aws_lb_target_group.portal["blue"].arn}', '${aws_lb_target_group.portal["green"].arn}']
         assert rules[name]["lifecycle"][0]["ignore_changes"] == ["${action}"] or \
             rules[name]["lifecycle"][0]["ignore_changes"] == ["action"]
+
+
+def test_5xx_alarm_counts_portal_and_load_balancer_errors(modules):
+    assert five_xx_alarm_violations(modules["alarms"]) == []
+
+
+def test_5xx_alarm_blind_to_load_balancer_errors_is_caught(modules):
+    # The alarm as it was: portal's own 5xx only, so crashing tasks (502/503 from the load
+    # balancer) never rolled a release back.
+    broken = parse_text("""
+resource "aws_cloudwatch_metric_alarm" "portal_5xx_rate" {
+  metric_query {
+    id          = "rate"
+    expression  = "IF(requests > 0, 100 * errors / requests, 0)"
+    return_data = true
+  }
+  metric_query {
+    id = "errors"
+    metric {
+      metric_name = "HTTPCode_Target_5XX_Count"
+      dimensions  = { LoadBalancer = var.alb_arn_suffix }
+    }
+  }
+  metric_query {
+    id = "requests"
+    metric {
+      metric_name = "RequestCount"
+      dimensions  = { LoadBalancer = var.alb_arn_suffix }
+    }
+  }
+}
+""")
+    broken.outputs = modules["alarms"].outputs
+    assert five_xx_alarm_violations(broken) == [
+        "5xx rate for {'HTTPCode_ELB_5XX_Count': 30} is None, expected 100.0",
+        "5xx rate for {'RequestCount': 1000, 'HTTPCode_ELB_5XX_Count': 50} is None, expected 5.0",
+        "5xx rate for {'RequestCount': 1000, 'HTTPCode_Target_5XX_Count': 20, 'HTTPCode_ELB_5XX_Count': 30}"
+        " is 2.0, expected 5.0",
+    ]
+
+
+def test_5xx_sum_without_fill_is_caught(modules):
+    # Summing the two counts without FILL loses every minute that has only one kind of 5xx.
+    alarm = modules["alarms"].resources_of("aws_cloudwatch_metric_alarm")["portal_5xx_rate"]
+    broken = parse_text("")
+    broken.resources[("aws_cloudwatch_metric_alarm", "portal_5xx_rate")] = copy.deepcopy(alarm)
+    broken.outputs = modules["alarms"].outputs
+    for query in broken.resources[("aws_cloudwatch_metric_alarm", "portal_5xx_rate")]["metric_query"]:
+        if query["id"] == "errors":
+            query["expression"] = "target_5xx + elb_5xx"
+    assert five_xx_alarm_violations(broken) == [
+        "5xx rate for {'HTTPCode_ELB_5XX_Count': 30} is None, expected 100.0",
+        "5xx rate for {'RequestCount': 1000, 'HTTPCode_ELB_5XX_Count': 50} is None, expected 5.0",
+        "5xx rate for {'RequestCount': 1000, 'HTTPCode_Target_5XX_Count': 20} is None, expected 2.0",
+    ]
