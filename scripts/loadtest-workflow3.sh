@@ -12,8 +12,10 @@
 #
 # Environment:
 #   W3_DURATION  run length, real time (default 2m; time is not compressed, so event rates are
-#                the real ones x the multiplier). Retrievals scheduled every 10 min, a week or a
-#                month happen once per actor per run (first iterations spread over the run),
+#                the real ones x the multiplier, which multiplies the customers: 10x is ten
+#                times the endpoints, readers and partners). Retrievals scheduled every 10 min,
+#                a week or a month happen once per actor per run (first iterations spread over
+#                the run),
 #                which is denser than reality: an upper bound for the read load.
 #   W3_PROFILES  catalog size (default 500: 10 pages of 50 per retrieval)
 #   BIN_DIR      where the service binaries are (default $CARGO_TARGET_DIR/release)

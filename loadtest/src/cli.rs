@@ -55,7 +55,9 @@ pub struct ScheduleArgs {
     #[arg(long, env = "LOADTEST_COMPRESS", default_value_t = 1.0)]
     pub compress: f64,
 
-    /// Rate multiplier: every actor runs this many times as often (10 for "10x the traffic").
+    /// Growth multiplier: this many times as many actors, each copy a new customer with its
+    /// own keys and phase (10 for "10x the traffic"). Fractions run ceil(M) copies at
+    /// M / ceil(M) of the rate each.
     #[arg(long, env = "LOADTEST_MULTIPLIER", default_value_t = 1.0)]
     pub multiplier: f64,
 

@@ -1,9 +1,14 @@
 //! Turns a workflow tree and the run settings into a flat list of actors with real-time
 //! schedules, and the table of statistics they report into.
 //!
-//! Time compression and the rate multiplier are applied here, once: a schedule of
-//! `requests` per `every` becomes one iteration every `every / requests / (compress *
-//! multiplier)` of real time, and the run lasts `duration / compress`.
+//! Time compression and the multiplier are applied here, once. Compression speeds workflow
+//! time up: a schedule of `requests` per `every` becomes one iteration every
+//! `every / requests / compress` of real time, and the run lasts `duration / compress`.
+//! The multiplier M stands for growth, M times as many customers: every actor is planned
+//! `ceil(M)` times, each copy with its own phase and identity (`{instance}` gets an `xN`
+//! suffix), at `M / ceil(M)` of the file's rate. So a reader that retrieves once a week
+//! still retrieves M times as often in total, even in a run much shorter than a week,
+//! where a faster rate per actor would not add a single retrieval.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -16,11 +21,16 @@ use crate::workflow::{Actor, StartMode, Step, Workflow};
 /// Default run length when neither the file nor `--duration` gives one (workflow time).
 const DEFAULT_DURATION: Duration = Duration::from_secs(60);
 
+/// More planned actors than this is a typo in `--multiplier` or a count, not a load test one
+/// machine can drive; refusing it beats running out of memory while planning.
+const MAX_ACTORS: usize = 2_000_000;
+
 #[derive(Debug, Clone)]
 pub struct RunSettings {
     /// Workflow time runs this many times faster than real time.
     pub compress: f64,
-    /// Every actor runs this many times more often.
+    /// Growth factor: this many times as many actors (copies of each), the same total
+    /// load as every actor running this many times as often.
     pub multiplier: f64,
     /// Run length in workflow time; `None` takes the workflow file's `duration`.
     pub duration: Option<Duration>,
@@ -243,12 +253,20 @@ impl Builder<'_> {
                 index
             }
         };
-        let instance_ordinal = self.instance_counter;
-        self.instance_counter += 1;
-        let instance: Arc<str> = Arc::from(instance);
-        for (position, actor) in workflow.actors.iter().enumerate() {
-            let program = self.program(index, position, actor)?;
-            self.add_actors(actor, program, &instance, instance_ordinal);
+        let copies = self.copies();
+        for copy in 0..copies {
+            let instance_ordinal = self.instance_counter;
+            self.instance_counter += 1;
+            // Copies made by the multiplier are new customers: their keys must differ.
+            let label: Arc<str> = if copies == 1 {
+                Arc::from(instance)
+            } else {
+                Arc::from(format!("{instance}x{copy}"))
+            };
+            for (position, actor) in workflow.actors.iter().enumerate() {
+                let program = self.program(index, position, actor)?;
+                self.add_actors(actor, program, &label, instance_ordinal)?;
+            }
         }
         for include in &workflow.includes {
             for copy in 0..include.instances {
@@ -311,6 +329,11 @@ impl Builder<'_> {
         Ok(program)
     }
 
+    /// How many copies of every actor the multiplier asks for.
+    fn copies(&self) -> u64 {
+        self.settings.multiplier.ceil().max(1.0) as u64
+    }
+
     fn stat(&mut self, workflow: usize, actor: &str, step: &str, kind: StatKind) -> usize {
         let key = (workflow, actor.to_owned(), step.to_owned(), kind);
         if let Some(&index) = self.stat_index.get(&key) {
@@ -332,13 +355,23 @@ impl Builder<'_> {
         program: Arc<Program>,
         instance: &Arc<str>,
         instance_ordinal: u64,
-    ) {
-        let scale = self.settings.compress * self.settings.multiplier;
-        let period = actor.schedule.period().div_f64(scale);
+    ) -> Result<(), PlanError> {
+        // Each of the ceil(M) copies runs at M / ceil(M) of the file's rate: M in all.
+        let rate_share = self.settings.multiplier / self.copies() as f64;
+        let period = actor
+            .schedule
+            .period()
+            .div_f64(self.settings.compress * rate_share);
         // First iterations are spread over one period, or over the run when a period is
         // longer (a weekly retrieval still happens once in a two-minute run).
         let window = period.min(self.run_time);
         let count = actor.count();
+        if self.actors.len() + count as usize > MAX_ACTORS {
+            return Err(PlanError::Setting(format!(
+                "more than {MAX_ACTORS} actors to plan (actor `{}`, --multiplier {}): lower the multiplier or the counts",
+                actor.name, self.settings.multiplier
+            )));
+        }
         // Instances of one workflow get different phases (golden-ratio offsets), so five
         // copies do not fire in lock-step.
         let instance_shift = (instance_ordinal as f64 * 0.618_033_988_75).fract();
@@ -365,6 +398,7 @@ impl Builder<'_> {
                 seed,
             });
         }
+        Ok(())
     }
 
     /// Workflow thresholds cover every request below that workflow (its includes too);

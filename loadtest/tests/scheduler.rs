@@ -1,5 +1,5 @@
 //! The scheduler against a local server: exact request counts for a schedule, time
-//! compression, the rate multiplier, and latency corrected for coordinated omission.
+//! compression, the growth multiplier, and latency corrected for coordinated omission.
 
 mod common;
 
@@ -111,6 +111,69 @@ async fn the_multiplier_raises_the_rate_without_lengthening_the_run() {
     assert_eq!(server.requests().len(), 1320);
     assert!((multiplied.settings.run_seconds - plain.settings.run_seconds).abs() < 1e-9);
     assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn the_multiplier_adds_customers_so_rare_retrievals_grow_too() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Three weekly readers in a 1 s run: each reads once per run at 1x (its week does not
+    // fit), so a faster rate per actor would add nothing; ten times the customers add 10x.
+    let path = write_workflow(
+        dir.path(),
+        "weekly.toml",
+        r#"
+name = "weekly"
+duration = "1s"
+
+[[actor]]
+name = "reader"
+target = "api"
+count = 3
+schedule = { requests = 1, every = "1w" }
+
+[[actor.step]]
+name = "read"
+path = "/hit?customer={instance}-{actor_index}"
+"#,
+    );
+    let plain = run(&path, &settings(&server, 1.0, 1.0), &options(16)).await;
+    let read = step(&plain, "weekly", "reader", "read");
+    assert_eq!((read.count, read.errors), (3, 0));
+    let grown = run(&path, &settings(&server, 1.0, 10.0), &options(16)).await;
+    let read = step(&grown, "weekly", "reader", "read");
+    assert_eq!((read.count, read.errors), (30, 0));
+
+    // Every copy is a customer of its own: 30 distinct keys, none reused from the 1x run.
+    let requests = server.requests();
+    let (first, second) = requests.split_at(3);
+    let grown_keys: std::collections::BTreeSet<&String> = second.iter().collect();
+    assert_eq!(grown_keys.len(), 30, "{second:?}");
+    assert!(
+        first.iter().all(|r| !grown_keys.contains(r)),
+        "{requests:?}"
+    );
+    assert!(grown_keys.contains(&"/hit?customer=0x9-2".to_owned()));
+
+    // A fraction runs ceil(M) copies at M / ceil(M) of the rate each: M in all.
+    let workflow = loadtest::workflow::load(&path).unwrap();
+    let half = loadtest::plan::plan(&workflow, &settings(&server, 1.0, 2.5)).unwrap();
+    assert_eq!(half.actors.len(), 9);
+    let weekly_rate = 3.0 / Duration::from_secs(7 * 24 * 3600).as_secs_f64();
+    assert!((half.iteration_rate() / weekly_rate - 2.5).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn a_multiplier_that_would_plan_millions_of_actors_is_refused_by_name() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_workflow(dir.path(), "big.toml", &hit_workflow(1000, 1, "1m", "1m"));
+    let workflow = loadtest::workflow::load(&path).unwrap();
+    let error = loadtest::plan::plan(&workflow, &settings(&server, 1.0, 10_000.0))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("--multiplier 10000"), "{error}");
+    assert!(error.contains("actor `poller`"), "{error}");
 }
 
 #[tokio::test]

@@ -101,3 +101,83 @@ fn workflow3_is_five_workflow1_and_one_workflow2() {
         .sum();
     assert!((events - 641.67).abs() < 0.01, "{events}");
 }
+
+#[test]
+fn workflow1_customers_have_10_10_10_10_10_25_25_25_25_and_100_endpoints() {
+    let workflow = loadtest::workflow::load(&shipped("workflow1.toml")).unwrap();
+    let plan = plan(&workflow, &settings()).unwrap();
+    for actor in ["app-instance", "api-client"] {
+        let mut per_customer = std::collections::BTreeMap::<u64, u64>::new();
+        for planned in plan
+            .actors
+            .iter()
+            .filter(|a| plan.stats[a.program.steps[0].stat].actor == actor)
+        {
+            *per_customer.entry(planned.group).or_default() += 1;
+        }
+        let mut sizes: Vec<u64> = per_customer.into_values().collect();
+        sizes.sort_unstable();
+        assert_eq!(sizes, [10, 10, 10, 10, 10, 25, 25, 25, 25, 100], "{actor}");
+    }
+}
+
+#[test]
+fn the_shipped_schedules_are_the_issues_rates() {
+    use std::time::Duration;
+    let minutes = |m: u64| Duration::from_secs(60 * m);
+    let workflow = loadtest::workflow::load(&shipped("workflow3.toml")).unwrap();
+    let plan = plan(&workflow, &settings()).unwrap();
+    let period_of = |workflow_name: &str, actor: &str| -> Vec<Duration> {
+        let mut periods: Vec<Duration> = plan
+            .actors
+            .iter()
+            .filter(|a| {
+                let entry = &plan.stats[a.program.steps[0].stat];
+                plan.workflows[entry.workflow].name == workflow_name && entry.actor == actor
+            })
+            .map(|a| a.period)
+            .collect();
+        periods.dedup();
+        periods
+    };
+    // 60 events every 2 minutes; 10 events over 2 minutes.
+    assert_eq!(
+        period_of("workflow1", "app-instance"),
+        [Duration::from_secs(2)]
+    );
+    assert_eq!(
+        period_of("workflow2", "app-instance"),
+        [Duration::from_secs(12)]
+    );
+    // Customers every 10 minutes, partners every 30; a week and a month in workflow 2.
+    assert_eq!(period_of("workflow1", "api-client"), [minutes(10)]);
+    assert_eq!(period_of("workflow1", "dashboard-viewer"), [minutes(30)]);
+    assert_eq!(period_of("workflow2", "api-client"), [minutes(7 * 24 * 60)]);
+    let month = period_of("workflow2", "dashboard-viewer");
+    assert_eq!(month.len(), 1);
+    assert!(month[0] >= minutes(28 * 24 * 60) && month[0] <= minutes(31 * 24 * 60));
+}
+
+#[test]
+fn ten_times_workflow3_is_ten_times_the_actors_with_distinct_customer_keys() {
+    let workflow = loadtest::workflow::load(&shipped("workflow3.toml")).unwrap();
+    let mut grown = settings();
+    grown.multiplier = 10.0;
+    let base = plan(&workflow, &settings()).unwrap();
+    let tenfold = plan(&workflow, &grown).unwrap();
+    assert_eq!(tenfold.actors.len(), 10 * base.actors.len());
+    assert!((tenfold.iteration_rate() / base.iteration_rate() - 10.0).abs() < 1e-6);
+    let identities: std::collections::HashSet<(&str, u64, u64, u64)> = tenfold
+        .actors
+        .iter()
+        .map(|a| {
+            (
+                &*a.instance,
+                a.program.steps[0].stat as u64,
+                a.group,
+                a.member,
+            )
+        })
+        .collect();
+    assert_eq!(identities.len(), tenfold.actors.len());
+}
