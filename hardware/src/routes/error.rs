@@ -46,3 +46,17 @@ pub async fn not_found(uri: axum::http::Uri) -> ApiError {
         ),
     }
 }
+
+/// A known path with a method it does not serve (every route is GET only). axum still adds the
+/// `Allow` header; this gives the 405 a JSON body like every other client error.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        kind: "method_not_allowed",
+        message: format!(
+            "{} is not allowed on {} (only GET)",
+            method.as_str().chars().take(20).collect::<String>(),
+            uri.path().chars().take(100).collect::<String>()
+        ),
+    }
+}

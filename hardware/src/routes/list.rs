@@ -20,10 +20,11 @@ pub async fn list_hardware(
     let snapshot = state.snapshot.load();
     let version: Arc<str> = snapshot.version.to_string().into();
     let etag = format!("\"{version}\"");
+    // Parse before the ETag check: a bad query is a 400 even when the ETag is current.
+    let query = ListQuery::parse(raw.as_deref(), &snapshot).map_err(ApiError::bad_request)?;
     if etag_matches(&headers, &etag) {
         return Ok(not_modified(&etag, &version));
     }
-    let query = ListQuery::parse(raw.as_deref(), &snapshot).map_err(ApiError::bad_request)?;
     let cached = state
         .responses
         .get_with((version.clone(), query.cache_key()), || {

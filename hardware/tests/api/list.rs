@@ -156,6 +156,73 @@ async fn a_repeated_request_with_the_etag_gets_304_until_the_data_changes() {
 }
 
 #[tokio::test]
+async fn a_bad_query_is_a_400_even_with_the_current_etag() {
+    let app = InProcess::new().await;
+    let first = app.get("/hardware/", &[]).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    for (uri, needle) in [
+        ("/hardware/?color=red", "color"),
+        ("/hardware/?provider=Oracle", "Oracle"),
+    ] {
+        let response = app.get(uri, &[("if-none-match", &etag)]).await;
+        assert_eq!(response.status(), 400, "{uri} with the current ETag");
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"], "bad_request", "{uri}");
+        assert!(body["message"].as_str().unwrap().contains(needle), "{body}");
+    }
+    // A good query with the same ETag is still a 304.
+    let again = app.get("/hardware/", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status(), 304);
+}
+
+#[tokio::test]
+async fn other_methods_get_a_405_with_a_json_message() {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    use tower::ServiceExt;
+
+    let app = InProcess::new().await;
+    for (method, path) in [
+        (Method::POST, "/hardware/"),
+        (Method::PUT, "/hardware"),
+        (Method::DELETE, "/hardware/changes"),
+        (Method::PATCH, "/healthz"),
+        (Method::POST, "/readyz"),
+        (Method::POST, "/metrics"),
+    ] {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .body(Body::from("{}"))
+            .unwrap();
+        let response = app.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 405, "{method} {path}");
+        let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+        assert!(allow.contains("GET"), "{method} {path}: allow {allow}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{method} {path}"
+        );
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"], "method_not_allowed", "{method} {path}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains(method.as_str()) && message.contains(path),
+            "{method} {path}: {message}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn health_readiness_and_metrics_answer() {
     let app = InProcess::new().await;
     assert_eq!(app.get("/healthz", &[]).await.status(), 200);
