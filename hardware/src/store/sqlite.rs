@@ -190,6 +190,21 @@ fn profile_from_sql(row: &rusqlite::Row<'_>) -> rusqlite::Result<Profile> {
 
 const PROFILE_COLUMNS: &str = "h.id, h.provider, h.name, h.vcpus, h.memory_gib, h.gpus";
 
+/// The whole catalog with its availability, by id.
+const LOAD_ALL: &str = "SELECT h.id, h.provider, h.name, h.vcpus, h.memory_gib, h.gpus,
+                               a.availability, a.computed_at, a.seq
+                        FROM hardware h LEFT JOIN availability a ON a.hardware_id = h.id
+                        ORDER BY h.id";
+
+/// The rows written after seq ?1, found through `availability_by_seq`. CROSS JOIN fixes the
+/// join order in SQLite (availability outside): with a plain JOIN some SQLite versions scan
+/// `hardware` in id order to save the sort, which reads the whole catalog on every delta.
+const LOAD_SINCE: &str = "SELECT h.id, h.provider, h.name, h.vcpus, h.memory_gib, h.gpus,
+                                 a.availability, a.computed_at, a.seq
+                          FROM availability a CROSS JOIN hardware h ON h.id = a.hardware_id
+                          WHERE a.seq > ?1
+                          ORDER BY h.id";
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn database_id(&self) -> Result<String, StoreError> {
@@ -205,15 +220,18 @@ impl Store for SqliteStore {
 
     async fn load_rows(&self, since_seq: Option<i64>) -> Result<Vec<ProfileRow>, StoreError> {
         self.with_connection(move |connection| {
-            let mut statement = connection.prepare_cached(&format!(
-                "SELECT {PROFILE_COLUMNS}, a.availability, a.computed_at, a.seq
-                 FROM hardware h LEFT JOIN availability a ON a.hardware_id = h.id
-                 WHERE ?1 IS NULL OR a.seq > ?1
-                 ORDER BY h.id"
-            ))?;
-            let rows = statement
-                .query_map(params![since_seq], row_from_sql)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let rows = match since_seq {
+                None => connection
+                    .prepare_cached(LOAD_ALL)?
+                    .query_map([], row_from_sql)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+                // Its own statement, so that the seq index drives it: a delta costs what
+                // changed, not a scan of the catalog (`?1 IS NULL OR a.seq > ?1` scanned it).
+                Some(since) => connection
+                    .prepare_cached(LOAD_SINCE)?
+                    .query_map(params![since], row_from_sql)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            };
             rows.into_iter().map(finish_row).collect()
         })
         .await
@@ -487,6 +505,33 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(taken[0].id, again[0].id);
+    }
+
+    #[tokio::test]
+    async fn a_delta_load_uses_the_seq_index_and_returns_only_what_changed() {
+        let (_dir, store) = fresh_store().await;
+        let plan = store
+            .with_connection(|connection| {
+                let mut statement =
+                    connection.prepare(&format!("EXPLAIN QUERY PLAN {LOAD_SINCE}"))?;
+                let details = statement
+                    .query_map(params![0_i64], |row| row.get::<_, String>(3))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(details.join("\n"))
+            })
+            .await
+            .unwrap();
+        assert!(plan.contains("availability_by_seq"), "plan:\n{plan}");
+        assert!(
+            !plan.contains("SCAN"),
+            "no full scan of either table; plan:\n{plan}"
+        );
+
+        let all = store.load_rows(None).await.unwrap();
+        let max_seq = all.iter().map(|row| row.seq).max().unwrap();
+        assert!(store.load_rows(Some(max_seq)).await.unwrap().is_empty());
+        let since = store.load_rows(Some(max_seq - 1)).await.unwrap();
+        assert!(since.iter().all(|row| row.seq == max_seq) && !since.is_empty());
     }
 
     #[tokio::test]
