@@ -171,6 +171,38 @@ impl PostgresStore {
     }
 }
 
+/// The two claim queries of `claim_due`: never computed first, then stale ones for the slots
+/// left. Each query commits on its own, so when the second fails the first batch is already
+/// leased to us: it is returned (and computed) rather than dropped, which would leave those
+/// profiles leased but uncomputed until the lease expires. The error surfaces again on the
+/// next claim, which then has nothing leased to lose.
+async fn claim_never_then_stale<First, Stale, StaleFut>(
+    limit: usize,
+    first: First,
+    stale: Stale,
+) -> Result<Vec<Profile>, StoreError>
+where
+    First: Future<Output = Result<Vec<Profile>, StoreError>>,
+    Stale: FnOnce(usize) -> StaleFut,
+    StaleFut: Future<Output = Result<Vec<Profile>, StoreError>>,
+{
+    let mut claimed = first.await?;
+    if claimed.len() < limit {
+        match stale(limit - claimed.len()).await {
+            Ok(more) => claimed.extend(more),
+            Err(err) if !claimed.is_empty() => {
+                tracing::warn!(
+                    error = %err,
+                    claimed = claimed.len(),
+                    "claiming stale profiles failed; computing the never-computed ones claimed already"
+                );
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(claimed)
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn database_id(&self) -> Result<String, StoreError> {
@@ -229,22 +261,12 @@ impl Store for PostgresStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut claimed = self
-            .claim(Due::NeverComputed, owner, limit, stale_before, lease)
-            .await?;
-        if claimed.len() < limit {
-            let more = self
-                .claim(
-                    Due::Stale,
-                    owner,
-                    limit - claimed.len(),
-                    stale_before,
-                    lease,
-                )
-                .await?;
-            claimed.extend(more);
-        }
-        Ok(claimed)
+        claim_never_then_stale(
+            limit,
+            self.claim(Due::NeverComputed, owner, limit, stale_before, lease),
+            |rest| self.claim(Due::Stale, owner, rest, stale_before, lease),
+        )
+        .await
     }
 
     async fn save_results(
@@ -453,4 +475,66 @@ fn describe_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profiles(ids: std::ops::Range<ProfileId>) -> Vec<Profile> {
+        ids.map(|id| Profile {
+            id,
+            provider: "Amazon".into(),
+            name: format!("p{id}"),
+            vcpus: 2,
+            memory_gib: 4.0,
+            gpus: 0,
+        })
+        .collect()
+    }
+
+    fn down() -> StoreError {
+        StoreError::Unavailable("connection reset".into())
+    }
+
+    #[tokio::test]
+    async fn a_failing_stale_claim_keeps_the_never_computed_batch_claimed_already() {
+        let claimed = claim_never_then_stale(4, async { Ok(profiles(1..3)) }, |rest| async move {
+            assert_eq!(rest, 2, "the stale query fills the slots left");
+            Err(down())
+        })
+        .await
+        .unwrap();
+        let ids: Vec<ProfileId> = claimed.iter().map(|p| p.id).collect();
+        assert_eq!(
+            ids,
+            vec![1, 2],
+            "leased profiles must be handed back to compute"
+        );
+    }
+
+    #[tokio::test]
+    async fn claims_combine_and_errors_with_nothing_claimed_are_reported() {
+        let both = claim_never_then_stale(3, async { Ok(profiles(1..2)) }, |rest| async move {
+            Ok(profiles(10..10 + rest as ProfileId))
+        })
+        .await
+        .unwrap();
+        let ids: Vec<ProfileId> = both.iter().map(|p| p.id).collect();
+        assert_eq!(ids, vec![1, 10, 11]);
+
+        let full = claim_never_then_stale(2, async { Ok(profiles(1..3)) }, |_| async {
+            panic!("no stale query when the first one filled every slot")
+        })
+        .await
+        .unwrap();
+        assert_eq!(full.len(), 2);
+
+        let nothing =
+            claim_never_then_stale(2, async { Ok(Vec::new()) }, |_| async { Err(down()) }).await;
+        assert!(matches!(nothing, Err(StoreError::Unavailable(_))));
+        let first_fails =
+            claim_never_then_stale(2, async { Err(down()) }, |_| async { Ok(Vec::new()) }).await;
+        assert!(first_fails.is_err());
+    }
 }
