@@ -7,6 +7,9 @@ use std::time::Duration;
 use rand::seq::IndexedRandom;
 use serde::{Deserialize, Serialize};
 
+/// How long one call of [`slow_process_to_calculate_availability`] takes.
+pub const REAL_COMPUTATION_TIME: Duration = Duration::from_secs(5);
+
 /// The reference computation, unchanged from the original service: a blocking 5 s sleep
 /// standing for a slow, CPU-intensive calculation, then a random pick. Everything else in this
 /// crate exists so that nobody ever waits for it.

@@ -75,7 +75,8 @@ pub struct ServeArgs {
     pub fake_compute_ms: u64,
 
     /// Seconds a claim on a profile lasts; another process takes the profile over after that
-    /// if this one died. Must exceed one computation (5 s).
+    /// if this one died. Must be longer than one computation (5 s; with the fake source,
+    /// `--fake-compute-ms`), or a profile could be computed twice at once.
     #[arg(long, env = "CLAIM_LEASE", default_value = "60", value_parser = parse_seconds)]
     pub claim_lease: Duration,
 
@@ -124,6 +125,37 @@ pub struct HealthcheckArgs {
 }
 
 impl ServeArgs {
+    /// How long one computation of the selected source takes.
+    pub fn computation_time(&self) -> Duration {
+        match self.availability_source {
+            SourceKind::Real => crate::availability::REAL_COMPUTATION_TIME,
+            SourceKind::Fake => Duration::from_millis(self.fake_compute_ms),
+        }
+    }
+
+    /// Checks what each flag cannot check alone; the error names the flag and its value.
+    pub fn validate(&self) -> Result<(), String> {
+        let computation = self.computation_time();
+        if self.claim_lease <= computation {
+            return Err(format!(
+                "--claim-lease {}s must be longer than one computation ({}s with \
+                 --availability-source {}{}), or another worker could take a profile over \
+                 while it is still being computed",
+                self.claim_lease.as_secs_f64(),
+                computation.as_secs_f64(),
+                match self.availability_source {
+                    SourceKind::Real => "real",
+                    SourceKind::Fake => "fake",
+                },
+                match self.availability_source {
+                    SourceKind::Real => String::new(),
+                    SourceKind::Fake => format!(" --fake-compute-ms {}", self.fake_compute_ms),
+                },
+            ));
+        }
+        Ok(())
+    }
+
     pub fn workers(&self) -> usize {
         self.compute_workers.map(usize::from).unwrap_or_else(|| {
             std::thread::available_parallelism()
@@ -176,6 +208,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains('0'), "{err}");
+    }
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let mut argv = vec!["hardware"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap().serve
+    }
+
+    #[test]
+    fn a_lease_not_longer_than_one_computation_is_refused_with_its_value() {
+        assert_eq!(serve(&[]).validate(), Ok(()), "defaults are valid");
+        assert_eq!(serve(&["--claim-lease", "5.5"]).validate(), Ok(()));
+        for lease in ["5", "2", "0"] {
+            let err = serve(&["--claim-lease", lease]).validate().unwrap_err();
+            assert!(
+                err.contains(&format!("--claim-lease {lease}s")) && err.contains("5s"),
+                "{err}"
+            );
+        }
+        // With the fake source the computation is --fake-compute-ms long.
+        let fake = ["--availability-source", "fake", "--fake-compute-ms", "200"];
+        assert_eq!(
+            serve(&[&fake[..], &["--claim-lease", "0.3"]].concat()).validate(),
+            Ok(())
+        );
+        let err = serve(&[&fake[..], &["--claim-lease", "0.2"]].concat())
+            .validate()
+            .unwrap_err();
+        assert!(
+            err.contains("--claim-lease 0.2s") && err.contains("--fake-compute-ms 200"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -166,9 +166,18 @@ impl Refresher {
             return Ok(0);
         }
         let stale_before = timestamp::now() - self.config.interval;
+        // Never claim what this process is computing (or has computed but not yet written):
+        // if a lease ran out meanwhile, the profile would otherwise be computed twice at once.
+        let in_flight: Vec<ProfileId> = self.in_flight.iter().copied().collect();
         let claimed = self
             .store
-            .claim_due(&self.config.owner, free, stale_before, self.config.lease)
+            .claim_due(
+                &self.config.owner,
+                free,
+                stale_before,
+                self.config.lease,
+                &in_flight,
+            )
             .await?;
         let count = claimed.len();
         self.track_cycle(count);

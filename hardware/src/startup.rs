@@ -31,6 +31,9 @@ pub struct Application {
 impl Application {
     /// Opens the database named by `args` and the availability source it selects.
     pub async fn build(args: &ServeArgs) -> anyhow::Result<Self> {
+        // Before the database is opened (or created): a bad configuration changes nothing.
+        args.validate()
+            .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
         let source: Arc<dyn AvailabilitySource> = match args.availability_source {
             SourceKind::Real => Arc::new(SlowProcess),
             SourceKind::Fake => Arc::new(FakeSource {
@@ -61,6 +64,8 @@ impl Application {
         source: Arc<dyn AvailabilitySource>,
         http_metrics: HttpMetrics,
     ) -> anyhow::Result<Self> {
+        args.validate()
+            .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
         let started = Instant::now();
         // Serve the last known values at once: one query for the whole catalog, nothing computed.
         let database_id = store
@@ -91,7 +96,7 @@ impl Application {
             snapshot.clone(),
             RefreshConfig {
                 interval: args.refresh_interval,
-                lease: args.claim_lease.max(Duration::from_secs(1)),
+                lease: args.claim_lease,
                 owner: owner_id(),
                 tick: Duration::from_millis(500),
                 shutdown_grace: args.shutdown_grace,

@@ -60,13 +60,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Leases up to `limit` profiles that are due: never computed first (by id), then those
     /// computed before `stale_before`, oldest first. Profiles leased by someone else whose
-    /// lease has not expired are skipped.
+    /// lease has not expired are skipped, and so are the profiles in `exclude` (the ones the
+    /// caller is computing already, whatever their lease says: a profile is never computed
+    /// twice at once by one process).
     async fn claim_due(
         &self,
         owner: &str,
         limit: usize,
         stale_before: OffsetDateTime,
         lease: Duration,
+        exclude: &[ProfileId],
     ) -> Result<Vec<Profile>, StoreError>;
 
     /// Persists results, releases their leases and returns the rows as stored (with their

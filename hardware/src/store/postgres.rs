@@ -119,18 +119,20 @@ impl PostgresStore {
         limit: usize,
         stale_before: OffsetDateTime,
         lease: Duration,
+        exclude: &[ProfileId],
     ) -> Result<Vec<Profile>, StoreError> {
         // SKIP LOCKED: rows another process is claiming right now are passed over, not waited
         // for. After locking a row PostgreSQL re-checks the WHERE clause on its newest version,
         // so a row claimed and committed meanwhile drops out.
         let (filter, order) = match due {
             Due::NeverComputed => ("computed_at IS NULL", "hardware_id"),
-            Due::Stale => ("computed_at < $4", "computed_at, hardware_id"),
+            Due::Stale => ("computed_at < $5", "computed_at, hardware_id"),
         };
         let sql = format!(
             "WITH picked AS (
                  SELECT hardware_id FROM availability
                  WHERE {filter} AND (claimed_by IS NULL OR claim_expires_at < now())
+                   AND hardware_id <> ALL($4::bigint[])
                  ORDER BY {order}
                  LIMIT $2
                  FOR UPDATE SKIP LOCKED
@@ -144,14 +146,22 @@ impl PostgresStore {
         let owner = owner.to_owned();
         let limit = limit as i64;
         let lease = lease.as_secs_f64();
+        let exclude = exclude.to_vec();
         let rows = self
             .with_client("claiming due profiles", |client| async move {
                 let statement = client.prepare_cached(&sql).await?;
                 match due {
-                    Due::NeverComputed => client.query(&statement, &[&owner, &limit, &lease]).await,
+                    Due::NeverComputed => {
+                        client
+                            .query(&statement, &[&owner, &limit, &lease, &exclude])
+                            .await
+                    }
                     Due::Stale => {
                         client
-                            .query(&statement, &[&owner, &limit, &lease, &stale_before])
+                            .query(
+                                &statement,
+                                &[&owner, &limit, &lease, &exclude, &stale_before],
+                            )
                             .await
                     }
                 }
@@ -257,14 +267,22 @@ impl Store for PostgresStore {
         limit: usize,
         stale_before: OffsetDateTime,
         lease: Duration,
+        exclude: &[ProfileId],
     ) -> Result<Vec<Profile>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         claim_never_then_stale(
             limit,
-            self.claim(Due::NeverComputed, owner, limit, stale_before, lease),
-            |rest| self.claim(Due::Stale, owner, rest, stale_before, lease),
+            self.claim(
+                Due::NeverComputed,
+                owner,
+                limit,
+                stale_before,
+                lease,
+                exclude,
+            ),
+            |rest| self.claim(Due::Stale, owner, rest, stale_before, lease, exclude),
         )
         .await
     }

@@ -243,11 +243,16 @@ impl Store for SqliteStore {
         limit: usize,
         stale_before: OffsetDateTime,
         lease: Duration,
+        exclude: &[ProfileId],
     ) -> Result<Vec<Profile>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         let owner = owner.to_owned();
+        let exclude: std::collections::HashSet<ProfileId> = exclude.iter().copied().collect();
+        // Excluded profiles are dropped after reading, so each query reads that many more rows
+        // (a few: the caller's in-flight computations) and still fills `limit`.
+        let read = (limit + exclude.len()) as i64;
         self.with_connection(move |connection| {
             let now = timestamp::now();
             let now_text = timestamp::format(now);
@@ -264,11 +269,12 @@ impl Store for SqliteStore {
                        AND (a.claimed_by IS NULL OR a.claim_expires_at < ?1)
                      ORDER BY a.hardware_id LIMIT ?2"
                 ))?;
-                claimed.extend(
-                    never
-                        .query_map(params![now_text, limit as i64], profile_from_sql)?
-                        .collect::<rusqlite::Result<Vec<_>>>()?,
-                );
+                for profile in never.query_map(params![now_text, read], profile_from_sql)? {
+                    let profile = profile?;
+                    if claimed.len() < limit && !exclude.contains(&profile.id) {
+                        claimed.push(profile);
+                    }
+                }
             }
             if claimed.len() < limit {
                 let mut oldest = tx.prepare_cached(&format!(
@@ -277,14 +283,15 @@ impl Store for SqliteStore {
                        AND (a.claimed_by IS NULL OR a.claim_expires_at < ?2)
                      ORDER BY a.computed_at, a.hardware_id LIMIT ?3"
                 ))?;
-                claimed.extend(
-                    oldest
-                        .query_map(
-                            params![stale_before, now_text, (limit - claimed.len()) as i64],
-                            profile_from_sql,
-                        )?
-                        .collect::<rusqlite::Result<Vec<_>>>()?,
-                );
+                let rest = (limit - claimed.len()) as i64 + exclude.len() as i64;
+                for profile in
+                    oldest.query_map(params![stale_before, now_text, rest], profile_from_sql)?
+                {
+                    let profile = profile?;
+                    if claimed.len() < limit && !exclude.contains(&profile.id) {
+                        claimed.push(profile);
+                    }
+                }
             }
             {
                 let mut lease_it = tx.prepare_cached(
@@ -456,8 +463,14 @@ mod tests {
         let (_dir, store) = fresh_store().await;
         let stale_before = timestamp::now();
         let lease = Duration::from_secs(60);
-        let first = store.claim_due("a", 2, stale_before, lease).await.unwrap();
-        let second = store.claim_due("b", 2, stale_before, lease).await.unwrap();
+        let first = store
+            .claim_due("a", 2, stale_before, lease, &[])
+            .await
+            .unwrap();
+        let second = store
+            .claim_due("b", 2, stale_before, lease, &[])
+            .await
+            .unwrap();
         assert_eq!(first.iter().map(|p| p.id).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(second.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3, 4]);
 
@@ -496,15 +509,62 @@ mod tests {
         let (_dir, store) = fresh_store().await;
         let stale_before = timestamp::now();
         let taken = store
-            .claim_due("crashed", 1, stale_before, Duration::ZERO)
+            .claim_due("crashed", 1, stale_before, Duration::ZERO, &[])
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;
         let again = store
-            .claim_due("survivor", 1, stale_before, Duration::from_secs(60))
+            .claim_due("survivor", 1, stale_before, Duration::from_secs(60), &[])
             .await
             .unwrap();
         assert_eq!(taken[0].id, again[0].id);
+    }
+
+    #[tokio::test]
+    async fn profiles_in_flight_are_not_claimed_again_even_when_their_lease_expired() {
+        let (_dir, store) = fresh_store().await;
+        let stale_before = timestamp::now();
+        let first = store
+            .claim_due("me", 2, stale_before, Duration::ZERO, &[])
+            .await
+            .unwrap();
+        let in_flight: Vec<ProfileId> = first.iter().map(|p| p.id).collect();
+        assert_eq!(in_flight, vec![1, 2]);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        // The leases expired, but this process is still computing 1 and 2.
+        let next = store
+            .claim_due("me", 2, stale_before, Duration::from_secs(60), &in_flight)
+            .await
+            .unwrap();
+        assert_eq!(next.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3, 4]);
+
+        // The same holds for stale profiles: compute everything, then claim with 1 in flight.
+        let all = store.load_rows(None).await.unwrap();
+        let everything: Vec<ComputedAvailability> = all
+            .iter()
+            .map(|row| ComputedAvailability {
+                profile: Profile {
+                    id: row.id,
+                    provider: row.provider.clone(),
+                    name: row.name.clone(),
+                    vcpus: row.vcpus,
+                    memory_gib: row.memory_gib,
+                    gpus: row.gpus,
+                },
+                availability: Availability::Low,
+                computed_at: timestamp::now() - Duration::from_secs(3600),
+            })
+            .collect();
+        store.release_claims("me", &[1, 2, 3, 4]).await.unwrap();
+        assert_eq!(
+            store.save_results("me", &everything).await.unwrap().len(),
+            all.len()
+        );
+        let stale = store
+            .claim_due("me", 2, timestamp::now(), Duration::from_secs(60), &[1])
+            .await
+            .unwrap();
+        assert_eq!(stale.iter().map(|p| p.id).collect::<Vec<_>>(), vec![2, 3]);
     }
 
     #[tokio::test]

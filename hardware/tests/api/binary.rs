@@ -120,6 +120,31 @@ fn bad_flags_and_databases_fail_with_a_message_naming_them() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("notes.db"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // A lease that a computation can outlast is refused before the database is touched.
+    let fresh = dir.path().join("fresh.db");
+    for (lease, extra) in [
+        ("3", &[][..]),
+        (
+            "0.2",
+            &["--availability-source", "fake", "--fake-compute-ms", "500"][..],
+        ),
+    ] {
+        let output = binary()
+            .args(["--bind", "127.0.0.1:0", "--claim-lease", lease])
+            .args(extra)
+            .arg("--database")
+            .arg(&fresh)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "--claim-lease {lease} accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("--claim-lease {lease}s")),
+            "--claim-lease {lease}: {stderr}"
+        );
+        assert!(!fresh.exists(), "the database was created anyway");
+    }
 }
 
 #[tokio::test]

@@ -60,8 +60,14 @@ async fn claims_are_exclusive_until_saved_and_results_bump_the_sequence() {
     let store = open(&server).await;
     let stale_before = timestamp::now();
     let lease = Duration::from_secs(60);
-    let first = store.claim_due("a", 2, stale_before, lease).await.unwrap();
-    let second = store.claim_due("b", 2, stale_before, lease).await.unwrap();
+    let first = store
+        .claim_due("a", 2, stale_before, lease, &[])
+        .await
+        .unwrap();
+    let second = store
+        .claim_due("b", 2, stale_before, lease, &[])
+        .await
+        .unwrap();
     assert_eq!(first.iter().map(|p| p.id).collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(second.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3, 4]);
 
@@ -95,7 +101,10 @@ async fn claims_are_exclusive_until_saved_and_results_bump_the_sequence() {
 
     // Released claims are due again at once.
     store.release_claims("b", &[second[0].id]).await.unwrap();
-    let again = store.claim_due("c", 1, stale_before, lease).await.unwrap();
+    let again = store
+        .claim_due("c", 1, stale_before, lease, &[])
+        .await
+        .unwrap();
     assert_eq!(again[0].id, second[0].id);
 }
 
@@ -104,12 +113,18 @@ async fn expired_leases_are_taken_over_and_stale_values_come_oldest_first() {
     let server = PgServer::start();
     let store = open(&server).await;
     let taken = store
-        .claim_due("crashed", 1, timestamp::now(), Duration::ZERO)
+        .claim_due("crashed", 1, timestamp::now(), Duration::ZERO, &[])
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let again = store
-        .claim_due("survivor", 1, timestamp::now(), Duration::from_secs(60))
+        .claim_due(
+            "survivor",
+            1,
+            timestamp::now(),
+            Duration::from_secs(60),
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(taken[0].id, again[0].id);
@@ -118,7 +133,7 @@ async fn expired_leases_are_taken_over_and_stale_values_come_oldest_first() {
     // and then the oldest comes first.
     store.load_rows(None).await.unwrap();
     let all = store
-        .claim_due("w", 1000, timestamp::now(), Duration::from_secs(60))
+        .claim_due("w", 1000, timestamp::now(), Duration::from_secs(60), &[])
         .await
         .unwrap();
     let mut everything = again.clone();
@@ -140,13 +155,13 @@ async fn expired_leases_are_taken_over_and_stale_values_come_oldest_first() {
     let long_ago = timestamp::now() - Duration::from_secs(3600);
     assert!(
         store
-            .claim_due("w", 5, long_ago, Duration::from_secs(60))
+            .claim_due("w", 5, long_ago, Duration::from_secs(60), &[])
             .await
             .unwrap()
             .is_empty()
     );
     let oldest = store
-        .claim_due("w", 2, timestamp::now(), Duration::from_secs(60))
+        .claim_due("w", 2, timestamp::now(), Duration::from_secs(60), &[])
         .await
         .unwrap();
     let last = everything.last().unwrap().id;
@@ -204,6 +219,7 @@ async fn concurrent_claimers_in_two_processes_never_get_the_same_profile() {
                         3,
                         timestamp::now(),
                         Duration::from_secs(60),
+                        &[],
                     )
                     .await
                     .unwrap();
@@ -239,8 +255,14 @@ async fn rows_two_processes_save_come_back_from_load_rows_in_commit_order() {
         .unwrap();
     b.load_rows(None).await.unwrap();
     let lease = Duration::from_secs(60);
-    let for_a = a.claim_due("a", 1, timestamp::now(), lease).await.unwrap();
-    let for_b = b.claim_due("b", 1, timestamp::now(), lease).await.unwrap();
+    let for_a = a
+        .claim_due("a", 1, timestamp::now(), lease, &[])
+        .await
+        .unwrap();
+    let for_b = b
+        .claim_due("b", 1, timestamp::now(), lease, &[])
+        .await
+        .unwrap();
     let by_b = b
         .save_results("b", &[result_for(&for_b[0], Availability::Low)])
         .await
