@@ -3,9 +3,14 @@
 // form stays untouched so typing is never interrupted. Also rewrites "computed 3 min ago"
 // relative to the reader's clock, since the server renders it relative to the data time.
 // No framework and no inline script: the page's CSP allows only scripts from this origin.
+// Markers on <html>, which only this running script sets (the server never writes them), so a
+// test or a curious reader can tell it is alive: data-live="1" once it has started, and
+// data-refreshes="<n>" counting the tables it swapped in.
 (function () {
   'use strict';
+  var root = document.documentElement;
   var body = document.body;
+  var refreshes = 0;
   var current = body.getAttribute('data-version') || '';
   var pollMs = Number(body.getAttribute('data-poll-ms')) || 0;
 
@@ -34,6 +39,8 @@
     live.replaceWith(next);
     body.setAttribute('data-version', fresh.body.getAttribute('data-version') || '');
     humanize();
+    refreshes += 1;
+    root.setAttribute('data-refreshes', String(refreshes));
     return true;
   }
 
@@ -52,6 +59,7 @@
   }
 
   humanize();
+  root.setAttribute('data-live', '1');
   window.setInterval(humanize, 30000);
   if (pollMs > 0) window.setTimeout(poll, pollMs);
 })();

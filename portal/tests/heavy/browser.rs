@@ -1,13 +1,22 @@
 //! Headless Chromium (Debian's `chromium`, installed by scripts/ci/setup-portal.sh) loads
-//! the dashboard served by the real binaries: the table must be in the DOM after the
-//! page's script ran, and a screenshot must come out. `UPDATE_SCREENSHOT=1` also copies
-//! it to docs/screenshots/portal.png.
+//! the dashboard served by the real binaries: the table must be in the DOM, the page's
+//! script must have run (it sets `data-live` on `<html>`, which the server never writes),
+//! and a screenshot must come out. `UPDATE_SCREENSHOT=1` also copies it to
+//! docs/screenshots/portal.png. A second test changes the catalog in `hardware` after the
+//! page loaded and checks the script swapped in a table that shows the change.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::processes::{free_ports, seed_hardware, start_hardware, start_portal, wait_for};
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{Notify, oneshot};
+
+use crate::processes::{free_ports, http, seed_hardware, start_hardware, start_portal, wait_for};
 
 fn chromium() -> PathBuf {
     let path =
@@ -92,9 +101,17 @@ async fn heavy_browser_shows_the_table_and_takes_a_screenshot() {
         50,
         "one page of 50 rows"
     );
-    // The script ran: it rewrote the server's relative times against the browser clock
-    // (the server writes the same wording, so check the script's marker attribute stayed).
-    assert!(dom_text.contains("data-relative"));
+    // The script ran: only app.js sets data-live on <html>; the served HTML never has it.
+    let served = http().get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(
+        !served.contains("data-live"),
+        "the server must not write the script's marker"
+    );
+    assert!(
+        dom_text.contains(r#"<html lang="en" data-live="1">"#),
+        "app.js did not run (no data-live marker on <html>): {}",
+        dom_text.chars().take(300).collect::<String>()
+    );
 
     let shot = data.path().join("portal.png");
     let shot_arg = format!("--screenshot={}", shot.display());
@@ -126,4 +143,152 @@ async fn heavy_browser_shows_the_table_and_takes_a_screenshot() {
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::copy(&shot, &target).unwrap();
     }
+}
+
+/// A pass-through proxy in front of the portal that holds the page script's first `GET
+/// /version` until the test says go. Chromium's virtual time does not advance while a fetch
+/// is pending, so the test can change `hardware` at a known point: after the page loaded and
+/// the script started polling, before the dump.
+struct HeldVersion {
+    portal: String,
+    first_poll: Mutex<Option<oneshot::Sender<()>>>,
+    release: Notify,
+    released: std::sync::atomic::AtomicBool,
+}
+
+async fn forward(State(held): State<Arc<HeldVersion>>, request: Request) -> Response {
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |pq| pq.as_str())
+        .to_owned();
+    if request.uri().path() == "/version" {
+        let first = held.first_poll.lock().unwrap().take();
+        if let Some(first) = first {
+            let _ = first.send(());
+        }
+        let released = held.release.notified();
+        if !held.released.load(std::sync::atomic::Ordering::SeqCst) {
+            released.await;
+        }
+    }
+    let Ok(upstream) = http().get(format!("{}{path}", held.portal)).send().await else {
+        return StatusCode::BAD_GATEWAY.into_response();
+    };
+    let status = upstream.status();
+    let content_type = upstream.headers().get(header::CONTENT_TYPE).cloned();
+    let body = upstream.bytes().await.unwrap_or_default();
+    let mut response = (status, body).into_response();
+    if let Some(content_type) = content_type {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type);
+    }
+    response
+}
+
+/// Adds one profile to the running hardware's SQLite catalog, as an operator would; the
+/// refresher picks up rows added while it runs.
+fn add_profile(database: &Path, name: &str) {
+    let sql = format!(
+        ".timeout 10000\n\
+         INSERT INTO hardware (provider, name, vcpus, memory_gib, gpus) \
+         VALUES ('Amazon', '{name}', 2, 4, 0);\n\
+         INSERT INTO availability (hardware_id, seq) \
+         SELECT id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM availability) \
+         FROM hardware WHERE name = '{name}';\n"
+    );
+    let mut child = Command::new("sqlite3")
+        .arg(database)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("sqlite3 (installed by scripts/ci/setup-portal.sh)");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), sql.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success(), "sqlite3 insert failed");
+}
+
+#[tokio::test]
+async fn heavy_browser_refreshes_the_table_when_hardware_changes() {
+    const PROBE: &str = "zz-refresh-probe";
+    let data = tempfile::tempdir().unwrap();
+    let database = data.path().join("hardware.db");
+    seed_hardware(&database, 20);
+    let [hardware_port, portal_port] = free_ports();
+    let _hardware = start_hardware(hardware_port, &database);
+    let _portal = start_portal(portal_port, hardware_port);
+    let portal = format!("http://127.0.0.1:{portal_port}");
+    let search = format!("/?q={PROBE}");
+    wait_for(
+        &format!("{portal}{search}"),
+        Duration::from_secs(60),
+        "the first snapshot, without the probe profile",
+        |status, body| status == 200 && body.contains("No profiles match"),
+    )
+    .await;
+
+    let (first_poll_tx, first_poll) = oneshot::channel();
+    let held = Arc::new(HeldVersion {
+        portal: portal.clone(),
+        first_poll: Mutex::new(Some(first_poll_tx)),
+        release: Notify::new(),
+        released: false.into(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = listener.local_addr().unwrap();
+    let app = Router::new().fallback(forward).with_state(held.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let profile = data.path().join("chromium-refresh");
+    let page = format!("http://{proxy}{search}");
+    let browser = tokio::task::spawn_blocking(move || {
+        // 20 s of virtual time: the script polls every 0.2 s (the portal's --sync-interval),
+        // and virtual time stands still while the held /version request is pending.
+        run_chromium(
+            &profile,
+            &[
+                "--dump-dom".into(),
+                "--virtual-time-budget=20000".into(),
+                page,
+            ],
+        )
+    });
+
+    // The page loaded without the probe, and its script is polling: change hardware now.
+    tokio::time::timeout(Duration::from_secs(60), first_poll)
+        .await
+        .expect("the page script never polled /version")
+        .unwrap();
+    add_profile(&database, PROBE);
+    wait_for(
+        &format!("{portal}{search}"),
+        Duration::from_secs(30),
+        "the portal to sync the new profile",
+        |status, body| status == 200 && body.contains(&format!("<th scope=\"row\">{PROBE}</th>")),
+    )
+    .await;
+    held.released
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    held.release.notify_waiters();
+
+    let dom = browser.await.unwrap();
+    server.abort();
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.status.success(),
+        "chromium --dump-dom failed: {}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    assert!(
+        dom_text.contains(&format!("<th scope=\"row\">{PROBE}</th>")),
+        "the refreshed table does not show the profile added to hardware: {dom_text}"
+    );
+    assert!(
+        !dom_text.contains("No profiles match"),
+        "the old table is still there: {dom_text}"
+    );
+    assert!(
+        dom_text.contains("data-refreshes=\""),
+        "app.js did not record a refresh: {}",
+        dom_text.chars().take(300).collect::<String>()
+    );
 }
