@@ -171,10 +171,11 @@ module "portal_autoscaling" {
   max_capacity = var.portal_max_tasks
   metric       = "ALBRequestCountPerTarget"
   target_value = var.portal_requests_per_task_per_minute
-  # One policy per target group: production traffic is in blue or green depending on the
-  # last release (see modules/autoscaling).
-  resource_labels = {
-    blue  = "${module.alb.arn_suffix}/${module.alb.blue_target_group_arn_suffix}"
-    green = "${module.alb.arn_suffix}/${module.alb.green_target_group_arn_suffix}"
+  # Production traffic is in blue or green depending on the last release: one policy tracks
+  # the sum of both groups' RequestCountPerTarget (see modules/autoscaling).
+  load_balancer_arn_suffix = module.alb.arn_suffix
+  target_group_arn_suffixes = {
+    blue  = module.alb.blue_target_group_arn_suffix
+    green = module.alb.green_target_group_arn_suffix
   }
 }

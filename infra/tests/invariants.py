@@ -162,40 +162,123 @@ def alb_violations(modules: dict[str, Module]) -> list[str]:
 
 
 def scaling_violations(modules: dict[str, Module]) -> list[str]:
-    """portal scales on ALBRequestCountPerTarget with a resource label per target group;
-    hardware on CPU."""
+    """portal scales by target tracking on RequestCountPerTarget over both of its target groups
+    (blue and green), in one policy; hardware on CPU."""
     found = []
     root = modules["root"]
     portal = root.modules.get("portal_autoscaling", {})
     if portal.get("metric") != "ALBRequestCountPerTarget":
         found.append(f"portal scales on {portal.get('metric')!r}")
-    labels = portal.get("resource_labels") or {}
-    label_form = re.compile(r"^\$\{module\.alb\.arn_suffix\}/\$\{module\.alb\.(blue|green)_target_group_arn_suffix\}$")
-    if sorted(labels) != ["blue", "green"]:
-        found.append(f"portal scaling labels {sorted(labels)}, expected blue and green")
-    for key, label in labels.items():
-        match = label_form.match(str(label))
-        if not match or match.group(1) != key:
-            found.append(f"portal scaling label {key} is {label!r}, not <alb>/<{key} target group>")
+    if portal.get("load_balancer_arn_suffix") != "${module.alb.arn_suffix}":
+        found.append(f"portal scaling load balancer is {portal.get('load_balancer_arn_suffix')!r}, not module.alb")
+    groups = portal.get("target_group_arn_suffixes") or {}
+    if sorted(groups) != ["blue", "green"]:
+        found.append(f"portal scaling target groups {sorted(groups)}, expected blue and green")
+    for key, suffix in groups.items():
+        if suffix != f"${{module.alb.{key}_target_group_arn_suffix}}":
+            found.append(f"portal scaling target group {key} is {suffix!r}, not the {key} target group")
     if not str(portal.get("target_value", "")).startswith("${var."):
         found.append("portal's requests-per-task target is not a variable")
     if root.modules.get("hardware_autoscaling", {}).get("metric") != "ECSServiceAverageCPUUtilization":
         found.append("hardware does not scale on CPU")
+    found.extend(request_count_policy_violations(modules["autoscaling"], sorted(groups)))
+    return found
 
-    scaling = modules["autoscaling"]
-    policy = scaling.resources_of("aws_appautoscaling_policy").get("request_count")
+
+_FILLED_SUM = re.compile(
+    r'^\$\{join\("(?P<sep>[^"]*)", \[for (?P<var>\w+) in keys\(var\.target_group_arn_suffixes\) : '
+    r'"(?P<template>[^"]*)"\]\)\}$'
+)
+
+
+def render_request_count_expression(expression: str, group_ids: list[str]) -> str | None:
+    """The metric math the policy sends for these target group ids, or None when the
+    expression is not a join over var.target_group_arn_suffixes (the only form rendered)."""
+    match = _FILLED_SUM.match(expression)
+    if not match:
+        return None
+    placeholder = "${" + match.group("var") + "}"
+    return match.group("sep").join(match.group("template").replace(placeholder, key) for key in group_ids)
+
+
+def evaluate_expression(expression: str, values: dict[str, float | None]) -> float | None:
+    """One period of a metric math expression over the given ids (None: no datapoint)."""
+    scope = {name: _Point(value) for name, value in values.items()}
+    return _point(eval(expression, {"__builtins__": {}, **_MATH}, scope)).value  # noqa: S307
+
+
+# RequestCountPerTarget datapoints of blue and green in one minute (None: no datapoint, as for
+# a group without targets). The value tracked must be the sum of those present: the load per
+# task of the group that serves, whichever colour it is.
+REQUEST_COUNT_SCENARIOS: list[dict[str, float | None]] = [
+    {"blue": 600.0, "green": None},
+    {"blue": None, "green": 600.0},
+    {"blue": 0.0, "green": 600.0},
+    {"blue": None, "green": None},
+]
+
+
+def request_count_policy_violations(scaling: Module, group_ids: list[str]) -> list[str]:
+    """modules/autoscaling has ONE request policy that tracks RequestCountPerTarget summed over
+    every target group it is given, missing datapoints counted as 0 (an idle blue/green group
+    has no targets), with cooldowns."""
+    found = []
+    policies = scaling.resources_of("aws_appautoscaling_policy")
+    policy = policies.get("request_count")
     if policy is None:
-        found.append("modules/autoscaling has no request_count policy")
-        return found
+        return ["modules/autoscaling has no request_count policy"]
+    if "for_each" in policy:
+        found.append("request_count policy is repeated per target group (the idle group would block scale-in)")
     config = single(policy.get("target_tracking_scaling_policy_configuration"))
-    spec = single(config.get("predefined_metric_specification"))
-    if spec.get("predefined_metric_type") != "ALBRequestCountPerTarget":
-        found.append(f"request_count policy tracks {spec.get('predefined_metric_type')!r}")
-    if spec.get("resource_label") != "${each.value}" or "var.resource_labels" not in str(policy.get("for_each")):
-        found.append("request_count policy does not take its resource label from resource_labels")
     for cooldown in ("scale_in_cooldown", "scale_out_cooldown"):
         if config.get(cooldown) is None:
             found.append(f"request_count policy has no {cooldown}")
+    if config.get("predefined_metric_specification"):
+        found.append("request_count policy uses a predefined metric, which names a single target group")
+    specs = config.get("customized_metric_specification")
+    if not specs:
+        return found + ["request_count policy has no customized_metric_specification"]
+    spec = single(specs)
+
+    per_group = [d["metrics"] for d in spec.get("dynamic", []) if "metrics" in d]
+    if len(per_group) != 1:
+        found.append("request_count policy does not query one metric per target group")
+    else:
+        block = per_group[0]
+        content = single(block.get("content"))
+        stat = single(content.get("metric_stat", [{}]))
+        metric = single(stat.get("metric", [{}]))
+        dimensions = {d.get("name"): d.get("value") for d in metric.get("dimensions", [])}
+        if block.get("for_each") != "${var.target_group_arn_suffixes}" or content.get("id") != "${metrics.key}":
+            found.append("request_count policy's per-group metrics are not one per target_group_arn_suffixes entry")
+        if (metric.get("namespace"), metric.get("metric_name"), stat.get("stat")) != (
+            "AWS/ApplicationELB", "RequestCountPerTarget", "Sum"
+        ):
+            found.append(
+                f"request_count policy tracks {metric.get('namespace')}/{metric.get('metric_name')} "
+                f"({stat.get('stat')}), not AWS/ApplicationELB RequestCountPerTarget (Sum)"
+            )
+        if dimensions != {"TargetGroup": "${metrics.value}", "LoadBalancer": "${var.load_balancer_arn_suffix}"}:
+            found.append(f"request_count policy's per-group metric has dimensions {dimensions}")
+        if content.get("return_data") is not False:
+            found.append("request_count policy's per-group metrics must not return data")
+
+    returned = [m for m in spec.get("metrics", []) if m.get("return_data") is True]
+    if len(returned) != 1:
+        return found + ["request_count policy must return exactly one expression"]
+    expression = render_request_count_expression(str(returned[0].get("expression")), group_ids)
+    if expression is None:
+        return found + [f"request_count expression {returned[0].get('expression')!r} is not a sum over the target groups"]
+    for scenario in REQUEST_COUNT_SCENARIOS:
+        values = {key: scenario.get(key) for key in group_ids}
+        expected = sum((value for value in values.values() if value is not None), 0.0)
+        try:
+            got = evaluate_expression(expression, values)
+        except Exception as error:  # noqa: BLE001 - any failure to evaluate is a violation
+            found.append(f"request_count expression {expression!r} does not evaluate: {error}")
+            break
+        if got is None or abs(got - expected) > 1e-9:
+            found.append(f"request_count expression {expression!r} gives {got} for {values}, expected {expected}")
     return found
 
 

@@ -1,5 +1,6 @@
 """The public ALB forwards only to portal; hardware has a stable private name; portal scales on
-ALBRequestCountPerTarget with its resource label; blue/green settings are present."""
+RequestCountPerTarget over its blue and green target groups (one policy); blue/green settings
+and the rollback alarms are present."""
 
 import copy
 
@@ -8,6 +9,7 @@ from invariants import (
     alb_violations,
     blue_green_violations,
     five_xx_alarm_violations,
+    request_count_policy_violations,
     scaling_violations,
 )
 
@@ -74,15 +76,77 @@ def test_portal_scales_on_request_count_per_target(modules):
     assert scaling_violations(modules) == []
 
 
-def test_scaling_on_cpu_or_without_labels_is_caught(modules):
+def test_scaling_on_cpu_or_on_one_target_group_is_caught(modules):
     broken = dict(modules)
     broken["root"] = copy.deepcopy(modules["root"])
-    broken["root"].modules["portal_autoscaling"]["metric"] = "ECSServiceAverageCPUUtilization"
-    broken["root"].modules["portal_autoscaling"]["resource_labels"] = {"blue": "${module.alb.arn_suffix}"}
+    portal = broken["root"].modules["portal_autoscaling"]
+    portal["metric"] = "ECSServiceAverageCPUUtilization"
+    portal["target_group_arn_suffixes"] = {"blue": "${module.alb.arn_suffix}"}
     assert scaling_violations(broken) == [
         "portal scales on 'ECSServiceAverageCPUUtilization'",
-        "portal scaling labels ['blue'], expected blue and green",
-        "portal scaling label blue is '${module.alb.arn_suffix}', not <alb>/<blue target group>",
+        "portal scaling target groups ['blue'], expected blue and green",
+        "portal scaling target group blue is '${module.alb.arn_suffix}', not the blue target group",
+    ]
+
+
+def test_one_predefined_policy_per_target_group_is_caught(modules):
+    # The module as it was: the idle group's policy (no targets, INSUFFICIENT_DATA) vetoes
+    # every scale-in.
+    old = parse_text("""
+resource "aws_appautoscaling_policy" "request_count" {
+  for_each = var.metric == "ALBRequestCountPerTarget" ? var.resource_labels : {}
+  target_tracking_scaling_policy_configuration {
+    scale_in_cooldown  = 300
+    scale_out_cooldown = 60
+    predefined_metric_specification {
+      predefined_metric_type = "ALBRequestCountPerTarget"
+      resource_label         = each.value
+    }
+  }
+}
+""")
+    assert request_count_policy_violations(old, ["blue", "green"]) == [
+        "request_count policy is repeated per target group (the idle group would block scale-in)",
+        "request_count policy uses a predefined metric, which names a single target group",
+        "request_count policy has no customized_metric_specification",
+    ]
+
+
+def _with_expression(modules, expression):
+    scaling = copy.deepcopy(modules["autoscaling"])
+    policy = scaling.resources_of("aws_appautoscaling_policy")["request_count"]
+    spec = single(single(policy["target_tracking_scaling_policy_configuration"])["customized_metric_specification"])
+    single([m for m in spec["metrics"] if m.get("return_data")])["expression"] = expression
+    return scaling
+
+
+def test_a_sum_without_fill_is_caught(modules):
+    # Without FILL the sum is missing whenever one group has no targets: always, outside a
+    # deployment.
+    scaling = _with_expression(modules, '${join(" + ", [for id in keys(var.target_group_arn_suffixes) : "${id}"])}')
+    assert request_count_policy_violations(scaling, ["blue", "green"]) == [
+        "request_count expression 'blue + green' gives None for {'blue': 600.0, 'green': None}, expected 600.0",
+        "request_count expression 'blue + green' gives None for {'blue': None, 'green': 600.0}, expected 600.0",
+        "request_count expression 'blue + green' gives None for {'blue': None, 'green': None}, expected 0.0",
+    ]
+
+
+def test_tracking_only_the_blue_group_is_caught(modules):
+    scaling = _with_expression(modules, "FILL(blue, 0)")
+    assert request_count_policy_violations(scaling, ["blue", "green"]) == [
+        "request_count expression 'FILL(blue, 0)' is not a sum over the target groups",
+    ]
+
+
+def test_tracking_another_metric_is_caught(modules):
+    scaling = copy.deepcopy(modules["autoscaling"])
+    policy = scaling.resources_of("aws_appautoscaling_policy")["request_count"]
+    spec = single(single(policy["target_tracking_scaling_policy_configuration"])["customized_metric_specification"])
+    content = single(spec["dynamic"][0]["metrics"]["content"])
+    single(single(content["metric_stat"])["metric"])["metric_name"] = "RequestCount"
+    assert request_count_policy_violations(scaling, ["blue", "green"]) == [
+        "request_count policy tracks AWS/ApplicationELB/RequestCount (Sum), "
+        "not AWS/ApplicationELB RequestCountPerTarget (Sum)",
     ]
 
 

@@ -1,9 +1,17 @@
 # Target tracking for one ECS service's desired count.
 #
-# ALBRequestCountPerTarget needs a resource label naming one target group, but ECS blue/green
-# moves production traffic between two groups. One policy per group keeps scaling right in
-# both colours: Application Auto Scaling scales out when any policy asks for it and scales in
-# only when every policy allows it, so the group that carries the traffic decides.
+# Requests: ECS blue/green moves production traffic between two target groups at every
+# release, and the predefined ALBRequestCountPerTarget names one group (its resource label).
+# One predefined policy per group does not work: the idle group has no targets, so its alarms
+# sit in INSUFFICIENT_DATA, and Application Auto Scaling scales in only when every policy
+# agrees, so the service would never scale in after its first release. Instead ONE policy
+# tracks the same CloudWatch metric, RequestCountPerTarget, summed over the service's target
+# groups with metric math: outside a deployment only one group has targets and traffic, so
+# the sum is that group's requests per task per minute, whichever colour it is; FILL(…, 0)
+# makes the idle group's missing datapoints count as 0 instead of making the sum missing.
+# During a deployment both groups have tasks, but production traffic goes to one group at a
+# time, so the sum stays the load per task of the set serving it (test-listener requests to
+# the new set add a little).
 
 resource "aws_appautoscaling_target" "this" {
   service_namespace  = "ecs"
@@ -15,8 +23,8 @@ resource "aws_appautoscaling_target" "this" {
 }
 
 resource "aws_appautoscaling_policy" "request_count" {
-  for_each           = var.metric == "ALBRequestCountPerTarget" ? var.resource_labels : {}
-  name               = "${var.service_name}-requests-per-target-${each.key}"
+  count              = var.metric == "ALBRequestCountPerTarget" ? 1 : 0
+  name               = "${var.service_name}-requests-per-target"
   policy_type        = "TargetTrackingScaling"
   service_namespace  = aws_appautoscaling_target.this.service_namespace
   scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
@@ -27,9 +35,51 @@ resource "aws_appautoscaling_policy" "request_count" {
     scale_in_cooldown  = var.scale_in_cooldown_seconds
     scale_out_cooldown = var.scale_out_cooldown_seconds
 
-    predefined_metric_specification {
-      predefined_metric_type = "ALBRequestCountPerTarget"
-      resource_label         = each.value
+    customized_metric_specification {
+      # The tracked value: requests per task per minute, e.g. "FILL(blue, 0) + FILL(green, 0)".
+      metrics {
+        id          = "requests_per_target"
+        label       = "RequestCountPerTarget of ${var.service_name}, summed over its target groups"
+        expression  = join(" + ", [for id in keys(var.target_group_arn_suffixes) : "FILL(${id}, 0)"])
+        return_data = true
+      }
+
+      dynamic "metrics" {
+        for_each = var.target_group_arn_suffixes
+        content {
+          id          = metrics.key
+          label       = "RequestCountPerTarget of the ${metrics.key} target group"
+          return_data = false
+
+          metric_stat {
+            # The only valid statistic of RequestCountPerTarget is Sum (it is already a
+            # per-target figure), as in the predefined ALBRequestCountPerTarget.
+            stat = "Sum"
+
+            metric {
+              namespace   = "AWS/ApplicationELB"
+              metric_name = "RequestCountPerTarget"
+
+              dimensions {
+                name  = "LoadBalancer"
+                value = var.load_balancer_arn_suffix
+              }
+
+              dimensions {
+                name  = "TargetGroup"
+                value = metrics.value
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.load_balancer_arn_suffix != null && length(var.target_group_arn_suffixes) > 0
+      error_message = "ALBRequestCountPerTarget needs load_balancer_arn_suffix and at least one entry in target_group_arn_suffixes."
     }
   }
 }

@@ -26,7 +26,7 @@ variable "max_capacity" {
 }
 
 variable "metric" {
-  description = "What to track: ALBRequestCountPerTarget (requests per task per minute) or ECSServiceAverageCPUUtilization (percent)."
+  description = "What to track: ALBRequestCountPerTarget (RequestCountPerTarget summed over target_group_arn_suffixes: requests per task per minute) or ECSServiceAverageCPUUtilization (percent)."
   type        = string
 
   validation {
@@ -45,10 +45,21 @@ variable "target_value" {
   }
 }
 
-variable "resource_labels" {
-  description = "For ALBRequestCountPerTarget: one policy per entry, each '<alb arn suffix>/<target group arn suffix>' (keys name the policies, e.g. blue and green)."
+variable "load_balancer_arn_suffix" {
+  description = "For ALBRequestCountPerTarget: ARN suffix of the load balancer (app/<name>/<id>), the LoadBalancer dimension."
+  type        = string
+  default     = null
+}
+
+variable "target_group_arn_suffixes" {
+  description = "For ALBRequestCountPerTarget: every target group of the service (e.g. blue and green), key => ARN suffix (targetgroup/<name>/<id>). One policy tracks the sum of their RequestCountPerTarget; keys are metric math ids."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for id in keys(var.target_group_arn_suffixes) : can(regex("^[a-z][a-zA-Z0-9_]*$", id))])
+    error_message = "target_group_arn_suffixes keys must be metric math ids: a lowercase letter, then letters, digits or underscores."
+  }
 }
 
 variable "scale_out_cooldown_seconds" {
