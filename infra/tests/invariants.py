@@ -436,3 +436,28 @@ def five_xx_alarm_violations(alarms: Module) -> list[str]:
     if "${aws_cloudwatch_metric_alarm.portal_5xx_rate.alarm_name}" not in names:
         found.append("portal_5xx_rate is not among portal_alarm_names")
     return found
+
+
+def database_secret_violations(database: Module) -> list[str]:
+    """hardware's DATABASE_URL secret is rewritten whenever the database gets a new password:
+    when password_version changes, and when the instance is replaced (new endpoint, new
+    ephemeral password), but not on in-place updates, which keep the old password."""
+    found = []
+    instance = database.resources_of("aws_db_instance").get("this")
+    version = database.resources_of("aws_secretsmanager_secret_version").get("database_url")
+    if instance is None or version is None:
+        return ["modules/database lacks aws_db_instance.this or aws_secretsmanager_secret_version.database_url"]
+    secret = str(version.get("secret_string_wo", ""))
+    for part in ("${aws_db_instance.this.address}", "${aws_db_instance.this.port}", "${ephemeral.random_password.master.result}"):
+        if part not in secret:
+            found.append(f"DATABASE_URL does not use {part}")
+    if instance.get("password_wo") != "${ephemeral.random_password.master.result}":
+        found.append("the database password is not the ephemeral password of the secret")
+    if version.get("secret_string_wo_version") != instance.get("password_wo_version"):
+        found.append("the secret and the database password are not rewritten at the same version")
+    triggers = [t for block in version.get("lifecycle", []) for t in block.get("replace_triggered_by", [])]
+    if "${aws_db_instance.this.resource_id}" not in triggers:
+        found.append("the secret is not rewritten when the database instance is replaced")
+    if "${aws_db_instance.this}" in triggers:
+        found.append("the secret is rewritten on every change of the instance, also those that keep its password")
+    return found

@@ -3,6 +3,7 @@ on any task; everything private sits in the private subnets."""
 
 from hcl import parse_text
 from invariants import (
+    database_secret_violations,
     ingress_violations,
     public_ip_violations,
     stray_ingress_violations,
@@ -127,3 +128,39 @@ def test_hardware_reads_its_database_url_from_the_secret(modules):
     hardware_task = modules["root"].modules["hardware_task"]
     assert hardware_task["secrets"] == {"DATABASE_URL": "${module.database.secret_arn}"}
     assert "DATABASE_URL" not in str(hardware_task.get("environment"))
+
+
+def test_database_url_secret_follows_the_instance(modules):
+    assert database_secret_violations(modules["database"]) == []
+
+
+def test_database_url_secret_that_goes_stale_is_caught(modules):
+    instance = """
+resource "aws_db_instance" "this" {
+  password_wo         = ephemeral.random_password.master.result
+  password_wo_version = var.password_version
+}
+"""
+    stale = parse_text(instance + """
+resource "aws_secretsmanager_secret_version" "database_url" {
+  secret_string_wo         = "postgres://u:${ephemeral.random_password.master.result}@${aws_db_instance.this.address}:${aws_db_instance.this.port}/d"
+  secret_string_wo_version = var.password_version
+}
+""")
+    assert database_secret_violations(stale) == ["the secret is not rewritten when the database instance is replaced"]
+    too_often = parse_text(instance + """
+resource "aws_secretsmanager_secret_version" "database_url" {
+  secret_string_wo         = "postgres://u:${ephemeral.random_password.master.result}@db.example:5432/d"
+  secret_string_wo_version = 1
+  lifecycle {
+    replace_triggered_by = [aws_db_instance.this]
+  }
+}
+""")
+    assert database_secret_violations(too_often) == [
+        "DATABASE_URL does not use ${aws_db_instance.this.address}",
+        "DATABASE_URL does not use ${aws_db_instance.this.port}",
+        "the secret and the database password are not rewritten at the same version",
+        "the secret is not rewritten when the database instance is replaced",
+        "the secret is rewritten on every change of the instance, also those that keep its password",
+    ]

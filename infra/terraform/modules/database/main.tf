@@ -4,7 +4,8 @@
 # The password is generated as an ephemeral value and written with write-only arguments to
 # both the database and a Secrets Manager secret holding hardware's DATABASE_URL, so it is
 # never stored in the Terraform state. Bump password_version to rotate it (both are rewritten
-# in the same apply).
+# in the same apply). A replaced instance (a change that forces a new one, a restore) gets a
+# new password and a new endpoint in its create call, so the secret is rewritten then too.
 
 ephemeral "random_password" "master" {
   length  = 40
@@ -126,4 +127,14 @@ resource "aws_secretsmanager_secret_version" "database_url" {
   secret_id                = aws_secretsmanager_secret.database_url.id
   secret_string_wo         = "postgres://${var.master_username}:${ephemeral.random_password.master.result}@${aws_db_instance.this.address}:${aws_db_instance.this.port}/${var.database_name}"
   secret_string_wo_version = var.password_version
+
+  # The URL holds the instance's endpoint and the password it was created with; both change
+  # exactly when the instance is replaced (identifier_prefix gives the new one a new host name;
+  # its create call sets a new ephemeral password), which is when resource_id changes. Then
+  # this version is written again, in the same apply, with the same ephemeral password.
+  # Not on every change of the instance: an in-place update keeps the old password, and a
+  # rewrite would put a new one in the secret that the database does not have.
+  lifecycle {
+    replace_triggered_by = [aws_db_instance.this.resource_id]
+  }
 }

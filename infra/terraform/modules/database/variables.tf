@@ -43,7 +43,7 @@ variable "master_username" {
 }
 
 variable "port" {
-  description = "PostgreSQL port."
+  description = "PostgreSQL port. Change it together with password_version: hardware's DATABASE_URL secret is rewritten only with a new password (or a new instance)."
   type        = number
   default     = 5432
 }
