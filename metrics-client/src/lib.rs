@@ -23,7 +23,7 @@ mod sender;
 pub use client::{ClientConfig, ClientStats, MetricsClient};
 pub use collectors::parse_collectors;
 pub use error::ClientError;
-pub use key::{MAX_KEY_LEN, validate_key};
+pub use key::{MAX_HOST_PART, MAX_KEY_LEN, instance_key, validate_key};
 
 /// Largest datagram payload the client builds. Below the 1500-byte Ethernet MTU minus IP and
 /// UDP headers, so datagrams are never fragmented (a lost fragment loses the whole datagram).

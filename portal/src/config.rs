@@ -125,16 +125,18 @@ fn parse_collectors(value: &str) -> Result<Collectors, String> {
 }
 
 impl ServeConfig {
-    /// `--metrics-key`, or `portal-<hostname>-<pid>` so every instance is its own series.
+    /// `--metrics-key`, or `portal-<hostname>-<pid>` so every instance is its own series. The
+    /// host name is sanitised into a valid key (`metrics_client::instance_key`, the rule
+    /// `hardware` uses), so an unusual host name (dots, underscores, non-ASCII, very long)
+    /// never stops the portal at start-up.
     pub fn metrics_key(&self) -> String {
         self.metrics_key.clone().unwrap_or_else(|| {
             let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .ok()
+                .filter(|name| !name.trim().is_empty())
                 .or_else(|| std::env::var("HOSTNAME").ok())
-                .map(|name| name.trim().to_owned())
-                .filter(|name| !name.is_empty())
-                .unwrap_or_else(|| "unknown".to_owned());
-            format!("portal-{host}-{}", std::process::id())
+                .unwrap_or_default();
+            metrics_client::instance_key("portal", &host, std::process::id())
         })
     }
 }
@@ -210,5 +212,17 @@ mod tests {
         let cli = Cli::try_parse_from(["portal"]).unwrap();
         let key = cli.serve.metrics_key();
         assert!(key.starts_with("portal-") && key.ends_with(&std::process::id().to_string()));
+        metrics_client::validate_key(&key).unwrap();
+    }
+
+    #[test]
+    fn an_unusual_host_name_still_gives_a_valid_metrics_key() {
+        // What used to stop the portal at start-up: the raw host name went into the key.
+        let key =
+            metrics_client::instance_key("portal", "web_01.eu-west-1.compute.internal\n", 4242);
+        assert_eq!(key, "portal-web_01_eu-west-1_compute_internal-4242");
+        metrics_client::validate_key(&key).unwrap();
+        let explicit = Cli::try_parse_from(["portal", "--metrics-key", "portal-a"]).unwrap();
+        assert_eq!(explicit.serve.metrics_key(), "portal-a");
     }
 }
