@@ -207,7 +207,10 @@ mod tests {
         let err = Cli::try_parse_from(["hardware", "--compute-workers", "0"])
             .unwrap_err()
             .to_string();
-        assert!(err.contains('0'), "{err}");
+        assert!(
+            err.contains("--compute-workers") && err.contains("'0'"),
+            "the error names the flag and the value: {err}"
+        );
     }
 
     fn serve(args: &[&str]) -> ServeArgs {
