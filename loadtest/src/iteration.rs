@@ -70,7 +70,7 @@ async fn run_step(
     let mut pages = 0u32;
     let last_outcome = loop {
         pages += 1;
-        let (outcome, sent, finished, response) =
+        let (outcome, sent, finished, response, waited) =
             request_once(context, step, &values, &path, page_intended).await;
         first_sent.get_or_insert(sent);
         records.push(Record {
@@ -79,6 +79,7 @@ async fn run_step(
             uncorrected: finished - sent,
             outcome,
             finished: finished - context.start,
+            waited: Some(waited),
         });
         page_intended = finished;
         let (Some(paginate), Some(response), Outcome::Response { ok: true, .. }) =
@@ -123,6 +124,7 @@ async fn run_step(
             uncorrected: page_intended - first_sent.unwrap_or(intended),
             outcome: last_outcome,
             finished: page_intended - context.start,
+            waited: None,
         });
     }
     page_intended
@@ -133,14 +135,15 @@ fn is_empty_page(body: &[u8]) -> bool {
     trimmed.is_empty() || trimmed == b"[]"
 }
 
-/// Sends one request; returns its outcome, when it was sent and when it finished.
+/// Sends one request; returns its outcome, when it was sent, when it finished, its response
+/// and how long it waited for a free connection.
 async fn request_once(
     context: &WorkerContext,
     step: &ProgramStep,
     values: &Values<'_>,
     path: &str,
     intended: Instant,
-) -> (Outcome, Instant, Instant, Option<Response>) {
+) -> (Outcome, Instant, Instant, Option<Response>, Duration) {
     let Ok(uri) = step.target.uri(path) else {
         let now = Instant::now();
         return (
@@ -148,6 +151,7 @@ async fn request_once(
             now.max(intended),
             now,
             None,
+            Duration::ZERO,
         );
     };
     let mut builder = Request::builder().method(step.step.method.clone()).uri(uri);
@@ -169,12 +173,15 @@ async fn request_once(
                 now.max(intended),
                 now,
                 None,
+                Duration::ZERO,
             );
         }
     };
     // The semaphore is never closed, so acquiring only waits.
+    let wanted = Instant::now();
     let _permit = context.connections.acquire().await;
     let sent = Instant::now();
+    let waited = sent - wanted;
     let result = send(&context.client, request, context.timeout).await;
     let finished = Instant::now();
     match result {
@@ -189,8 +196,9 @@ async fn request_once(
                 sent,
                 finished,
                 Some(response),
+                waited,
             )
         }
-        Err(kind) => (Outcome::Failed(kind), sent, finished, None),
+        Err(kind) => (Outcome::Failed(kind), sent, finished, None, waited),
     }
 }

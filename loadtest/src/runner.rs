@@ -153,6 +153,7 @@ impl Worker {
                     break;
                 }
                 due.pop();
+                stats.record_firing_lag(now - scheduled);
                 let actor = &self.actors[index];
                 in_flight.push(run_iteration(&self.context, actor, iteration, scheduled));
                 fired += 1;

@@ -57,6 +57,9 @@ pub struct Record {
     pub outcome: Outcome,
     /// When it finished, from the run start.
     pub finished: Duration,
+    /// How long it waited for a free connection before it was sent (`None` for a whole
+    /// retrieval, whose pages each have their own).
+    pub waited: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -130,10 +133,16 @@ impl StepStats {
     }
 }
 
-/// All statistics slots of one worker.
+/// All statistics slots of one worker, and where the time before a send went.
 #[derive(Debug)]
 pub struct Stats {
     pub steps: Vec<StepStats>,
+    /// From an iteration's scheduled time to when its worker started it: how far the
+    /// generator itself fell behind its schedule.
+    pub firing_lag: Histogram<u32>,
+    /// From wanting to send a request to having a free connection for it: the
+    /// `--connections` cap turning slow responses into queueing.
+    pub connection_wait: Histogram<u32>,
     bucket_width: Duration,
 }
 
@@ -141,11 +150,20 @@ impl Stats {
     pub fn new(slots: usize, run_time: Duration) -> Self {
         Self {
             steps: vec![StepStats::default(); slots],
+            firing_lag: new_histogram(),
+            connection_wait: new_histogram(),
             bucket_width: bucket_width(run_time),
         }
     }
 
+    pub fn record_firing_lag(&mut self, lag: Duration) {
+        self.firing_lag.saturating_record(micros(lag));
+    }
+
     pub fn record(&mut self, record: &Record) {
+        if let Some(waited) = record.waited {
+            self.connection_wait.saturating_record(micros(waited));
+        }
         let step = &mut self.steps[record.stat];
         let corrected = micros(record.corrected);
         let uncorrected = micros(record.uncorrected);
@@ -189,6 +207,9 @@ impl Stats {
         for (mine, theirs) in self.steps.iter_mut().zip(&other.steps) {
             mine.merge(theirs);
         }
+        // Same bounds on both sides, so adding cannot fail.
+        let _ = self.firing_lag.add(&other.firing_lag);
+        let _ = self.connection_wait.add(&other.connection_wait);
     }
 }
 
@@ -219,6 +240,7 @@ mod tests {
             uncorrected: Duration::from_millis(ms),
             outcome,
             finished: Duration::from_millis(ms),
+            waited: Some(Duration::from_millis(ms / 2)),
         }
     }
 
@@ -253,5 +275,8 @@ mod tests {
         assert_eq!(first.steps[1].count, 1);
         let timeline_total: u64 = step.timeline.iter().map(|b| b.count).sum();
         assert_eq!(timeline_total, 3);
+        // Connection waits of all four requests, from both workers; the longest was 15 ms.
+        assert_eq!(first.connection_wait.len(), 4);
+        assert_eq!(first.connection_wait.max() / 1000, 15);
     }
 }

@@ -208,4 +208,17 @@ path = "/stall"
     // while the ~300 requests scheduled during the stall waited for it: corrected p99 shows it.
     assert!(stall.corrected.p99 >= 200.0, "{:?}", stall.corrected);
     assert!(stall.corrected.p90 > stall.uncorrected.p90);
+    // And the report says where those requests waited: for one of the two connections the
+    // stall held, not for the generator, which kept firing on time.
+    let delays = &report.delays;
+    assert!(
+        delays.connection_wait.max >= 200.0,
+        "{:?}",
+        delays.connection_wait
+    );
+    assert!(delays.firing_lag.p99 < 50.0, "{:?}", delays.firing_lag);
+    assert_eq!(
+        report.scheduled_iterations, 1000,
+        "one firing-lag value per iteration"
+    );
 }

@@ -30,6 +30,20 @@ pub struct Report {
     pub timeline_bucket_seconds: f64,
     /// Every request of the run together, over time.
     pub timeline: Vec<Bucket>,
+    /// Where the time between a scheduled send and the actual send went.
+    pub delays: Delays,
+}
+
+/// The corrected latency minus the uncorrected one, taken apart: when the corrected latency
+/// is high and the uncorrected one is not, these say whether the generator fell behind its
+/// own schedule (firing lag) or requests queued for one of `--connections` (connection
+/// wait), which happens when the servers answer slower than requests arrive.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delays {
+    /// From an iteration's scheduled time to its start, one value per iteration.
+    pub firing_lag: Latency,
+    /// From wanting to send a request to having a free connection, one value per request.
+    pub connection_wait: Latency,
 }
 
 /// How the run was set up and how it went, for the report header.
@@ -265,6 +279,10 @@ pub fn build(plan: &Plan, result: &RunResult, facts: RunFacts) -> Report {
         workflows,
         timeline_bucket_seconds: bucket_width(plan.run_time).as_secs_f64(),
         timeline: total.timeline.clone(),
+        delays: Delays {
+            firing_lag: Latency::from_histogram(&result.stats.firing_lag),
+            connection_wait: Latency::from_histogram(&result.stats.connection_wait),
+        },
         settings: facts,
     }
 }

@@ -59,6 +59,17 @@ pub fn render_markdown(report: &Report, charts: Option<&ChartFiles>) -> String {
     for (name, url) in &s.targets {
         let _ = writeln!(out, "| target `{name}` | {url} |");
     }
+    let d = &report.delays;
+    let _ = writeln!(
+        out,
+        "| generator firing lag (scheduled to started), p99 / max | {:.2} / {:.2} ms |",
+        d.firing_lag.p99, d.firing_lag.max
+    );
+    let _ = writeln!(
+        out,
+        "| wait for a free connection, p99 / max | {:.2} / {:.2} ms |",
+        d.connection_wait.p99, d.connection_wait.max
+    );
     if s.abandoned_iterations > 0 {
         let _ = writeln!(
             out,

@@ -90,6 +90,12 @@ pub fn render_terminal(report: &Report) -> String {
             .collect();
         let _ = writeln!(out, "\nerrors: {}", kinds.join(", "));
     }
+    let d = &report.delays;
+    let _ = writeln!(
+        out,
+        "\nbefore the send: generator firing lag p99 {:.2} ms, max {:.2} ms; wait for a free connection p99 {:.2} ms, max {:.2} ms",
+        d.firing_lag.p99, d.firing_lag.max, d.connection_wait.p99, d.connection_wait.max
+    );
     if s.abandoned_iterations > 0 {
         let _ = writeln!(
             out,
