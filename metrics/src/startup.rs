@@ -102,11 +102,11 @@ impl Application {
         };
 
         let sources = if config.role.queries() {
-            let mut stores = vec![open_store(&config.database).await?];
+            let mut stores = vec![(&config.database, open_store(&config.database).await?)];
             for source in &config.sources {
-                stores.push(open_store(source).await?);
+                stores.push((source, open_store(source).await?));
             }
-            Some(Sources::new(stores))
+            Some(Sources::named(stores))
         } else {
             None
         };

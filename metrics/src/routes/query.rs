@@ -1,8 +1,14 @@
 //! `GET /<key>/<stat_type>/<date>/<hour>`.
+//!
+//! When some `--source` databases fail but others answer, the answer is partial: 200 from the
+//! sources that answered, with `"partial": true`, `"missing_sources": [...]` and the header
+//! `X-Metrics-Missing-Sources` naming the rest. No data in the sources that answered while
+//! some are missing is a 503 (the data may be in a missing one), not a 404. Only when every
+//! source fails is it a plain 503 "database unavailable".
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -20,6 +26,23 @@ pub struct QueryAnswer {
     pub value: f64,
     /// Messages aggregated into this hour (all collectors and sources together).
     pub count: u64,
+    /// Some sources did not answer: value and count cover only the others.
+    pub partial: bool,
+    /// The sources that did not answer (database paths, PostgreSQL URLs without credentials).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_sources: Vec<String>,
+}
+
+/// Names the sources a partial answer is missing.
+pub const MISSING_SOURCES_HEADER: &str = "x-metrics-missing-sources";
+
+fn with_missing_header(mut response: Response, missing: &[String]) -> Response {
+    if !missing.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&missing.join(", "))
+    {
+        response.headers_mut().insert(MISSING_SOURCES_HEADER, value);
+    }
+    response
 }
 
 pub async fn query(
@@ -33,9 +56,32 @@ pub async fn query(
     let Some(sources) = state.sources.clone() else {
         return error_response(StatusCode::NOT_FOUND, "this process does not serve queries");
     };
-    let stats = match sources.read(&path.key, path.utc_hour()).await {
-        Ok(Some(stats)) => stats,
-        Ok(None) => {
+    let read = match sources.read(&path.key, path.utc_hour()).await {
+        Ok(read) => read,
+        Err(err) => {
+            tracing::error!(%err, "query failed: no source answered");
+            return error_response(StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+        }
+    };
+    let missing = read.missing;
+    let stats = match read.stats {
+        Some(stats) => stats,
+        None if !missing.is_empty() => {
+            let body = serde_json::json!({
+                "error": format!(
+                    "no data for key '{}' on {} at hour {} in the sources that answered; \
+                     unavailable: {}",
+                    path.key, date, path.hour, missing.join(", ")
+                ),
+                "partial": true,
+                "missing_sources": missing,
+            });
+            return with_missing_header(
+                (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response(),
+                &missing,
+            );
+        }
+        None => {
             return error_response(
                 StatusCode::NOT_FOUND,
                 format!(
@@ -44,15 +90,11 @@ pub async fn query(
                 ),
             );
         }
-        Err(err) => {
-            tracing::error!(%err, "query failed");
-            return error_response(StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
-        }
     };
     let Some(value) = stats.value(path.stat) else {
         return error_response(StatusCode::NOT_FOUND, "no data");
     };
-    Json(QueryAnswer {
+    let answer = Json(QueryAnswer {
         key: path.key,
         stat: path.stat.as_str(),
         date: format!(
@@ -64,6 +106,9 @@ pub async fn query(
         hour: path.hour,
         value,
         count: stats.count,
+        partial: !missing.is_empty(),
+        missing_sources: missing.clone(),
     })
-    .into_response()
+    .into_response();
+    with_missing_header(answer, &missing)
 }

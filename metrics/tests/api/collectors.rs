@@ -100,3 +100,71 @@ async fn each_role_serves_only_its_part() {
         assert_eq!(app.get("/readyz").await.0, 200);
     }
 }
+
+/// Breaks a source as a lost disk or a bad restore would: its table is gone, so reads fail.
+fn break_source(database: &std::path::Path) {
+    rusqlite::Connection::open(database)
+        .unwrap()
+        .execute_batch("DROP TABLE hourly_stats")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_source_gives_a_partial_answer_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("one.db"), dir.path().join("two.db"));
+    let collector = spawn_app(Role::Collector, &one, &[]).await;
+    let query = spawn_app(Role::Query, &one, std::slice::from_ref(&two)).await;
+    avoid_hour_boundary().await;
+    let hour = UtcHour::now();
+    let values = response_times(9, 400);
+    send_values(&collector, "partial-key", &values).await;
+    let (status, complete) = query.query("partial-key", "max", hour).await;
+    assert_eq!(status, 200, "{complete}");
+    assert_eq!(complete["partial"], false);
+    assert!(complete.get("missing_sources").is_none(), "{complete}");
+
+    break_source(&two);
+    let response = query
+        .http
+        .get(format!(
+            "{}{}",
+            query.base,
+            query_path("partial-key", "max", hour)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "answered from one.db");
+    let named = two.display().to_string();
+    assert_eq!(
+        response
+            .headers()
+            .get("x-metrics-missing-sources")
+            .and_then(|v| v.to_str().ok()),
+        Some(named.as_str())
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["partial"], true);
+    assert_eq!(body["missing_sources"], serde_json::json!([named]));
+    assert_eq!(body["count"].as_u64(), Some(values.len() as u64));
+    assert_eq!(
+        body["value"].as_f64(),
+        values.iter().copied().reduce(f64::max)
+    );
+    // Still ready: one source answers.
+    assert_eq!(query.get("/readyz").await.0, 200);
+
+    // No data in the sources that answered: the missing one may hold it, so not a 404.
+    let (status, body) = query.query("other-key", "max", hour).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["error"].as_str().unwrap().contains(&named), "{body}");
+    assert_eq!(body["partial"], true);
+
+    // Every source failing is a plain 503, and the process is not ready.
+    break_source(&one);
+    let (status, body) = query.query("partial-key", "max", hour).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "database unavailable");
+    assert_eq!(query.get("/readyz").await.0, 503);
+}
