@@ -98,7 +98,9 @@ pub enum Command {
     /// Release a new image: register the next task definition revision (only the image changed),
     /// update the service so ECS runs its blue/green deployment, and follow it with smoke checks
     /// and alarms until the new version serves production traffic (exit 0) or was rolled back
-    /// (exit 3).
+    /// (exit 3). The revision it starts from is the latest ACTIVE one of the family when that is
+    /// newer than the running one (terraform apply registered it), so infrastructure changes go
+    /// live too; releasing the running image with no newer revision changes nothing.
     Release(ReleaseArgs),
     /// Roll back: stop the in-flight deployment with rollback, or, when none is in flight,
     /// return the service to the revision it ran before the last release.
@@ -161,6 +163,12 @@ pub struct ReleaseArgs {
     /// URL on the test listener to GET during the deployment (any 2xx passes); failures roll back.
     #[arg(long, env = "DEPLOYER_SMOKE_URL", value_parser = parse_smoke_url, value_name = "URL")]
     pub smoke_url: Option<Url>,
+
+    /// Smoke-check portal on the test listener the terraform outputs name:
+    /// http://<alb_dns_name>:<test_listener_port, 8443>/readyz. Off by default because that
+    /// listener admits only test_listener_cidrs (none by default). --smoke-url wins.
+    #[arg(long, env = "DEPLOYER_SMOKE", value_parser = BoolishValueParser::new())]
+    pub smoke: bool,
 
     /// Time limit for one smoke check request.
     #[arg(long, env = "DEPLOYER_SMOKE_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]

@@ -71,3 +71,13 @@ pub fn current_task_definition(service: &Service) -> Result<&str, DeployError> {
         ))
     })
 }
+
+/// The latest ACTIVE revision of a task definition family (DescribeTaskDefinition with the bare
+/// family name), with its tags. `terraform apply` registers a revision there whenever the task's
+/// environment, secrets, CPU or memory change, without moving the service to it.
+pub async fn latest_active_revision(
+    clients: &AwsClients,
+    family: &str,
+) -> Result<(TaskDefinition, Vec<Tag>), DeployError> {
+    describe_task_definition(clients, family).await
+}

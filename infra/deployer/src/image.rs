@@ -74,13 +74,15 @@ impl ImageRef {
         EcrLocation::parse(&self.repository)
     }
 
-    /// The short form operators recognise in messages: `portal:abc123`.
+    /// The short form operators recognise in messages, without the registry host:
+    /// `hwdash/portal:abc123`.
     pub fn short_name(&self) -> String {
-        let name = self
-            .repository
-            .rsplit('/')
-            .next()
-            .unwrap_or(&self.repository);
+        // Docker's rule: the first component is a registry host when it has a '.' or a ':'
+        // (or is localhost).
+        let name = match self.repository.split_once('/') {
+            Some((host, rest)) if host.contains(['.', ':']) || host == "localhost" => rest,
+            _ => &self.repository,
+        };
         match &self.version {
             ImageVersion::Tag(tag) => format!("{name}:{tag}"),
             ImageVersion::Digest(digest) => format!("{name}@{digest}"),
@@ -118,7 +120,7 @@ impl EcrLocation {
 mod tests {
     use super::*;
 
-    const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hwdash-portal";
+    const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hwdash/portal";
 
     #[test]
     fn a_tagged_ecr_image_splits_into_repository_and_tag() {
@@ -126,11 +128,11 @@ mod tests {
         assert_eq!(image.repository, ECR);
         assert_eq!(image.version, ImageVersion::Tag("abc123".into()));
         assert_eq!(image.to_string(), format!("{ECR}:abc123"));
-        assert_eq!(image.short_name(), "hwdash-portal:abc123");
+        assert_eq!(image.short_name(), "hwdash/portal:abc123");
         let ecr = image.ecr().unwrap();
         assert_eq!(ecr.registry_id, "123456789012");
         assert_eq!(ecr.region, "us-east-1");
-        assert_eq!(ecr.repository_name, "hwdash-portal");
+        assert_eq!(ecr.repository_name, "hwdash/portal");
     }
 
     #[test]
@@ -141,6 +143,9 @@ mod tests {
         assert_eq!(image.repository, "localhost:5000/portal");
         assert_eq!(image.version, ImageVersion::Tag("v2".into()));
         assert_eq!(image.ecr(), None);
+        assert_eq!(image.short_name(), "portal:v2");
+        let image: ImageRef = "acme/portal:v2".parse().unwrap();
+        assert_eq!(image.short_name(), "acme/portal:v2");
     }
 
     #[test]

@@ -1,12 +1,19 @@
 //! `deployer release`: register the next task definition revision (only the image changed),
 //! update the service so ECS runs its blue/green deployment, and follow it to the end.
+//!
+//! The revision a release starts from is the newer of the one the service runs and the latest
+//! ACTIVE revision of its family. `terraform apply` registers a new revision when the task's
+//! environment, secrets, CPU or memory change, but the services ignore `task_definition`, so
+//! only a release puts that revision (or a copy of it with the new image) into service.
 
 use std::fmt;
 
 use crate::aws::AwsClients;
 use crate::deployment::{self, FollowOptions, FollowOutcome, RollbackTarget, short_deployment};
 use crate::ecr::ensure_image_exists;
-use crate::ecs::{current_task_definition, describe_service, describe_task_definition};
+use crate::ecs::{
+    current_task_definition, describe_service, describe_task_definition, latest_active_revision,
+};
 use crate::error::DeployError;
 use crate::image::ImageRef;
 use crate::progress::Reporter;
@@ -36,14 +43,23 @@ pub struct ReleasePlan {
     pub cluster: String,
     pub service: String,
     pub container: String,
+    /// What the service runs now.
     pub current_task_definition: String,
+    /// The latest revision of the family when it is newer than the running one (registered by
+    /// `terraform apply`); the release starts from it.
+    pub newer_revision: Option<String>,
+    /// The image in the revision the release starts from.
     pub current_image: String,
     pub new_image: String,
+    /// false: the newer revision already runs `new_image` and is deployed as it is.
+    pub registers: bool,
     /// ROLLING or BLUE_GREEN (from the service's deployment configuration).
     pub strategy: String,
     pub bake_minutes: Option<i32>,
     pub alarms: Vec<String>,
     pub smoke_url: Option<String>,
+    /// The test listener URL from terraform, shown when smoke checks are off.
+    pub test_listener_url: Option<String>,
     pub image_check: ImageCheck,
 }
 
@@ -59,29 +75,45 @@ pub enum ImageCheck {
 
 impl fmt::Display for ReleasePlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let current = short_name(&self.current_task_definition);
-        let family = current
-            .rsplit_once(':')
-            .map_or(current, |(family, _)| family);
+        let running = short_name(&self.current_task_definition);
+        let base = self.newer_revision.as_deref().map_or(running, short_name);
+        let family = base.rsplit_once(':').map_or(base, |(family, _)| family);
         writeln!(
             f,
             "service          {} (cluster {})",
             self.service, self.cluster
         )?;
-        writeln!(f, "running now      {current}")?;
-        writeln!(
-            f,
-            "register         {family}:<next revision>, a copy of {current} with"
-        )?;
-        writeln!(f, "  container      {}", self.container)?;
-        writeln!(f, "  image          {}", self.current_image)?;
-        writeln!(f, "             ->  {}", self.new_image)?;
+        writeln!(f, "running now      {running}")?;
+        if self.newer_revision.is_some() {
+            writeln!(
+                f,
+                "newer revision   {base} (registered since, e.g. by terraform apply: its \
+                 environment, secrets, CPU and memory go live)"
+            )?;
+        }
+        if self.registers {
+            writeln!(
+                f,
+                "register         {family}:<next revision>, a copy of {base} with"
+            )?;
+            writeln!(f, "  container      {}", self.container)?;
+            writeln!(f, "  image          {}", self.current_image)?;
+            writeln!(f, "             ->  {}", self.new_image)?;
+        } else {
+            writeln!(f, "register         nothing: {base} already has")?;
+            writeln!(f, "  container      {}", self.container)?;
+            writeln!(f, "  image          {}", self.new_image)?;
+        }
         match &self.image_check {
             ImageCheck::Found => writeln!(f, "image check      found in ECR")?,
             ImageCheck::Skipped(why) => writeln!(f, "image check      skipped ({why})")?,
             ImageCheck::NotReady(problem) => writeln!(f, "image check      NOT READY: {problem}")?,
         }
-        writeln!(f, "update service   {} -> the new revision", self.service)?;
+        if self.registers {
+            writeln!(f, "update service   {} -> the new revision", self.service)?;
+        } else {
+            writeln!(f, "update service   {} -> {base}", self.service)?;
+        }
         write!(f, "deployment       {}", self.strategy)?;
         if let Some(bake) = self.bake_minutes {
             write!(f, ", bake time {bake} min")?;
@@ -93,19 +125,21 @@ impl fmt::Display for ReleasePlan {
             self.alarms.join(", ")
         };
         writeln!(f, "rollback alarms  {alarms}")?;
-        write!(
-            f,
-            "smoke checks     {}",
-            self.smoke_url
-                .as_deref()
-                .unwrap_or("none (pass --smoke-url)")
-        )
+        match (&self.smoke_url, &self.test_listener_url) {
+            (Some(url), _) => write!(f, "smoke checks     {url}"),
+            (None, Some(url)) => write!(
+                f,
+                "smoke checks     none (--smoke checks {url} once test_listener_cidrs admits \
+                 this machine)"
+            ),
+            (None, None) => write!(f, "smoke checks     none (pass --smoke-url)"),
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReleaseOutcome {
-    DryRun(ReleasePlan),
+    DryRun(Box<ReleasePlan>),
     /// The service already runs the image; nothing was registered or changed.
     AlreadyRunning {
         task_definition: String,
@@ -214,20 +248,31 @@ pub async fn release(
     let target = &request.target;
     let service = describe_service(clients, &target.cluster, &target.service).await?;
     let current = current_task_definition(&service)?.to_string();
-    let (current_definition, tags) = describe_task_definition(clients, &current).await?;
-    let current_image = container_image(&current_definition, &target.container)?.to_string();
-    let input = next_revision(
-        &current_definition,
-        &tags,
-        &target.container,
-        &request.image,
-    )?;
-    if current_image == request.image.to_string() && !request.force {
+    let (running_definition, running_tags) = describe_task_definition(clients, &current).await?;
+    let newer = match running_definition.family() {
+        Some(family) => {
+            let (latest, tags) = latest_active_revision(clients, family).await?;
+            (latest.revision() > running_definition.revision()).then_some((latest, tags))
+        }
+        None => None,
+    };
+    let newer_revision = newer
+        .as_ref()
+        .and_then(|(latest, _)| latest.task_definition_arn())
+        .map(str::to_string);
+    let (base_definition, tags) = newer.unwrap_or((running_definition, running_tags));
+    let current_image = container_image(&base_definition, &target.container)?.to_string();
+    let same_image = current_image == request.image.to_string();
+    if same_image && newer_revision.is_none() && !request.force {
         return Ok(ReleaseOutcome::AlreadyRunning {
             task_definition: current,
             image: current_image,
         });
     }
+    // A newer revision that already runs the image goes into service as it is: a copy would
+    // differ in nothing but its number.
+    let registers = !(same_image && newer_revision.is_some());
+    let input = next_revision(&base_definition, &tags, &target.container, &request.image)?;
 
     let image_check = match (request.check_image, request.image.ecr()) {
         (false, _) => ImageCheck::Skipped("--skip-image-check"),
@@ -251,8 +296,10 @@ pub async fn release(
         service: target.service.clone(),
         container: target.container.clone(),
         current_task_definition: current.clone(),
+        newer_revision: newer_revision.clone(),
         current_image,
         new_image: request.image.to_string(),
+        registers,
         strategy: configuration
             .and_then(|c| c.strategy())
             .map_or("ROLLING", |s| s.as_str())
@@ -260,33 +307,33 @@ pub async fn release(
         bake_minutes: configuration.and_then(|c| c.bake_time_in_minutes()),
         alarms: request.follow.alarm_names.clone(),
         smoke_url: request.follow.smoke.as_ref().map(|s| s.url.to_string()),
+        test_listener_url: target.test_listener_url.as_ref().map(|u| u.to_string()),
         image_check,
     };
     if request.dry_run {
-        return Ok(ReleaseOutcome::DryRun(plan));
+        return Ok(ReleaseOutcome::DryRun(Box::new(plan)));
     }
 
-    let registered = task_definition::apply(clients.ecs.register_task_definition(), input)
-        .send()
-        .await
-        .map_err(|e| {
-            DeployError::aws_hint(
-                format!("registering the next revision of {}", short_name(&current)),
-                &e,
-                "the deployer's role needs ecs:RegisterTaskDefinition and iam:PassRole on the task roles",
-            )
-        })?;
-    let new_definition = registered
-        .task_definition()
-        .and_then(|t| t.task_definition_arn())
-        .ok_or_else(|| DeployError::Unexpected("RegisterTaskDefinition returned no ARN".into()))?
-        .to_string();
-    reporter.note(&format!(
-        "registered {} ({} -> {})",
-        short_name(&new_definition),
-        target.container,
-        request.image.short_name()
-    ));
+    if let (Some(newer), true) = (&newer_revision, registers) {
+        reporter.note(&format!(
+            "starting from {}, registered after the running {}",
+            short_name(newer),
+            short_name(&current)
+        ));
+    }
+    let new_definition = match newer_revision.filter(|_| !registers) {
+        Some(as_registered) => {
+            reporter.note(&format!(
+                "deploying {} as registered ({} already runs {}; the service ran {})",
+                short_name(&as_registered),
+                target.container,
+                request.image.short_name(),
+                short_name(&current)
+            ));
+            as_registered
+        }
+        None => register(clients, input, &base_definition, target, request, reporter).await?,
+    };
 
     let rollback_target = RollbackTarget {
         cluster: target.cluster.clone(),
@@ -362,4 +409,38 @@ pub async fn release(
             reason,
         },
     })
+}
+
+/// Registers the prepared revision; returns its ARN.
+async fn register(
+    clients: &AwsClients,
+    input: aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput,
+    base: &aws_sdk_ecs::types::TaskDefinition,
+    target: &ServiceTarget,
+    request: &ReleaseRequest,
+    reporter: &Reporter,
+) -> Result<String, DeployError> {
+    let base_name = short_name(base.task_definition_arn().unwrap_or("?")).to_string();
+    let registered = task_definition::apply(clients.ecs.register_task_definition(), input)
+        .send()
+        .await
+        .map_err(|e| {
+            DeployError::aws_hint(
+                format!("registering the next revision after {base_name}"),
+                &e,
+                "the deployer's role needs ecs:RegisterTaskDefinition and iam:PassRole on the task roles",
+            )
+        })?;
+    let new_definition = registered
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .ok_or_else(|| DeployError::Unexpected("RegisterTaskDefinition returned no ARN".into()))?
+        .to_string();
+    reporter.note(&format!(
+        "registered {} ({} -> {})",
+        short_name(&new_definition),
+        target.container,
+        request.image.short_name()
+    ));
+    Ok(new_definition)
 }

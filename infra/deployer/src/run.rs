@@ -57,7 +57,18 @@ pub async fn run_with(
     let verdict = match command {
         Command::Release(args) => {
             let target = settings.target(args.service, args.container.clone(), &args.alarms)?;
-            let smoke = args.smoke_url.clone().map(|url| SmokeSettings {
+            let smoke_url = match (&args.smoke_url, args.smoke) {
+                (Some(url), _) => Some(url.clone()),
+                (None, false) => None,
+                (None, true) => Some(target.test_listener_url.clone().ok_or_else(|| {
+                    DeployError::Config(format!(
+                        "--smoke needs the test listener of {}: pass --terraform-dir \
+                         infra/terraform (outputs alb_dns_name, test_listener_port) or --smoke-url",
+                        target.service
+                    ))
+                })?),
+            };
+            let smoke = smoke_url.map(|url| SmokeSettings {
                 url,
                 timeout: args.smoke_timeout,
                 interval: args.smoke_interval,

@@ -5,11 +5,20 @@
 use std::time::Duration;
 
 use clap::ValueEnum;
+use reqwest::Url;
 
 use crate::aws::ConnectOptions;
 use crate::cli::GlobalArgs;
 use crate::error::DeployError;
+use crate::smoke::parse_smoke_url;
 use crate::terraform::TerraformOutputs;
+
+/// Port of the blue/green test listener when the outputs do not name one (the default of
+/// `test_listener_port` in infra/terraform/modules/alb).
+pub const DEFAULT_TEST_LISTENER_PORT: u16 = 8443;
+
+/// What a smoke check GETs on the test listener: ready means the new tasks can serve.
+pub const SMOKE_PATH: &str = "/readyz";
 
 /// The dashboard's deployable services. The name is also the container name inside the task
 /// definition (the contract with infra/terraform).
@@ -48,6 +57,9 @@ pub struct ServiceTarget {
     /// CloudWatch alarms that roll a release back while it bakes.
     pub alarm_names: Vec<String>,
     pub log_group: Option<String>,
+    /// portal's smoke check URL on the ALB's test listener, from the terraform outputs
+    /// `alb_dns_name` and `test_listener_port` (default 8443): `http://<dns>:<port>/readyz`.
+    pub test_listener_url: Option<Url>,
 }
 
 #[derive(Debug, Clone)]
@@ -136,7 +148,34 @@ impl Settings {
                 .string(&component.output("ecr_repository_url"))?,
             alarm_names,
             log_group: self.outputs.string(&component.output("log_group_name"))?,
+            test_listener_url: match component {
+                Component::Portal => self.test_listener_url()?,
+                Component::Hardware => None,
+            },
         })
+    }
+
+    /// `http://<alb_dns_name>:<test listener port>/readyz`; the test listener speaks plain HTTP
+    /// (modules/alb). `None` without `alb_dns_name`.
+    fn test_listener_url(&self) -> Result<Option<Url>, DeployError> {
+        let Some(dns_name) = self.outputs.string("alb_dns_name")? else {
+            return Ok(None);
+        };
+        let port = match self.outputs.number("test_listener_port")? {
+            None => DEFAULT_TEST_LISTENER_PORT,
+            Some(port) => u16::try_from(port).ok().filter(|p| *p > 0).ok_or_else(|| {
+                DeployError::Config(format!(
+                    "terraform output test_listener_port should be a port number, found {port}"
+                ))
+            })?,
+        };
+        parse_smoke_url(&format!("http://{dns_name}:{port}{SMOKE_PATH}"))
+            .map(Some)
+            .map_err(|e| {
+                DeployError::Config(format!(
+                    "terraform outputs alb_dns_name and test_listener_port make no URL: {e}"
+                ))
+            })
     }
 
     pub fn call_timeout(&self) -> Duration {
@@ -160,11 +199,56 @@ mod tests {
     const OUTPUTS: &str = r#"{
       "aws_region": {"value": "eu-west-1"},
       "cluster_name": {"value": "hwdash"},
-      "portal_service_name": {"value": "hwdash-portal"},
-      "portal_ecr_repository_url": {"value": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hwdash-portal"},
-      "portal_log_group_name": {"value": "/ecs/hwdash/portal"},
-      "portal_alarm_names": {"value": ["hwdash-portal-5xx", "hwdash-portal-p99"]}
+      "portal_service_name": {"value": "portal"},
+      "portal_ecr_repository_url": {"value": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hwdash/portal"},
+      "portal_log_group_name": {"value": "/hwdash/portal"},
+      "portal_alarm_names": {"value": ["hwdash-portal-5xx-rate", "hwdash-portal-p99-latency"]},
+      "alb_dns_name": {"value": "hwdash-1234567890.eu-west-1.elb.amazonaws.com"},
+      "test_listener_arn": {"value": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/hwdash/abc/def"}
     }"#;
+
+    #[test]
+    fn the_test_listener_url_comes_from_the_alb_outputs() {
+        let outputs = TerraformOutputs::parse(OUTPUTS, "test").unwrap();
+        let settings = Settings::from_parts(&global(&[]), outputs).unwrap();
+        let portal = settings.target(Component::Portal, None, &[]).unwrap();
+        assert_eq!(
+            portal.test_listener_url.as_ref().map(Url::as_str),
+            Some("http://hwdash-1234567890.eu-west-1.elb.amazonaws.com:8443/readyz")
+        );
+        // hardware has no load balancer, so no test listener.
+        let hardware = settings.target(Component::Hardware, None, &[]).unwrap();
+        assert_eq!(hardware.test_listener_url, None);
+
+        // A port output wins over the module's default; a nonsense one is named.
+        let with_port = OUTPUTS.replacen('{', r#"{"test_listener_port": {"value": 9443},"#, 1);
+        let settings = Settings::from_parts(
+            &global(&[]),
+            TerraformOutputs::parse(&with_port, "t").unwrap(),
+        )
+        .unwrap();
+        let portal = settings.target(Component::Portal, None, &[]).unwrap();
+        assert_eq!(
+            portal.test_listener_url.unwrap().as_str(),
+            "http://hwdash-1234567890.eu-west-1.elb.amazonaws.com:9443/readyz"
+        );
+        let bad = OUTPUTS.replacen('{', r#"{"test_listener_port": {"value": 70000},"#, 1);
+        let settings =
+            Settings::from_parts(&global(&[]), TerraformOutputs::parse(&bad, "t").unwrap())
+                .unwrap();
+        let err = settings
+            .target(Component::Portal, None, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("test_listener_port"), "{err}");
+
+        // Without terraform outputs there is no URL to default to.
+        let settings =
+            Settings::from_parts(&global(&["--cluster", "c"]), TerraformOutputs::default())
+                .unwrap();
+        let portal = settings.target(Component::Portal, None, &[]).unwrap();
+        assert_eq!(portal.test_listener_url, None);
+    }
 
     #[test]
     fn terraform_outputs_fill_what_flags_leave_open() {
@@ -173,13 +257,13 @@ mod tests {
         assert_eq!(settings.cluster, "hwdash");
         assert_eq!(settings.connect.region.as_deref(), Some("eu-west-1"));
         let portal = settings.target(Component::Portal, None, &[]).unwrap();
-        assert_eq!(portal.service, "hwdash-portal");
+        assert_eq!(portal.service, "portal");
         assert_eq!(portal.container, "portal");
         assert_eq!(
             portal.alarm_names,
-            vec!["hwdash-portal-5xx", "hwdash-portal-p99"]
+            vec!["hwdash-portal-5xx-rate", "hwdash-portal-p99-latency"]
         );
-        assert_eq!(portal.log_group.as_deref(), Some("/ecs/hwdash/portal"));
+        assert_eq!(portal.log_group.as_deref(), Some("/hwdash/portal"));
         // No hardware outputs: the component name is the service name.
         let hardware = settings.target(Component::Hardware, None, &[]).unwrap();
         assert_eq!(hardware.service, "hardware");

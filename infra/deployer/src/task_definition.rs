@@ -1,5 +1,6 @@
-//! The next task definition revision of a release: a copy of the service's current revision with
-//! only the image of one container changed. Copying field by field (rather than asking for the
+//! The next task definition revision of a release: a copy of the revision the release starts
+//! from (the service's current one, or the newer one Terraform registered) with only the image
+//! of one container changed. Copying field by field (rather than asking for the
 //! JSON and editing it) keeps everything ECS added to the revision - roles, secrets, log
 //! configuration, CPU and memory - exactly as infra/terraform registered it.
 

@@ -113,6 +113,17 @@ impl TerraformOutputs {
         }
     }
 
+    /// An integer output (e.g. a port); `Ok(None)` when absent.
+    pub fn number(&self, name: &str) -> Result<Option<i64>, DeployError> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+            Some(other) => Err(DeployError::Config(format!(
+                "terraform output {name} should be a whole number, found {other}"
+            ))),
+        }
+    }
+
     /// A list-of-strings output (e.g. `portal_alarm_names`).
     pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, DeployError> {
         match self.values.get(name) {
@@ -157,6 +168,8 @@ mod tests {
             vec!["hwdash-portal-5xx", "hwdash-portal-p99"]
         );
         assert_eq!(outputs.string("missing").unwrap(), None);
+        assert_eq!(outputs.number("desired").unwrap(), Some(2));
+        assert!(outputs.number("cluster_name").is_err());
     }
 
     #[test]

@@ -45,19 +45,15 @@ use deployer::settings::{Component, ServiceTarget};
 use deployer::smoke::SmokeSettings;
 
 const CLUSTER: &str = "hwdash";
-const SERVICE: &str = "hwdash-portal";
-const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hwdash-portal";
+const SERVICE: &str = "portal";
+const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hwdash/portal";
 const OLD_TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/hwdash-portal:7";
 const NEW_TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/hwdash-portal:8";
-const OLD_REVISION: &str =
-    "arn:aws:ecs:us-east-1:123456789012:service-revision/hwdash/hwdash-portal/111";
-const NEW_REVISION: &str =
-    "arn:aws:ecs:us-east-1:123456789012:service-revision/hwdash/hwdash-portal/222";
-const DEPLOYMENT: &str =
-    "arn:aws:ecs:us-east-1:123456789012:service-deployment/hwdash/hwdash-portal/new";
-const BACK: &str =
-    "arn:aws:ecs:us-east-1:123456789012:service-deployment/hwdash/hwdash-portal/back";
-const ALARM: &str = "hwdash-portal-5xx";
+const OLD_REVISION: &str = "arn:aws:ecs:us-east-1:123456789012:service-revision/hwdash/portal/111";
+const NEW_REVISION: &str = "arn:aws:ecs:us-east-1:123456789012:service-revision/hwdash/portal/222";
+const DEPLOYMENT: &str = "arn:aws:ecs:us-east-1:123456789012:service-deployment/hwdash/portal/new";
+const BACK: &str = "arn:aws:ecs:us-east-1:123456789012:service-deployment/hwdash/portal/back";
+const ALARM: &str = "hwdash-portal-5xx-rate";
 
 fn target() -> ServiceTarget {
     ServiceTarget {
@@ -68,6 +64,7 @@ fn target() -> ServiceTarget {
         repository_url: Some(REPO.into()),
         alarm_names: vec![ALARM.into()],
         log_group: None,
+        test_listener_url: None,
     }
 }
 
@@ -184,8 +181,9 @@ fn release_rules() -> ReleaseRules {
                 .services(service(OLD_TD))
                 .build()
         }),
+        // By ARN (the running revision) and by family (the latest ACTIVE one, the same here).
         describe_task_definition: mock!(Ecs::describe_task_definition)
-            .match_requests(|r| r.task_definition() == Some(OLD_TD))
+            .match_requests(|r| matches!(r.task_definition(), Some(OLD_TD | "hwdash-portal")))
             .then_output(|| {
                 DescribeTaskDefinitionOutput::builder()
                     .task_definition(task_definition(OLD_TD, "v1"))
@@ -209,7 +207,7 @@ fn release_rules() -> ReleaseRules {
                 UpdateServiceOutput::builder().service(updated).build()
             }),
         image: mock!(aws_sdk_ecr::Client::describe_images)
-            .match_requests(|r| r.repository_name() == Some("hwdash-portal"))
+            .match_requests(|r| r.repository_name() == Some("hwdash/portal"))
             .then_output(|| {
                 DescribeImagesOutput::builder()
                     .image_details(ImageDetail::builder().image_tags("v2").build())
@@ -392,7 +390,7 @@ async fn a_blue_green_release_is_followed_through_its_stages_to_production() {
     // Shown by `cargo nextest run --no-capture`; docs/deploy.md quotes it.
     println!("{printed}{outcome}");
     for expected in [
-        "registered hwdash-portal:8 (portal -> hwdash-portal:v2)",
+        "registered hwdash-portal:8 (portal -> hwdash/portal:v2)",
         "IN_PROGRESS / SCALE_UP  tasks 1/2  production traffic 0%",
         "test listener routes to the new revision: smoke checks start",
         "IN_PROGRESS / BAKE_TIME  tasks 2/2  production traffic 100%  bake 5m 00s left",
@@ -519,8 +517,8 @@ async fn a_rollback_ecs_decided_on_its_own_is_reported_with_the_alarm_that_fired
             let mut d = deployment(DEPLOYMENT, Status::RollbackSuccessful, None, 0, 0.0);
             d.alarms = Some(
                 ServiceDeploymentAlarms::builder()
-                    .alarm_names("hwdash-portal-p99")
-                    .triggered_alarm_names("hwdash-portal-p99")
+                    .alarm_names("hwdash-portal-p99-latency")
+                    .triggered_alarm_names("hwdash-portal-p99-latency")
                     .build(),
             );
             described(d)
@@ -550,7 +548,7 @@ async fn a_rollback_ecs_decided_on_its_own_is_reported_with_the_alarm_that_fired
         outcome,
         ReleaseOutcome::RolledBack {
             task_definition: NEW_TD.into(),
-            reason: "alarm hwdash-portal-p99 fired".into(),
+            reason: "alarm hwdash-portal-p99-latency fired".into(),
         }
     );
     assert_eq!(stop.num_calls(), 0);
@@ -641,7 +639,7 @@ async fn when_ecs_cannot_stop_with_rollback_the_service_goes_back_to_the_previou
     println!("{}{outcome}", output.text());
     let printed = output.text();
     assert!(
-        printed.contains("ECS cannot stop this deployment with rollback (InvalidParameterException: Rollback is not supported for this deployment); updating service hwdash-portal back to hwdash-portal:7"),
+        printed.contains("ECS cannot stop this deployment with rollback (InvalidParameterException: Rollback is not supported for this deployment); updating service portal back to hwdash-portal:7"),
         "{printed}"
     );
 }
@@ -791,7 +789,7 @@ async fn rollback_with_nothing_in_flight_returns_to_the_previous_successful_revi
     assert!(
         output
             .text()
-            .contains("no deployment in flight; returning service hwdash-portal from hwdash-portal:8 to hwdash-portal:7"),
+            .contains("no deployment in flight; returning service portal from hwdash-portal:8 to hwdash-portal:7"),
         "{}",
         output.text()
     );

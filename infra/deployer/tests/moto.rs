@@ -108,11 +108,11 @@ async fn release_registers_a_revision_with_only_the_image_changed_and_updates_th
 
     let printed = output.text();
     assert!(
-        printed.contains("registered hwdash-portal:2 (portal -> hwdash-portal:v2)"),
+        printed.contains("registered hwdash-portal:2 (portal -> hwdash/portal:v2)"),
         "{printed}"
     );
     assert!(
-        printed.contains("updated service hwdash-portal to hwdash-portal:2"),
+        printed.contains("updated service portal to hwdash-portal:2"),
         "{printed}"
     );
 }
@@ -174,6 +174,138 @@ async fn releasing_the_image_that_already_runs_changes_nothing_unless_forced() {
     assert_eq!(revisions_registered(&fixture).await, 2);
 }
 
+/// The environment of portal in the revision the service runs now.
+async fn service_environment(fixture: &Fixture) -> Vec<(String, String)> {
+    let running = service_task_definition(fixture).await;
+    let (definition, _) = describe_task_definition(&fixture.clients, &running)
+        .await
+        .unwrap();
+    definition.container_definitions()[0]
+        .environment()
+        .iter()
+        .map(|kv| {
+            (
+                kv.name().unwrap_or_default().to_string(),
+                kv.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An infrastructure-only change: terraform registered a newer revision (new environment, same
+/// image) that the service does not run. Releasing the same image puts it into service as it is.
+#[tokio::test]
+async fn releasing_the_running_image_deploys_a_newer_revision_terraform_registered() {
+    let fixture = Fixture::new().await;
+    let output = SharedBuffer::default();
+    let reporter = Reporter::plain(Box::new(output.clone()));
+    let newer = fixture
+        .terraform_registers_revision("LOG_LEVEL", "debug", "v1")
+        .await;
+    assert!(newer.ends_with(&format!("{FAMILY}:2")), "{newer}");
+
+    let mut dry = request(&fixture, "v1");
+    dry.dry_run = true;
+    let plan = release(&fixture.clients, &reporter, &dry).await.unwrap();
+    let text = plan.to_string();
+    assert!(
+        text.contains(&format!("newer revision   {FAMILY}:2")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("register         nothing: {FAMILY}:2 already has")),
+        "{text}"
+    );
+    assert_eq!(revisions_registered(&fixture).await, 2);
+
+    let outcome = release(&fixture.clients, &reporter, &request(&fixture, "v1"))
+        .await
+        .unwrap();
+
+    let ReleaseOutcome::Submitted {
+        task_definition, ..
+    } = &outcome
+    else {
+        panic!("expected a submitted release, got {outcome:?}");
+    };
+    assert_eq!(task_definition, &newer);
+    assert_eq!(service_task_definition(&fixture).await, newer);
+    assert_eq!(
+        revisions_registered(&fixture).await,
+        2,
+        "nothing new registered"
+    );
+    assert!(
+        service_environment(&fixture)
+            .await
+            .contains(&("LOG_LEVEL".into(), "debug".into()))
+    );
+    let printed = output.text();
+    assert!(
+        printed.contains(&format!(
+            "deploying {FAMILY}:2 as registered (portal already runs hwdash/portal:v1; the service ran {FAMILY}:1)"
+        )),
+        "{printed}"
+    );
+
+    // Now that the service runs the latest revision, the same release is a no-op again.
+    let again = release(&fixture.clients, &reporter, &request(&fixture, "v1"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, ReleaseOutcome::AlreadyRunning { .. }),
+        "{again:?}"
+    );
+    assert_eq!(revisions_registered(&fixture).await, 2);
+}
+
+/// A new image after an infrastructure change: the new revision is a copy of terraform's newer
+/// revision (its environment) with the new image, not of the one the service ran.
+#[tokio::test]
+async fn a_new_image_is_released_on_top_of_a_newer_terraform_revision() {
+    let fixture = Fixture::new().await;
+    let output = SharedBuffer::default();
+    let reporter = Reporter::plain(Box::new(output.clone()));
+    fixture
+        .terraform_registers_revision("LOG_LEVEL", "debug", "v1")
+        .await;
+
+    let outcome = release(&fixture.clients, &reporter, &request(&fixture, "v2"))
+        .await
+        .unwrap();
+
+    let ReleaseOutcome::Submitted {
+        task_definition, ..
+    } = &outcome
+    else {
+        panic!("expected a submitted release, got {outcome:?}");
+    };
+    assert!(
+        task_definition.ends_with(&format!("{FAMILY}:3")),
+        "{task_definition}"
+    );
+    assert_eq!(&service_task_definition(&fixture).await, task_definition);
+    let (new, _) = describe_task_definition(&fixture.clients, task_definition)
+        .await
+        .unwrap();
+    assert_eq!(
+        new.container_definitions()[0].image(),
+        Some(format!("{}:v2", fixture.repository_url).as_str())
+    );
+    assert!(
+        service_environment(&fixture)
+            .await
+            .contains(&("LOG_LEVEL".into(), "debug".into()))
+    );
+    let printed = output.text();
+    assert!(
+        printed.contains(&format!(
+            "starting from {FAMILY}:2, registered after the running {FAMILY}:1"
+        )),
+        "{printed}"
+    );
+}
+
 #[tokio::test]
 async fn releasing_an_image_that_was_never_pushed_fails_before_registering_anything() {
     let fixture = Fixture::new().await;
@@ -186,7 +318,7 @@ async fn releasing_an_image_that_was_never_pushed_fails_before_registering_anyth
     assert!(matches!(err, DeployError::ImageNotFound { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "ECR image hwdash-portal:abc123 not found in repository hwdash-portal: push it first \
+        "ECR image hwdash/portal:abc123 not found in repository hwdash/portal: push it first \
          (scripts/deploy.sh does)"
     );
     assert_eq!(revisions_registered(&fixture).await, 1);
@@ -206,7 +338,7 @@ async fn releasing_an_image_that_was_never_pushed_fails_before_registering_anyth
         panic!("missing image not reported: {:?}", plan.image_check)
     };
     assert!(
-        problem.starts_with("ECR image hwdash-portal:abc123 not found"),
+        problem.starts_with("ECR image hwdash/portal:abc123 not found"),
         "{problem}"
     );
 }
@@ -230,10 +362,10 @@ async fn status_reports_what_moto_holds() {
         Ok(0)
     );
     let scaling = report.scaling.clone().unwrap();
-    assert_eq!(scaling[0], "2 to 10 tasks");
+    assert_eq!(scaling[0], "2 to 20 tasks");
     assert!(
-        scaling[1].contains("portal-requests-per-target")
-            && scaling[1].contains("ALBRequestCountPerTarget = 1000"),
+        scaling[1].contains("portal-requests-per-target-blue")
+            && scaling[1].contains("ALBRequestCountPerTarget = 60000"),
         "{scaling:?}"
     );
     assert_eq!(report.requests_per_target, Ok(None));
@@ -258,10 +390,22 @@ async fn verify_passes_when_everything_a_release_needs_exists() {
             "execution role",
             "task role",
             "log group",
-            "secret DATABASE_URL",
-            "alarm hwdash-portal-5xx",
-            "alarm hwdash-portal-p99",
+            "alarm hwdash-portal-5xx-rate",
+            "alarm hwdash-portal-p99-latency",
         ]
+    );
+
+    // hardware: its own roles and log group, and the database secret modules/database makes.
+    let mut fixture = fixture;
+    fixture.add_hardware().await;
+    let report = verify(&fixture.clients, &fixture.hardware_target(), None).await;
+    assert!(report.passed(), "{report}");
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.name == "secret DATABASE_URL"),
+        "{report}"
     );
 }
 
@@ -294,7 +438,7 @@ async fn verify_names_a_missing_image_log_group_and_alarm() {
     assert!(
         failures[0]
             .1
-            .contains("ECR image hwdash-portal:abc123 not found in repository hwdash-portal")
+            .contains("ECR image hwdash/portal:abc123 not found in repository hwdash/portal")
     );
     assert_eq!(failures[1].0, "log group");
     assert!(failures[1].1.contains(LOG_GROUP), "{}", failures[1].1);
@@ -337,7 +481,7 @@ async fn the_binary_plans_verifies_and_reports_errors_by_exit_code() {
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
     let stdout = text(&plan.stdout);
     assert!(
-        stdout.contains("rollback alarms  hwdash-portal-5xx, hwdash-portal-p99"),
+        stdout.contains("rollback alarms  hwdash-portal-5xx-rate, hwdash-portal-p99-latency"),
         "{stdout}"
     );
     assert_eq!(revisions_registered(&fixture).await, 1);
@@ -430,8 +574,8 @@ async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing()
         "[plan] would run: terraform",
         "all checks passed",
         "dry run: nothing registered, nothing changed",
-        "service          hwdash-hardware (cluster hwdash)",
-        "service          hwdash-portal (cluster hwdash)",
+        "service          hardware (cluster hwdash)",
+        "service          portal (cluster hwdash)",
         "plan only: nothing was changed",
     ] {
         assert!(
