@@ -23,15 +23,24 @@ pub struct Flusher {
     /// Data of failed flushes, retried with the next one. The mutex also keeps flushes (the
     /// periodic one, the final one at shutdown, a test's) from running at the same time.
     carried_over: Mutex<Pending>,
+    /// Most series `carried_over` keeps (`--max-series`): during a long database outage the
+    /// oldest hours are dropped beyond it, and counted, so memory stays bounded.
+    max_carried_series: usize,
     metrics: ServiceMetrics,
 }
 
 impl Flusher {
-    pub fn new(shards: Shards, store: Store, metrics: ServiceMetrics) -> Self {
+    pub fn new(
+        shards: Shards,
+        store: Store,
+        max_carried_series: usize,
+        metrics: ServiceMetrics,
+    ) -> Self {
         Self {
             shards,
             store,
             carried_over: Mutex::new(Pending::default()),
+            max_carried_series: max_carried_series.max(1),
             metrics,
         }
     }
@@ -63,7 +72,19 @@ impl Flusher {
                 Ok(outcome)
             }
             Err(err) => {
+                let mut pending = pending;
                 self.metrics.flush_errors.inc();
+                let (series, messages) = pending.keep_newest(self.max_carried_series);
+                if series > 0 {
+                    self.metrics.backlog_dropped_series.inc_by(series as u64);
+                    self.metrics.backlog_dropped_messages.inc_by(messages);
+                    tracing::warn!(
+                        series,
+                        messages,
+                        max_series = self.max_carried_series,
+                        "flush backlog full: dropped the oldest hours"
+                    );
+                }
                 self.metrics
                     .pending_series
                     .set(i64::try_from(pending.len()).unwrap_or(i64::MAX));
@@ -105,5 +126,92 @@ impl Flusher {
             Ok(_) => {}
             Err(err) => tracing::error!(%err, "flush failed; keeping the data for the next one"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::UtcHour;
+    use crate::storage::Database;
+
+    fn drop_table(path: &std::path::Path) {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch("DROP TABLE hourly_stats")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_backlog_of_a_database_outage_is_capped_and_what_is_dropped_is_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let database = Database::Sqlite(path.clone());
+        let store = Store::open(&database).await.unwrap();
+        let registry = prometheus::Registry::new();
+        let metrics = ServiceMetrics::register(&registry);
+        let shards = Shards::new(100);
+        let shard = shards.new_shard();
+        let flusher = Flusher::new(shards, store, 4, metrics.clone());
+
+        // The database fails; 3 hours x 2 keys arrive, 2 values each: 6 series, 12 messages.
+        drop_table(&path);
+        for hour in [10, 11, 12] {
+            for key in ["a", "b"] {
+                for value in [1.0, 2.0] {
+                    shard
+                        .lock()
+                        .unwrap()
+                        .add(UtcHour(hour), key, value)
+                        .unwrap();
+                }
+            }
+        }
+        flusher.flush_once().await.expect_err("no table");
+        assert_eq!(metrics.pending_series.get(), 4, "capped at max series");
+        assert_eq!(metrics.backlog_dropped_series.get(), 2);
+        assert_eq!(metrics.backlog_dropped_messages.get(), 4);
+
+        // Still failing, a newer hour arrives: the oldest remaining hour goes.
+        shard.lock().unwrap().add(UtcHour(13), "a", 5.0).unwrap();
+        flusher.flush_once().await.expect_err("no table");
+        assert_eq!(metrics.pending_series.get(), 4);
+        assert_eq!(metrics.backlog_dropped_series.get(), 3);
+        assert_eq!(metrics.backlog_dropped_messages.get(), 6);
+        let text = prometheus::TextEncoder::new()
+            .encode_to_string(&registry.gather())
+            .unwrap();
+        assert!(
+            text.contains("metrics_flush_backlog_dropped_series_total 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("metrics_flush_backlog_dropped_messages_total 6"),
+            "{text}"
+        );
+
+        // The database is back (reopening recreates the table): the newest 4 series land.
+        let restored = Store::open(&database).await.unwrap();
+        let outcome = flusher.flush_once().await.unwrap();
+        assert_eq!(
+            outcome,
+            FlushOutcome {
+                series: 4,
+                messages: 7
+            }
+        );
+        assert_eq!(metrics.pending_series.get(), 0);
+        for (key, hour, count) in [("a", 13, Some(1)), ("a", 12, Some(2)), ("b", 11, Some(2))] {
+            let stats = restored.read(key, UtcHour(hour)).await.unwrap();
+            assert_eq!(stats.map(|s| s.count), count, "{key} hour {hour}");
+        }
+        assert!(
+            restored.read("a", UtcHour(11)).await.unwrap().is_none(),
+            "dropped"
+        );
+        assert!(
+            restored.read("b", UtcHour(10)).await.unwrap().is_none(),
+            "dropped"
+        );
     }
 }

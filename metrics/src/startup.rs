@@ -86,7 +86,12 @@ impl Application {
 
         let (udp, flusher, http_shard) = if config.role.collects() {
             let store = open_store(&config.database).await?;
-            let flusher = Arc::new(Flusher::new(shards.clone(), store, service_metrics.clone()));
+            let flusher = Arc::new(Flusher::new(
+                shards.clone(),
+                store,
+                config.max_series,
+                service_metrics.clone(),
+            ));
             let socket = bind_udp(config.udp, config.udp_recv_buffer)
                 .with_context(|| format!("cannot bind UDP {}", config.udp))?;
             let udp_addr = socket.local_addr().context("UDP socket address")?;

@@ -13,8 +13,13 @@ pub struct ServiceMetrics {
     pub datagrams: IntCounter,
     pub flush_duration: Histogram,
     pub flush_errors: IntCounter,
-    /// Series waiting for the next flush (grows while the database is failing).
+    /// Series waiting for the next flush (grows while the database is failing, up to
+    /// `--max-series`).
     pub pending_series: IntGauge,
+    /// Series (and their messages) dropped from the flush backlog because a database outage
+    /// made it grow past `--max-series`.
+    pub backlog_dropped_series: IntCounter,
+    pub backlog_dropped_messages: IntCounter,
 }
 
 impl ServiceMetrics {
@@ -49,6 +54,17 @@ impl ServiceMetrics {
             "Series kept in memory after a failed flush.",
         )
         .expect("valid metric");
+        let backlog_dropped_series = IntCounter::new(
+            "metrics_flush_backlog_dropped_series_total",
+            "Series dropped from the failed-flush backlog (oldest hours first) to keep it within \
+             --max-series.",
+        )
+        .expect("valid metric");
+        let backlog_dropped_messages = IntCounter::new(
+            "metrics_flush_backlog_dropped_messages_total",
+            "Messages in the series dropped from the failed-flush backlog.",
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(ingested.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(dropped.clone()),
@@ -56,6 +72,8 @@ impl ServiceMetrics {
             Box::new(flush_duration.clone()),
             Box::new(flush_errors.clone()),
             Box::new(pending_series.clone()),
+            Box::new(backlog_dropped_series.clone()),
+            Box::new(backlog_dropped_messages.clone()),
         ] {
             registry
                 .register(collector)
@@ -75,6 +93,8 @@ impl ServiceMetrics {
             flush_duration,
             flush_errors,
             pending_series,
+            backlog_dropped_series,
+            backlog_dropped_messages,
         }
     }
 }

@@ -6,7 +6,8 @@ use super::HourStats;
 use crate::domain::UtcHour;
 
 /// (key, hour) -> statistics. A flush that fails keeps this and merges newer data into it, so
-/// a database outage delays data instead of losing it (memory grows with distinct series only).
+/// a database outage delays data instead of losing it (memory grows with distinct series only,
+/// and the flusher caps that with [`Pending::keep_newest`]).
 #[derive(Default, Debug)]
 pub struct Pending {
     pub series: HashMap<(Box<str>, UtcHour), HourStats>,
@@ -36,6 +37,28 @@ impl Pending {
 
     pub fn len(&self) -> usize {
         self.series.len()
+    }
+
+    /// Keeps at most `max` series, dropping those of the oldest hours first (ties broken by
+    /// key, so the choice is deterministic). Returns (series, messages) dropped.
+    pub fn keep_newest(&mut self, max: usize) -> (usize, u64) {
+        if self.series.len() <= max {
+            return (0, 0);
+        }
+        let mut order: Vec<(UtcHour, Box<str>)> = self
+            .series
+            .keys()
+            .map(|(key, hour)| (*hour, key.clone()))
+            .collect();
+        order.sort_unstable_by(|a, b| b.cmp(a));
+        let mut messages = 0;
+        let dropped = order.len() - max;
+        for (hour, key) in order.into_iter().skip(max) {
+            if let Some(stats) = self.series.remove(&(key, hour)) {
+                messages += stats.count;
+            }
+        }
+        (dropped, messages)
     }
 
     /// Values in all series (for logs and tests).
