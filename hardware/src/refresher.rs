@@ -262,3 +262,84 @@ impl Refresher {
         tracing::info!("refresher stopped");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::availability::{Availability, AvailabilitySource};
+    use crate::snapshot::Snapshot;
+    use crate::store::SqliteStore;
+
+    /// Counts computations per profile; `c5` (profile 1) is slow, the others instant.
+    #[derive(Default)]
+    struct Counting {
+        calls: Mutex<HashMap<String, usize>>,
+    }
+
+    impl AvailabilitySource for Counting {
+        fn compute(&self, _provider: &str, name: &str) -> Availability {
+            *self
+                .calls
+                .lock()
+                .unwrap()
+                .entry(name.to_owned())
+                .or_default() += 1;
+            if name == "c5" {
+                std::thread::sleep(Duration::from_millis(600));
+            }
+            Availability::High
+        }
+    }
+
+    #[tokio::test]
+    async fn a_profile_in_flight_is_not_claimed_again_when_its_lease_runs_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("hw.db")).await.unwrap());
+        let source = Arc::new(Counting::default());
+        let snapshot = SnapshotHandle::new(Snapshot::new(
+            store.database_id().await.unwrap(),
+            store.load_rows(None).await.unwrap(),
+        ));
+        let mut refresher = Refresher::new(
+            store,
+            ComputePool::new(4, source.clone()),
+            snapshot,
+            RefreshConfig {
+                interval: Duration::from_secs(3600),
+                // Every lease has run out by the next step, c5's included while it computes.
+                lease: Duration::ZERO,
+                owner: "test".into(),
+                tick: Duration::from_millis(500),
+                shutdown_grace: Duration::from_secs(1),
+            },
+            AppMetrics::register(&prometheus::Registry::new()),
+            Arc::new(AtomicBool::new(true)),
+        );
+        assert_eq!(refresher.step().await.unwrap().claimed, 4);
+        // The three fast ones finish; c5 (never computed, lowest id, lease expired) is still
+        // running and would come first in the next claim.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while refresher.pool.busy_slots() > 1 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .unwrap();
+        let second = refresher.step().await.unwrap();
+        assert_eq!((second.persisted, second.claimed), (3, 3));
+        assert!(refresher.in_flight.contains(&1));
+        tokio::time::timeout(Duration::from_secs(10), refresher.pool.wait_idle())
+            .await
+            .unwrap();
+        refresher.step().await.unwrap();
+        assert_eq!(
+            source.calls.lock().unwrap().get("c5"),
+            Some(&1),
+            "c5 was computed twice at once"
+        );
+    }
+}

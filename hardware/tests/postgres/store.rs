@@ -320,3 +320,62 @@ async fn an_unreachable_database_fails_fast_with_its_address_and_no_password() {
     assert!(err.to_lowercase().contains("refused"), "{err}");
     assert!(!err.contains("secret"), "{err}");
 }
+
+#[tokio::test]
+async fn profiles_the_claimer_has_in_flight_are_skipped_even_with_an_expired_lease() {
+    let server = PgServer::start();
+    let store = open(&server).await;
+    let first = store
+        .claim_due("me", 2, timestamp::now(), Duration::ZERO, &[])
+        .await
+        .unwrap();
+    let in_flight: Vec<i64> = first.iter().map(|p| p.id).collect();
+    assert_eq!(in_flight, vec![1, 2]);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let next = store
+        .claim_due(
+            "me",
+            2,
+            timestamp::now(),
+            Duration::from_secs(60),
+            &in_flight,
+        )
+        .await
+        .unwrap();
+    assert_eq!(next.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3, 4]);
+
+    // Stale profiles too: with 1 computed long ago and in flight, 2 is the oldest to claim.
+    let old = timestamp::now() - Duration::from_secs(3600);
+    let mut results = vec![result_for(&first[0], Availability::Low)];
+    results[0].computed_at = old;
+    let mut second = result_for(&first[1], Availability::Low);
+    second.computed_at = old + Duration::from_secs(1);
+    results.push(second);
+    store.save_results("me", &results).await.unwrap();
+    store.release_claims("me", &[3, 4]).await.unwrap();
+    let all: Vec<i64> = store
+        .load_rows(None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.id)
+        .filter(|id| *id > 2)
+        .collect();
+    // Claim every never-computed profile so that only the two stale ones remain due.
+    let rest = store
+        .claim_due(
+            "other",
+            all.len(),
+            timestamp::now(),
+            Duration::from_secs(60),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), all.len());
+    let stale = store
+        .claim_due("me", 2, timestamp::now(), Duration::from_secs(60), &[1])
+        .await
+        .unwrap();
+    assert_eq!(stale.iter().map(|p| p.id).collect::<Vec<_>>(), vec![2]);
+}
