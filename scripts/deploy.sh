@@ -167,7 +167,8 @@ fi
 # --- 2. AWS credentials --------------------------------------------------------------------------
 
 step "AWS credentials (region $AWS_REGION${AWS_ENDPOINT_URL:+, endpoint $AWS_ENDPOINT_URL})"
-if command -v aws >/dev/null 2>&1 && identity=$(aws sts get-caller-identity --output text --query Arn 2>&1); then
+# --region: AWS CLI v1 reads AWS_DEFAULT_REGION only, not AWS_REGION.
+if command -v aws >/dev/null 2>&1 && identity=$(aws --region "$AWS_REGION" sts get-caller-identity --output text --query Arn 2>&1); then
     info "deploying as $identity"
 else
     echo "deploy.sh: AWS credentials are not usable: ${identity:-aws CLI missing}" >&2
@@ -300,9 +301,11 @@ fi
 #                               (tests use the one cargo already built)
 #   DEPLOYER_TERRAFORM_OUTPUTS  a saved `terraform output -json` instead of reading the state
 #                               (the moto test of --plan has no Terraform state)
-#   DEPLOY_SMOKE_URL            a URL on the test listener that portal's release smoke-checks
-#                               while it bakes (e.g. http://<alb_dns_name>:8443/readyz, when
-#                               test_listener_cidrs lets this machine in); failures roll back
+#   DEPLOY_SMOKE=1              smoke-check portal's release on the test listener named by the
+#                               terraform outputs (http://<alb_dns_name>:8443/readyz) while it
+#                               bakes, once test_listener_cidrs lets this machine in; failures
+#                               roll back
+#   DEPLOY_SMOKE_URL            the same with another URL
 step "release"
 if [ -n "${DEPLOYER_BIN:-}" ]; then
     DEPLOYER=("$DEPLOYER_BIN")
@@ -316,6 +319,8 @@ release_args() {
     printf '%s\n' release "${DEPLOYER_ARGS[@]}" --service "$service" --image "${IMAGE[$service]}"
     if [ "$service" = portal ] && [ -n "${DEPLOY_SMOKE_URL:-}" ]; then
         printf '%s\n' --smoke-url "$DEPLOY_SMOKE_URL"
+    elif [ "$service" = portal ] && truthy "${DEPLOY_SMOKE:-}"; then
+        printf '%s\n' --smoke
     fi
 }
 if [ "$PLAN" = 1 ]; then

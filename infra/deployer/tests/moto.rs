@@ -536,10 +536,24 @@ async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing()
         "scripts/deploy.sh is missing: the infra component provides it"
     );
 
+    // The AWS CLI for the credential step: scripts/ci/setup-deployer.sh puts one in its own venv
+    // (a pip awscli beside moto's botocore fails to import).
+    let path = match std::env::var_os("DEPLOYER_AWS_CLI_DIR") {
+        Some(dir) => {
+            let mut dirs = vec![std::path::PathBuf::from(dir)];
+            dirs.extend(std::env::split_paths(
+                &std::env::var_os("PATH").unwrap_or_default(),
+            ));
+            std::env::join_paths(dirs).unwrap()
+        }
+        None => std::env::var_os("PATH").unwrap_or_default(),
+    };
     let mut child = Command::new("bash")
         .arg(&script)
         .arg("--plan")
         .current_dir(&root)
+        .env("PATH", path)
+        .env_remove("AWS_DEFAULT_REGION")
         .env("AWS_ENDPOINT_URL", &fixture.moto.endpoint)
         .env("AWS_ACCESS_KEY_ID", "AKIDMOTO")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
@@ -568,6 +582,11 @@ async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing()
         run.status.code(),
         Some(0),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("    deploying as arn:aws:sts::123456789012:user/moto"),
+        "the credential step did not ask moto who is deploying (no working aws CLI? source \
+         scripts/ci/lib.sh and scripts/ci/setup-deployer.sh):\n{stdout}\nstderr:\n{stderr}"
     );
     for expected in [
         "==> 1. prerequisites",
