@@ -8,6 +8,9 @@
 #      the query API until the stored count equals the sent count, and reports the loss
 #   3. queries: sequential GETs of /<key>/<stat>/<date>/<hour>, with /healthz as the same-run
 #      reference (the HTTP floor), reported as a p99 ratio
+#   3b. HTTP ingest: wrk POSTs batches of N `key:value` lines to /ingest (a lua script builds
+#      the body once); prints requests/s and messages/s from wrk, and the messages/s the
+#      collector counted (metrics_messages_ingested_total{transport="http"} before and after)
 #   4. portal p99 under wrk with --metrics-udp pointing at the live collector, then at a closed
 #      port (collector down), alternated; wrk's own request count is compared with what the
 #      collector stored for the portal's key
@@ -27,12 +30,17 @@ Options:
   --duration SECS     sending time per rate (default: 5)
   --apps N            simulated app instances, one key each (default: 10)
   --queries N         timed queries after the first rate (default: 2000)
+  --no-udp            skip the UDP ingest rates and the query timing (parts 1-3)
+  --ingest-batch N    lines per POST /ingest batch (default: 1000)
+  --ingest-duration S length of the wrk run against POST /ingest (default: 10; 0 skips it)
+  --ingest-connections C  wrk connections for POST /ingest, on 2 threads (default: 8)
   --portal-duration S length of each wrk run against the portal (default: 10; 0 skips it)
   --data-dir DIR      scratch directory (default: ./.tmp/bench-metrics; wiped first)
   --no-build          use the release binaries already built
   -h, --help          show this help
 
-Needs curl and python3; the portal part also needs wrk (scripts/ci/setup-portal.sh installs it).
+Needs curl and python3; the HTTP ingest and portal parts also need wrk
+(scripts/ci/setup-portal.sh installs it).
 USAGE
 }
 
@@ -42,6 +50,10 @@ duration=5
 apps=10
 queries=2000
 portal_duration=10
+udp=1
+ingest_batch=1000
+ingest_duration=10
+ingest_connections=8
 data_dir="$ROOT/.tmp/bench-metrics"
 build=1
 while [ $# -gt 0 ]; do
@@ -51,17 +63,26 @@ while [ $# -gt 0 ]; do
         --apps) apps=${2:?}; shift 2 ;;
         --queries) queries=${2:?}; shift 2 ;;
         --portal-duration) portal_duration=${2:?}; shift 2 ;;
+        --no-udp) udp=0; shift ;;
+        --ingest-batch) ingest_batch=${2:?}; shift 2 ;;
+        --ingest-duration) ingest_duration=${2:?}; shift 2 ;;
+        --ingest-connections) ingest_connections=${2:?}; shift 2 ;;
         --data-dir) data_dir=${2:?}; shift 2 ;;
         --no-build) build=0; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-for value in $rates "$duration" "$apps" "$queries" "$portal_duration"; do
+for value in $rates "$duration" "$apps" "$queries" "$portal_duration" "$ingest_batch" \
+    "$ingest_duration" "$ingest_connections"; do
     [[ "$value" =~ ^[0-9]+$ ]] || { echo "error: '$value' is not a whole number" >&2; exit 2; }
 done
 [ "$duration" -ge 1 ] && [ "$duration" -le 60 ] || { echo "error: --duration must be 1 to 60 s" >&2; exit 2; }
 [ "$portal_duration" -le 120 ] || { echo "error: --portal-duration is capped at 120 s" >&2; exit 2; }
+[ "$ingest_duration" -le 60 ] || { echo "error: --ingest-duration is capped at 60 s" >&2; exit 2; }
+# 2 MB body limit on /ingest: ~20 bytes a line.
+[ "$ingest_batch" -ge 1 ] && [ "$ingest_batch" -le 50000 ] || { echo "error: --ingest-batch must be 1 to 50000 lines" >&2; exit 2; }
+[ "$ingest_connections" -ge 2 ] || { echo "error: --ingest-connections must be at least 2 (wrk runs 2 threads)" >&2; exit 2; }
 for tool in curl python3; do
     command -v "$tool" >/dev/null || { echo "error: $tool is missing" >&2; exit 1; }
 done
@@ -100,6 +121,7 @@ wait_ready "$url/readyz" metrics
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), net.core.rmem_max=$(cat /proc/sys/net/core/rmem_max)"
 first_rate=${rates%% *}
+[ "$udp" = 1 ] || rates=""
 for rate in $rates; do
     label=$rate; [ "$rate" = 0 ] && label="unthrottled"
     echo
@@ -112,6 +134,45 @@ for rate in $rates; do
     "$bin/metrics" bench-send --udp "127.0.0.1:$udp_port" --url "$url" --apps "$apps" \
         --rate "$rate" --duration "$duration" --queries "$q" | sed 's/^/   /'
 done
+
+ingested_http() { # the collector's count of messages accepted over HTTP
+    curl -s "$url/metrics" | awk '/^metrics_messages_ingested_total\{transport="http"\}/ {print $2}'
+}
+if [ "$ingest_duration" -gt 0 ]; then
+    command -v wrk >/dev/null || { echo "error: wrk is missing (scripts/ci/setup-portal.sh installs it)" >&2; exit 1; }
+    echo
+    echo "== HTTP POST /ingest: batches of $ingest_batch lines, $apps keys, wrk -t2 -c$ingest_connections ${ingest_duration}s"
+    lua="$data_dir/ingest.lua"
+    cat >"$lua" <<LUA
+-- One body for every request: $ingest_batch lines of key:value over $apps keys.
+local lines = {}
+for i = 0, $ingest_batch - 1 do
+    lines[#lines + 1] = string.format("bench-http-%d:%d.%d", i % $apps, 1 + (i * 37) % 900, i % 10)
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "text/plain"
+wrk.body = table.concat(lines, "\n")
+LUA
+    before=$(ingested_http)
+    out=$(wrk -t 2 -c "$ingest_connections" -d "${ingest_duration}s" --latency -s "$lua" "$url/ingest")
+    after=$(ingested_http)
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    seconds=$(awk '/requests in/ {sub(/s,$/, "", $4); print $4}' <<<"$out")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+    python3 - "$requests" "$seconds" "$ingest_batch" "$before" "$after" "${non2xx:-0}" "$p99" <<'PY'
+import sys
+requests, seconds, batch = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+before, after, non2xx, p99 = float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+counted = int(after - before)
+print(f"   wrk: {requests:,} requests in {seconds:.2f} s = {requests / seconds:,.0f} requests/s "
+      f"= {requests * batch / seconds:,.0f} messages/s offered in batches; p99 {p99}; non-2xx {non2xx}")
+expected = (requests - non2xx) * batch
+print(f"   collector counted {counted:,} messages over HTTP = {counted / seconds:,.0f} messages/s; "
+      f"wrk's 2xx responses x batch = {expected:,} (difference {counted - expected:+,}: requests "
+      f"still in flight when wrk stopped)")
+PY
+fi
 
 if [ "$portal_duration" = 0 ]; then
     exit 0

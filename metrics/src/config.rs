@@ -94,6 +94,7 @@ pub struct ServeArgs {
 
     /// Most distinct (key, hour) series held in memory between two flushes; messages for new
     /// keys beyond it are dropped (reason series_limit) so random keys cannot exhaust memory.
+    /// It also caps the backlog kept while flushes fail (oldest hours dropped first).
     #[arg(long, env = "METRICS_MAX_SERIES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_series: u64,
 
