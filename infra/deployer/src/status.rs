@@ -5,7 +5,9 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+use aws_sdk_applicationautoscaling::types::{
+    ServiceNamespace, TargetTrackingScalingPolicyConfiguration,
+};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Statistic};
 use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
@@ -185,9 +187,7 @@ async fn scaling(clients: &AwsClients, cluster: &str, service: &str) -> Section<
         let detail = match policy.target_tracking_scaling_policy_configuration() {
             Some(tracking) => format!(
                 "target tracking {} = {}",
-                tracking
-                    .predefined_metric_specification()
-                    .map_or("custom metric", |m| m.predefined_metric_type().as_str()),
+                tracked_metric(tracking),
                 tracking.target_value()
             ),
             None => policy.policy_type().as_str().to_string(),
@@ -195,6 +195,38 @@ async fn scaling(clients: &AwsClients, cluster: &str, service: &str) -> Section<
         lines.push(format!("policy {}: {detail}", policy.policy_name()));
     }
     Ok(lines)
+}
+
+/// What a target tracking policy holds at its target: a predefined metric type, a custom
+/// metric's name, or a metric math expression with the metrics it combines
+/// (`RequestCountPerTarget: FILL(blue, 0) + FILL(green, 0)`).
+fn tracked_metric(tracking: &TargetTrackingScalingPolicyConfiguration) -> String {
+    if let Some(predefined) = tracking.predefined_metric_specification() {
+        return predefined.predefined_metric_type().as_str().to_string();
+    }
+    let Some(custom) = tracking.customized_metric_specification() else {
+        return "custom metric".into();
+    };
+    if let Some(name) = custom.metric_name() {
+        return name.to_string();
+    }
+    let mut names: Vec<&str> = custom
+        .metrics()
+        .iter()
+        .filter_map(|q| q.metric_stat()?.metric()?.metric_name())
+        .collect();
+    names.dedup();
+    let expression = custom
+        .metrics()
+        .iter()
+        .find(|q| q.return_data() == Some(true))
+        .and_then(|q| q.expression());
+    match (names.is_empty(), expression) {
+        (false, Some(expression)) => format!("{}: {expression}", names.join(", ")),
+        (false, None) => names.join(", "),
+        (true, Some(expression)) => expression.to_string(),
+        (true, None) => "custom metric".into(),
+    }
 }
 
 async fn requests_per_target(clients: &AwsClients, target_group_arn: &str) -> Section<Option<f64>> {

@@ -364,8 +364,9 @@ async fn status_reports_what_moto_holds() {
     let scaling = report.scaling.clone().unwrap();
     assert_eq!(scaling[0], "2 to 20 tasks");
     assert!(
-        scaling[1].contains("portal-requests-per-target-blue")
-            && scaling[1].contains("ALBRequestCountPerTarget = 60000"),
+        scaling[1]
+            == "policy portal-requests-per-target: target tracking RequestCountPerTarget: \
+                FILL(blue, 0) + FILL(green, 0) = 60000",
         "{scaling:?}"
     );
     assert_eq!(report.requests_per_target, Ok(None));
@@ -623,4 +624,75 @@ async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing()
             .unwrap()
             .ends_with("hwdash-hardware:1")
     );
+}
+
+/// Prints the transcripts in docs/deploy.md ("Before and after" and "An infrastructure-only
+/// change"): the deployer binary against moto holding what infra/terraform creates. Run with
+/// `cargo nextest run -p deployer --test moto --run-ignored only -E 'test(transcripts)' --no-capture`.
+#[tokio::test]
+#[ignore = "prints the docs/deploy.md transcripts; run by hand"]
+async fn transcripts_for_the_docs() {
+    let mut fixture = Fixture::new().await;
+    fixture.add_hardware().await;
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("outputs.json");
+    std::fs::write(&outputs, fixture.terraform_outputs_json()).unwrap();
+    let deployer = |args: &[&str]| {
+        let run = Command::new(env!("CARGO_BIN_EXE_deployer"))
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &fixture.moto.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "AKIDMOTO")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("DEPLOYER_TERRAFORM_OUTPUTS", &outputs)
+            .env("DEPLOYER_CALL_TIMEOUT", "60s")
+            .env("DEPLOYER_NO_PROGRESS", "1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("DEPLOYER_CLUSTER")
+            .output()
+            .expect("run deployer");
+        println!("$ deployer {}", args.join(" "));
+        print!("{}", String::from_utf8_lossy(&run.stderr));
+        print!("{}", String::from_utf8_lossy(&run.stdout));
+        println!("(exit {})\n", run.status.code().unwrap_or(-1));
+    };
+    let image = |tag: &str| format!("{}:{tag}", fixture.repository_url);
+
+    deployer(&[
+        "verify",
+        "--service",
+        "portal",
+        "--image",
+        &image("0000deadbeef"),
+    ]);
+    deployer(&[
+        "release",
+        "--service",
+        "portal",
+        "--image",
+        &image("v2"),
+        "--dry-run",
+    ]);
+    deployer(&["release", "--service", "portal", "--image", &image("v1")]);
+    println!("# terraform apply with portal_environment = {{ SYNC_INTERVAL = \"5\" }}\n");
+    fixture
+        .terraform_registers_revision("SYNC_INTERVAL", "5", "v1")
+        .await;
+    deployer(&[
+        "release",
+        "--service",
+        "portal",
+        "--image",
+        &image("v1"),
+        "--dry-run",
+    ]);
+    deployer(&[
+        "release",
+        "--service",
+        "portal",
+        "--image",
+        &image("v1"),
+        "--no-wait",
+    ]);
+    deployer(&["release", "--service", "portal", "--image", &image("v1")]);
+    deployer(&["status"]);
 }

@@ -3,7 +3,9 @@
 //! autoscaling, the portal task definition and its service.
 
 use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    CustomizedMetricSpecification, MetricType, PolicyType, PredefinedMetricSpecification,
+    ScalableDimension, ServiceNamespace, TargetTrackingMetric, TargetTrackingMetricDataQuery,
+    TargetTrackingMetricDimension, TargetTrackingMetricStat,
     TargetTrackingScalingPolicyConfiguration,
 };
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
@@ -180,26 +182,66 @@ impl Fixture {
 
         let resource = format!("service/{CLUSTER}/{SERVICE}");
         register_scalable_target(&clients, &resource, 2, 20).await;
+        // One policy on the sum of both groups' RequestCountPerTarget (production traffic is in
+        // blue or green depending on the last release), as modules/autoscaling builds it.
+        let mut requests = CustomizedMetricSpecification::builder().metrics(
+            TargetTrackingMetricDataQuery::builder()
+                .id("requests_per_target")
+                .label("RequestCountPerTarget of portal, summed over its target groups")
+                .expression("FILL(blue, 0) + FILL(green, 0)")
+                .return_data(true)
+                .build()
+                .expect("expression query"),
+        );
         for (color, arn) in [
             ("blue", &target_group_arn),
             ("green", &green_target_group_arn),
         ] {
-            // app/<alb>/<id>/targetgroup/<name>/<id>, as modules/autoscaling builds it.
             let suffix = arn.rsplit_once(":targetgroup/").map_or("", |(_, s)| s);
-            let label = format!("app/hwdash/0123456789abcdef/targetgroup/{suffix}");
-            put_policy(
-                &clients,
-                &resource,
-                &format!("{SERVICE}-requests-per-target-{color}"),
-                60000.0,
-                PredefinedMetricSpecification::builder()
-                    .predefined_metric_type(MetricType::AlbRequestCountPerTarget)
-                    .resource_label(label)
+            let dimension = |name: &str, value: String| {
+                TargetTrackingMetricDimension::builder()
+                    .name(name)
+                    .value(value)
                     .build()
-                    .expect("metric specification"),
-            )
-            .await;
+                    .expect("dimension")
+            };
+            requests = requests.metrics(
+                TargetTrackingMetricDataQuery::builder()
+                    .id(color)
+                    .label(format!("RequestCountPerTarget of the {color} target group"))
+                    .return_data(false)
+                    .metric_stat(
+                        TargetTrackingMetricStat::builder()
+                            .stat("Sum")
+                            .metric(
+                                TargetTrackingMetric::builder()
+                                    .namespace("AWS/ApplicationELB")
+                                    .metric_name("RequestCountPerTarget")
+                                    .dimensions(dimension(
+                                        "LoadBalancer",
+                                        "app/hwdash/0123456789abcdef".into(),
+                                    ))
+                                    .dimensions(dimension(
+                                        "TargetGroup",
+                                        format!("targetgroup/{suffix}"),
+                                    ))
+                                    .build(),
+                            )
+                            .build()
+                            .expect("metric stat"),
+                    )
+                    .build()
+                    .expect("metric query"),
+            );
         }
+        put_policy(
+            &clients,
+            &resource,
+            &format!("{SERVICE}-requests-per-target"),
+            60000.0,
+            Metric::Customized(requests.build()),
+        )
+        .await;
 
         Fixture {
             moto,
@@ -263,10 +305,12 @@ impl Fixture {
             &resource,
             &format!("{HARDWARE_SERVICE}-cpu"),
             60.0,
-            PredefinedMetricSpecification::builder()
-                .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
-                .build()
-                .expect("metric specification"),
+            Metric::Predefined(
+                PredefinedMetricSpecification::builder()
+                    .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+                    .build()
+                    .expect("metric specification"),
+            ),
         )
         .await;
         self.hardware_repository_url = Some(repository_url);
@@ -496,13 +540,20 @@ async fn register_scalable_target(clients: &AwsClients, resource: &str, min: i32
         .expect("register scalable target");
 }
 
-async fn put_policy(
-    clients: &AwsClients,
-    resource: &str,
-    name: &str,
-    target: f64,
-    metric: PredefinedMetricSpecification,
-) {
+enum Metric {
+    Predefined(PredefinedMetricSpecification),
+    Customized(CustomizedMetricSpecification),
+}
+
+async fn put_policy(clients: &AwsClients, resource: &str, name: &str, target: f64, metric: Metric) {
+    let configuration = TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(target)
+        .scale_in_cooldown(300)
+        .scale_out_cooldown(60);
+    let configuration = match metric {
+        Metric::Predefined(m) => configuration.predefined_metric_specification(m),
+        Metric::Customized(m) => configuration.customized_metric_specification(m),
+    };
     clients
         .autoscaling
         .put_scaling_policy()
@@ -512,11 +563,7 @@ async fn put_policy(
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
         .policy_type(PolicyType::TargetTrackingScaling)
         .target_tracking_scaling_policy_configuration(
-            TargetTrackingScalingPolicyConfiguration::builder()
-                .target_value(target)
-                .scale_in_cooldown(300)
-                .scale_out_cooldown(60)
-                .predefined_metric_specification(metric)
+            configuration
                 .build()
                 .expect("target tracking configuration"),
         )
