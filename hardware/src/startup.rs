@@ -164,18 +164,7 @@ fn response_time_reporter(args: &ServeArgs) -> anyhow::Result<Option<MetricsClie
         return Ok(None);
     }
     let key = args.metrics_key.clone().unwrap_or_else(|| {
-        let host: String = host_name()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(80)
-            .collect();
-        format!("hardware-{host}-{}", std::process::id())
+        metrics_client::instance_key("hardware", &host_name(), std::process::id())
     });
     let client = MetricsClient::spawn(ClientConfig {
         collectors,
@@ -201,15 +190,7 @@ fn host_name() -> String {
 
 /// Identifies this process in the database's lease columns.
 fn owner_id() -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_owned())
-        })
-        .unwrap_or_else(|| "host".into());
+    let host = host_name();
     format!(
         "{host}-{}-{:04x}",
         std::process::id(),
