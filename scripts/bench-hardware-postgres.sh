@@ -23,6 +23,8 @@ Options:
   --processes LIST    process counts to compare, comma-separated (default: 1,2,4)
   --workers N         compute workers per process (default: 10)
   --compute-ms MS     fake computation time in milliseconds (default: 500; the real one is 5000)
+  --real              run the real computation (slow_process_to_calculate_availability, 5 s
+                      each) instead of the fake one; sets the compute time to 5000 ms
   --timeout SECS      give up on one run after this long (default: 300)
   --release           build and run the release binary (default: the dev build)
   -h, --help          show this help
@@ -39,6 +41,7 @@ workers=10
 compute_ms=500
 timeout=300
 profile=dev
+source_kind=fake
 while [ $# -gt 0 ]; do
     case $1 in
         --profiles) profiles=$2; shift 2 ;;
@@ -47,10 +50,17 @@ while [ $# -gt 0 ]; do
         --compute-ms) compute_ms=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --release) profile=release; shift ;;
+        --real) source_kind=real; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
+if [ "$source_kind" = real ]; then
+    compute_ms=5000
+    source_flags=(--availability-source real)
+else
+    source_flags=(--availability-source fake --fake-compute-ms "$compute_ms")
+fi
 for value in "$profiles" "$workers" "$compute_ms" "$timeout"; do
     [[ $value =~ ^[1-9][0-9]*$ ]] || { echo "error: '$value' is not a positive integer" >&2; exit 2; }
 done
@@ -115,7 +125,7 @@ sum_metric() {
 
 now() { date +%s.%N; }
 
-printf '%s\n' "PostgreSQL work sharing: $profiles profiles, fake computation ${compute_ms} ms, $workers workers per process ($profile build)"
+printf '%s\n' "PostgreSQL work sharing: $profiles profiles, $source_kind computation ${compute_ms} ms, $workers workers per process ($profile build)"
 printf '%s\n' "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 printf '\n%-10s %-8s %-12s %-10s %-7s %-13s %s\n' processes workers measured_s bound_s ratio computations speedup_vs_1
 first=""
@@ -128,8 +138,8 @@ for processes in "${counts[@]}"; do
     for _ in $(seq "$processes"); do
         port=$(free_port)
         ports+=("$port")
-        "$bin" --bind "127.0.0.1:$port" --database "$db_url" --availability-source fake \
-            --fake-compute-ms "$compute_ms" --compute-workers "$workers" \
+        "$bin" --bind "127.0.0.1:$port" --database "$db_url" "${source_flags[@]}" \
+            --compute-workers "$workers" \
             --refresh-interval 3600 --claim-lease 60 2>>"$scratch/hardware.log" &
         pids+=($!)
     done
