@@ -324,7 +324,7 @@ pub async fn release(
     let new_definition = match newer_revision.filter(|_| !registers) {
         Some(as_registered) => {
             reporter.note(&format!(
-                "deploying {} as registered ({} already runs {}; the service ran {})",
+                "deploying {} as registered (its container {} already has {}; the service ran {})",
                 short_name(&as_registered),
                 target.container,
                 request.image.short_name(),

@@ -243,7 +243,7 @@ async fn releasing_the_running_image_deploys_a_newer_revision_terraform_register
     let printed = output.text();
     assert!(
         printed.contains(&format!(
-            "deploying {FAMILY}:2 as registered (portal already runs hwdash/portal:v1; the service ran {FAMILY}:1)"
+            "deploying {FAMILY}:2 as registered (its container portal already has hwdash/portal:v1; the service ran {FAMILY}:1)"
         )),
         "{printed}"
     );
