@@ -91,8 +91,9 @@ pub struct RunArgs {
     #[arg(long, env = "LOADTEST_WORKERS")]
     pub workers: Option<usize>,
 
-    /// Most requests in flight at once (open connections), shared by the workers. A request
-    /// that finds none free waits, and the wait shows in the corrected latency.
+    /// Most requests in flight at once (open connections) to each target, shared by the
+    /// workers. A request that finds none free waits, and the wait shows in the corrected
+    /// latency. Each target has its own budget, so a slow one does not hold back the others.
     #[arg(long, env = "LOADTEST_CONNECTIONS", default_value_t = 512)]
     pub connections: usize,
 

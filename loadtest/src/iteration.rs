@@ -6,6 +6,7 @@
 //! Later requests in the sequence depend on earlier responses; their intended start is the
 //! moment the previous response arrived.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,9 +26,11 @@ use crate::workflow::template::Values;
 pub struct WorkerContext {
     pub client: HttpClient,
     pub timeout: Duration,
-    /// The worker's connection budget: a request waits here (and the wait counts in the
-    /// corrected latency) when every connection is busy.
-    pub connections: Semaphore,
+    /// The worker's connection budget, one per target: a request waits here (and the wait
+    /// counts in the corrected latency) when every connection to its target is busy. Per
+    /// target because the simulated clients of one service do not share connections with
+    /// another's: a backlog of event posts must not hold back the dashboard's readers.
+    pub connections: HashMap<String, Semaphore>,
     pub start: Instant,
 }
 
@@ -179,7 +182,11 @@ async fn request_once(
     };
     // The semaphore is never closed, so acquiring only waits.
     let wanted = Instant::now();
-    let _permit = context.connections.acquire().await;
+    let _permit = match context.connections.get(&step.target.name) {
+        Some(connections) => Some(connections.acquire().await),
+        // Every target of the plan gets a budget when the worker starts; none is missing.
+        None => None,
+    };
     let sent = Instant::now();
     let waited = sent - wanted;
     let result = send(&context.client, request, context.timeout).await;

@@ -76,7 +76,11 @@ pub async fn run(
             let context = WorkerContext {
                 client: build_client(options.timeout),
                 timeout: options.timeout,
-                connections: Semaphore::new(connections_each),
+                connections: plan
+                    .targets
+                    .iter()
+                    .map(|target| (target.name.clone(), Semaphore::new(connections_each)))
+                    .collect(),
                 start,
             };
             let worker = Worker {

@@ -222,3 +222,59 @@ path = "/stall"
         "one firing-lag value per iteration"
     );
 }
+
+#[tokio::test]
+async fn a_slow_target_does_not_hold_back_the_requests_to_another() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // 40 posts/s to a target that takes 300 ms, through 2 connections per target: the posts
+    // queue (at most ~7/s get through), while the readers of the other target, 20/s, must
+    // still get their fast answers at once.
+    let path = write_workflow(
+        dir.path(),
+        "two-targets.toml",
+        r#"
+name = "two"
+duration = "1s"
+
+[[actor]]
+name = "poster"
+target = "events"
+count = 4
+schedule = { requests = 10, every = "1s" }
+
+[[actor.step]]
+name = "post"
+path = "/slow"
+
+[[actor]]
+name = "reader"
+target = "api"
+count = 2
+schedule = { requests = 10, every = "1s" }
+
+[[actor.step]]
+name = "read"
+path = "/hit"
+"#,
+    );
+    let mut two_targets = settings(&server, 1.0, 1.0);
+    two_targets.targets.insert(
+        "events".to_owned(),
+        format!("events={}", server.base).parse().unwrap(),
+    );
+    let report = run(&path, &two_targets, &options(2)).await;
+    let post = step(&report, "two", "poster", "post");
+    let read = step(&report, "two", "reader", "read");
+    assert_eq!(read.count, 20);
+    assert_eq!(read.errors, 0);
+    // The posts waited for their two connections...
+    assert!(post.corrected.max >= 1000.0, "{:?}", post.corrected);
+    assert!(
+        report.delays.connection_wait.max >= 700.0,
+        "{:?}",
+        report.delays
+    );
+    // ...and the reads did not wait behind them.
+    assert!(read.corrected.max < 200.0, "{:?}", read.corrected);
+}
