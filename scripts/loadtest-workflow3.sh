@@ -74,8 +74,16 @@ metrics_udp=$(free_port)
 stand_in=""
 
 if "$bin_dir/metrics" --help 2>/dev/null | grep -q -- '--udp'; then
+    # Workflow 3 has 1,450 endpoints per 1x, each its own key: at 100x that is 145,000 keys.
+    # The collector splits --max-series evenly over its shards (one per UDP receive thread,
+    # one per CPU by default, plus one for HTTP ingest), and all of POST /ingest goes to the
+    # HTTP shard, so the default (100,000) holds only about 33,000 keys there and the rest
+    # would be refused with 429s. Size it for the run: twice the keys (an hour boundary
+    # inside the run) times the shard count.
+    shards=$(( $(nproc) + 1 ))
+    max_series=$(( 2900 * multiplier * shards > 100000 ? 2900 * multiplier * shards : 100000 ))
     "$bin_dir/metrics" --bind "127.0.0.1:$metrics_port" --udp "127.0.0.1:$metrics_udp" \
-        --database "$work/metrics.db" >"$work/metrics.log" 2>&1 &
+        --database "$work/metrics.db" --max-series "$max_series" >"$work/metrics.log" 2>&1 &
     pids+=($!)
     metrics_flags=(--metrics-udp "127.0.0.1:$metrics_udp")
 else
