@@ -23,6 +23,8 @@ echo "$(basename "$0") $*" >> "$FAKE_LOG"
 if [ "$(basename "$0")" = terraform ] && [ "$2" = output ] && [ -n "$FAKE_REGISTRY" ]; then
   echo "$FAKE_REGISTRY/$(echo "$4" | sed 's/_ecr_repository_url//')"
 fi
+# deploy.sh passes --region first (AWS CLI v1 ignores AWS_REGION).
+if [ "$(basename "$0")" = aws ] && [ "$1" = --region ]; then shift 2; fi
 if [ "$(basename "$0")" = aws ] && [ "$1 $2" = "sts get-caller-identity" ]; then
   [ -n "$FAKE_AWS_DENY" ] && { echo "Unable to locate credentials" >&2; exit 255; }
   echo arn:aws:iam::123456789012:user/ci
@@ -123,7 +125,7 @@ def test_plan_runs_only_read_only_commands_and_tags_with_the_commit(sandbox):
     assert f"image tag: {commit}" in result.stdout
     calls = log.read_text().splitlines()
     # Only the identity check, terraform output look-ups and the deployer's dry runs ran.
-    assert "aws sts get-caller-identity --output text --query Arn" in calls
+    assert "aws --region eu-west-1 sts get-caller-identity --output text --query Arn" in calls
     mutating = [c for c in calls if c.startswith(("podman", "terraform -chdir")) and " output " not in c]
     assert mutating == []
     releases = [c for c in calls if c.startswith("cargo run") and " release " in c]
