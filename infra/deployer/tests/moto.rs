@@ -626,17 +626,21 @@ async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing()
     );
 }
 
-/// Prints the transcripts in docs/deploy.md ("Before and after" and "An infrastructure-only
-/// change"): the deployer binary against moto holding what infra/terraform creates. Run with
-/// `cargo nextest run -p deployer --test moto --run-ignored only -E 'test(transcripts)' --no-capture`.
+/// The transcripts in docs/deploy.md ("Before and after" and "An infrastructure-only change")
+/// come from the deployer binary against moto holding what infra/terraform creates.
 #[tokio::test]
-#[ignore = "prints the docs/deploy.md transcripts; run by hand"]
-async fn transcripts_for_the_docs() {
+/// The transcripts in docs/deploy.md are this test's output: every line the deployer prints
+/// here must stand in the doc verbatim, so the doc shows real output and cannot drift from
+/// it. `cargo nextest run -p deployer --test moto --no-capture -E 'test(real_output)'` prints them to
+/// paste after a change.
+async fn the_deploy_docs_show_the_deployers_real_output() {
     let mut fixture = Fixture::new().await;
     fixture.add_hardware().await;
     let dir = tempfile::tempdir().unwrap();
     let outputs = dir.path().join("outputs.json");
     std::fs::write(&outputs, fixture.terraform_outputs_json()).unwrap();
+    let printed = std::cell::RefCell::new(Vec::<String>::new());
+    let codes = std::cell::RefCell::new(Vec::<i32>::new());
     let deployer = |args: &[&str]| {
         let run = Command::new(env!("CARGO_BIN_EXE_deployer"))
             .args(args)
@@ -650,10 +654,21 @@ async fn transcripts_for_the_docs() {
             .env_remove("DEPLOYER_CLUSTER")
             .output()
             .expect("run deployer");
+        let output = format!(
+            "{}{}",
+            String::from_utf8_lossy(&run.stderr),
+            String::from_utf8_lossy(&run.stdout)
+        );
         println!("$ deployer {}", args.join(" "));
-        print!("{}", String::from_utf8_lossy(&run.stderr));
-        print!("{}", String::from_utf8_lossy(&run.stdout));
+        print!("{output}");
         println!("(exit {})\n", run.status.code().unwrap_or(-1));
+        printed.borrow_mut().extend(
+            output
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_owned),
+        );
+        codes.borrow_mut().push(run.status.code().unwrap_or(-1));
     };
     let image = |tag: &str| format!("{}:{tag}", fixture.repository_url);
 
@@ -695,4 +710,19 @@ async fn transcripts_for_the_docs() {
     ]);
     deployer(&["release", "--service", "portal", "--image", &image("v1")]);
     deployer(&["status"]);
+
+    // verify names the image that was never pushed (exit 3); everything else succeeds.
+    assert_eq!(codes.into_inner(), [3, 0, 0, 0, 0, 0, 0]);
+    let doc_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/deploy.md");
+    let doc = std::fs::read_to_string(doc_path).expect("read docs/deploy.md");
+    let printed = printed.into_inner();
+    assert!(printed.len() > 20, "{printed:?}");
+    let missing: Vec<&String> = printed
+        .iter()
+        .filter(|line| !doc.contains(line.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/deploy.md lacks these lines of the deployer's real output (re-run with --no-capture and update it): {missing:#?}"
+    );
 }
