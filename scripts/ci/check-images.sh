@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds both container images from infra/docker/Dockerfile with podman and runs them the way
 # ECS does:
+#   - with a read-only root file system (ECS: readonlyRootFilesystem), hardware's SQLite file
+#     on a writable /data volume,
 #   - hardware and portal in separate containers on a private podman network; portal reaches
 #     hardware by the Service Connect name (hardware.internal, an /etc/hosts entry as on ECS),
 #   - each answers /healthz on a loopback port, and the image's own HEALTHCHECK passes,
@@ -29,6 +31,10 @@ NETWORK="$RUN_ID"
 HARDWARE_CTR="$RUN_ID-hardware"
 PORTAL_CTR="$RUN_ID-portal"
 CONTEXT="$(mktemp -d -t hwdash-image-context.XXXXXX)"
+# hardware's /data, a volume as a task would mount one (podman's --tmpfs ignores mode= here,
+# so a root-owned tmpfs would refuse the non-root user).
+DATA_DIR="$(mktemp -d -t hwdash-image-data.XXXXXX)"
+chmod 0777 "$DATA_DIR"
 
 fail() {
     echo "check-images: FAILED: $*" >&2
@@ -44,7 +50,7 @@ fail() {
 cleanup() {
     podman rm -f -t 0 "$PORTAL_CTR" "$HARDWARE_CTR" >/dev/null 2>&1 || true
     podman network rm -f "$NETWORK" >/dev/null 2>&1 || true
-    rm -rf "$CONTEXT"
+    rm -rf "$CONTEXT" "$DATA_DIR"
 }
 trap cleanup EXIT
 
@@ -95,7 +101,10 @@ done
 echo "--- run hardware and portal on network $NETWORK"
 podman network create "$NETWORK" >/dev/null
 HARDWARE_PORT=$(free_port)
+# --read-only as on ECS (readonlyRootFilesystem = true); there hardware keeps its data in
+# PostgreSQL, here its SQLite file goes to a writable /data, the only place it writes.
 podman_ run -d --name "$HARDWARE_CTR" --network "$NETWORK" \
+    --read-only -v "$DATA_DIR:/data" \
     -p "127.0.0.1:$HARDWARE_PORT:8080" \
     "localhost/hwdash-hardware:$TAG" >/dev/null
 wait_for "hardware /healthz on 127.0.0.1:$HARDWARE_PORT" 30 \
@@ -108,7 +117,7 @@ curl -fsS --max-time 5 "http://127.0.0.1:$HARDWARE_PORT/hardware/" | grep -q '"c
 HARDWARE_IP=$(podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$HARDWARE_CTR")
 [ -n "$HARDWARE_IP" ] || fail "no address for the hardware container"
 PORTAL_PORT=$(free_port)
-podman_ run -d --name "$PORTAL_CTR" --network "$NETWORK" \
+podman_ run -d --name "$PORTAL_CTR" --network "$NETWORK" --read-only \
     --add-host "hardware.internal:$HARDWARE_IP" \
     -p "127.0.0.1:$PORTAL_PORT:8080" \
     "localhost/hwdash-portal:$TAG" >/dev/null
