@@ -52,11 +52,22 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.http_metrics.clone(),
             track_latency,
         ))
         .with_state(state)
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{method} is not accepted at {}: query with GET, ingest with POST /ingest",
+            uri.path()
+        ),
+    )
 }
 
 async fn not_found() -> Response {

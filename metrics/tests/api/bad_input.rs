@@ -107,3 +107,28 @@ async fn bad_query_paths_get_a_400_naming_the_bad_part() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn other_methods_get_a_405_naming_the_method_and_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(Role::All, &dir.path().join("m.db"), &[]).await;
+    let client = reqwest::Client::new();
+    for (method, path) in [
+        (reqwest::Method::GET, "/ingest"),
+        (reqwest::Method::DELETE, "/k/median/2026-11-22/3"),
+        (reqwest::Method::POST, "/healthz"),
+    ] {
+        let response = client
+            .request(method.clone(), format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 405, "{method} {path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        let error = body["error"].as_str().unwrap();
+        assert!(
+            error.starts_with(&format!("{method} is not accepted at {path}")),
+            "{error}"
+        );
+    }
+}

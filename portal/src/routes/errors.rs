@@ -25,6 +25,19 @@ pub fn bad_request(message: String) -> Response {
     html_error(StatusCode::BAD_REQUEST, "Bad request", message)
 }
 
+/// Every page is read-only: a POST (a form, a crawler, a scanner) gets a sentence, not an
+/// empty 405. axum adds the `Allow` header.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    html_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        format!(
+            "{method} is not accepted at {}: this dashboard is read-only, use GET.",
+            uri.path()
+        ),
+    )
+}
+
 pub async fn not_found() -> Response {
     html_error(
         StatusCode::NOT_FOUND,

@@ -93,6 +93,43 @@ async fn security_headers_are_on_pages_errors_and_assets() {
 }
 
 #[tokio::test]
+async fn other_methods_get_a_405_page_that_says_the_dashboard_is_read_only() {
+    use axum::body::Body;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    let portal = synced_portal(&FakeHardware::start(catalog(3)).await).await;
+    for (method, uri) in [
+        ("POST", "/"),
+        ("DELETE", "/static/app.css"),
+        ("PUT", "/healthz"),
+    ] {
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        let response = portal.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+        assert_eq!(response.headers()["allow"], "GET,HEAD", "{method} {uri}");
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            CONTENT_SECURITY_POLICY
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.contains(&format!("{method} is not accepted at {uri}")),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn filters_search_and_sorting_narrow_and_order_the_rows() {
     let portal = synced_portal(&FakeHardware::start(catalog(12)).await).await;
     let azure = portal.get("/?provider=azure").await.text();
