@@ -74,12 +74,7 @@ async fn release_registers_a_revision_with_only_the_image_changed_and_updates_th
         .await
         .unwrap();
 
-    let ReleaseOutcome::Submitted {
-        task_definition, ..
-    } = &outcome
-    else {
-        panic!("expected a submitted release, got {outcome:?}");
-    };
+    let task_definition = submitted_revision(&outcome);
     assert!(
         task_definition.ends_with(":task-definition/hwdash-portal:2"),
         "{task_definition}"
@@ -222,12 +217,7 @@ async fn releasing_the_running_image_deploys_a_newer_revision_terraform_register
         .await
         .unwrap();
 
-    let ReleaseOutcome::Submitted {
-        task_definition, ..
-    } = &outcome
-    else {
-        panic!("expected a submitted release, got {outcome:?}");
-    };
+    let task_definition = submitted_revision(&outcome);
     assert_eq!(task_definition, &newer);
     assert_eq!(service_task_definition(&fixture).await, newer);
     assert_eq!(
@@ -274,12 +264,7 @@ async fn a_new_image_is_released_on_top_of_a_newer_terraform_revision() {
         .await
         .unwrap();
 
-    let ReleaseOutcome::Submitted {
-        task_definition, ..
-    } = &outcome
-    else {
-        panic!("expected a submitted release, got {outcome:?}");
-    };
+    let task_definition = submitted_revision(&outcome);
     assert!(
         task_definition.ends_with(&format!("{FAMILY}:3")),
         "{task_definition}"
@@ -725,4 +710,14 @@ async fn the_deploy_docs_show_the_deployers_real_output() {
         missing.is_empty(),
         "docs/deploy.md lacks these lines of the deployer's real output (re-run with --no-capture and update it): {missing:#?}"
     );
+}
+
+/// The task definition a release submitted; any other outcome fails the test.
+fn submitted_revision(outcome: &ReleaseOutcome) -> &String {
+    match outcome {
+        ReleaseOutcome::Submitted {
+            task_definition, ..
+        } => task_definition,
+        other => panic!("expected a submitted release, got {other:?}"),
+    }
 }
