@@ -10,6 +10,7 @@
 #
 # Usage: scripts/bench-loadtest.sh [SECONDS_PER_RATE]   (default 8)
 #        LOADTEST_BIN=path/to/loadtest scripts/bench-loadtest.sh   (use a built binary)
+#        BENCH_RATES='16700 30000' scripts/bench-loadtest.sh   (the scheduled rates to try)
 #        BENCH_REPORT_DIR=docs/performance keeps the stall run's Markdown report and charts
 # The machine is shared: other processes compiling at the same time lower every figure, for
 # wrk and loadtest alike; the ratio is the figure to compare.
@@ -86,7 +87,8 @@ wrk_rate=${wrk_line%.*}
 echo "wrk -t2 -c64 (closed loop, as fast as the server answers): ${wrk_rate} req/s"
 best=0
 peak=0
-for rate in 16700 20000 25000 30000; do
+# BENCH_RATES: the scheduled rates to try (req/s), in order.
+for rate in ${BENCH_RATES:-16700 25000 50000 75000 90000}; do
     write_workflow "$work/rate.toml" "$rate" "${seconds}s"
     # One scheduler task and 64 connections, like wrk's -c64 (measured best on 2 cores: a
     # second worker competes with the server for the same two cores).

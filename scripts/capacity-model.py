@@ -61,7 +61,7 @@ def parse_args(argv):
     parser.add_argument("--metrics-http-rps-2cpu", type=positive, default=90447,
                         help="metrics single-line POST /ingest, req/s on 2 cores "
                              "(bench-metrics.sh --ingest-batch 1)")
-    parser.add_argument("--generator-rps-2cpu", type=positive, default=30000,
+    parser.add_argument("--generator-rps-2cpu", type=positive, default=75000,
                         help="loadtest on schedule, req/s on 2 cores (bench-loadtest.sh)")
     args = parser.parse_args(argv)
     if args.years < 0:
