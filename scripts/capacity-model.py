@@ -54,9 +54,9 @@ def parse_args(argv):
     parser.add_argument("--min-tasks", type=int, default=2,
                         help="fewest tasks per service (one per availability zone)")
     # Measured on the 2-core machine, load generator on the same cores (docs/performance/).
-    parser.add_argument("--portal-rps-2cpu", type=positive, default=46367,
+    parser.add_argument("--portal-rps-2cpu", type=positive, default=72223,
                         help="portal cached page, req/s on 2 cores (bench-portal.sh)")
-    parser.add_argument("--hardware-rps-2cpu", type=positive, default=16403,
+    parser.add_argument("--hardware-rps-2cpu", type=positive, default=85059,
                         help="hardware paged list, req/s on 2 cores (bench-hardware.sh)")
     parser.add_argument("--metrics-http-rps-2cpu", type=positive, default=90447,
                         help="metrics single-line POST /ingest, req/s on 2 cores "
