@@ -21,6 +21,15 @@ impl ApiError {
             message: message.to_string(),
         }
     }
+
+    /// A bug on our side (a render task that panicked): logged, and a 500 with a message.
+    pub fn internal(message: impl ToString) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            kind: "internal",
+            message: message.to_string(),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {

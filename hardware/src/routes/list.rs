@@ -25,11 +25,22 @@ pub async fn list_hardware(
     if etag_matches(&headers, &etag) {
         return Ok(not_modified(&etag, &version));
     }
-    let cached = state
-        .responses
-        .get_with((version.clone(), query.cache_key()), || {
-            render(&snapshot, &query)
-        });
+    let key = (version.clone(), query.cache_key());
+    let cached = match state.responses.get(&key) {
+        Some(cached) => cached,
+        // A miss renders on the blocking pool: the full list of 100,000 profiles is 14 MB of
+        // JSON, tens of milliseconds that must not stall the runtime thread other requests
+        // share. `get_with` there still renders each (version, query) once for concurrent
+        // misses.
+        None => {
+            let responses = state.responses.clone();
+            tokio::task::spawn_blocking(move || {
+                responses.get_with(key, || render(&snapshot, &query))
+            })
+            .await
+            .map_err(|_| ApiError::internal("rendering the list failed"))?
+        }
+    };
 
     let mut response = (StatusCode::OK, cached.body).into_response();
     let headers = response.headers_mut();
