@@ -60,14 +60,38 @@ fn run_chromium(profile: &Path, extra: &[String]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Real hardware (SQLite seeded with `profiles` rows) and portal binaries on free ports, with
+/// a scratch directory for the browser; both processes stop when this is dropped.
+struct Stack {
+    data: tempfile::TempDir,
+    database: PathBuf,
+    portal_port: u16,
+    _hardware: crate::processes::Running,
+    _portal: crate::processes::Running,
+}
+
+impl Stack {
+    fn start(profiles: u32) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let database = data.path().join("hardware.db");
+        seed_hardware(&database, profiles);
+        let [hardware_port, portal_port] = free_ports();
+        let hardware = start_hardware(hardware_port, &database);
+        let portal = start_portal(portal_port, hardware_port);
+        Self {
+            data,
+            database,
+            portal_port,
+            _hardware: hardware,
+            _portal: portal,
+        }
+    }
+}
+
 #[tokio::test]
 async fn heavy_browser_shows_the_table_and_takes_a_screenshot() {
-    let data = tempfile::tempdir().unwrap();
-    let database = data.path().join("hardware.db");
-    seed_hardware(&database, 120);
-    let [hardware_port, portal_port] = free_ports();
-    let _hardware = start_hardware(hardware_port, &database);
-    let _portal = start_portal(portal_port, hardware_port);
+    let stack = Stack::start(120);
+    let (data, portal_port) = (&stack.data, stack.portal_port);
     let url = format!("http://127.0.0.1:{portal_port}/");
     // A realistic picture: most profiles computed, a few still "computing" is fine.
     wait_for(
@@ -210,12 +234,8 @@ fn add_profile(database: &Path, name: &str) {
 #[tokio::test]
 async fn heavy_browser_refreshes_the_table_when_hardware_changes() {
     const PROBE: &str = "zz-refresh-probe";
-    let data = tempfile::tempdir().unwrap();
-    let database = data.path().join("hardware.db");
-    seed_hardware(&database, 20);
-    let [hardware_port, portal_port] = free_ports();
-    let _hardware = start_hardware(hardware_port, &database);
-    let _portal = start_portal(portal_port, hardware_port);
+    let stack = Stack::start(20);
+    let (data, database, portal_port) = (&stack.data, &stack.database, stack.portal_port);
     let portal = format!("http://127.0.0.1:{portal_port}");
     let search = format!("/?q={PROBE}");
     wait_for(
@@ -258,7 +278,7 @@ async fn heavy_browser_refreshes_the_table_when_hardware_changes() {
         .await
         .expect("the page script never polled /version")
         .unwrap();
-    add_profile(&database, PROBE);
+    add_profile(database, PROBE);
     wait_for(
         &format!("{portal}{search}"),
         Duration::from_secs(30),
