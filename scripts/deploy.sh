@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Deploys the dashboard to AWS: build both images, push them to ECR tagged with the git
-# commit, terraform apply, then release the new images with infra/deployer (ECS blue/green
-# for portal). Safe to run again: existing images are not pushed twice, terraform applies
-# only differences, and releasing the running image changes nothing.
+# commit, terraform apply, release the new images with infra/deployer (ECS blue/green for
+# portal), then wait until both services run healthy and the dashboard serves data.
+# Safe to run again after a failure at any step: an image whose content is already in ECR is
+# neither pushed nor released again, terraform applies only differences, releasing the
+# running image changes nothing, and the wait is repeated every time.
 #
 # docs/deploy.md explains the first deployment (state bucket, backend.hcl) and operations.
 set -euo pipefail
@@ -18,10 +20,19 @@ usage() {
 Usage: scripts/deploy.sh [OPTIONS]
 
 Builds the portal and hardware images, pushes them to ECR tagged with the current git commit
-(never `latest`), runs `terraform apply` in infra/terraform, and releases both images with
-`deployer release` (blue/green for portal, rolling for hardware).
+(never `latest`), runs `terraform apply` in infra/terraform, releases both images with
+`deployer release` (blue/green for portal, rolling for hardware), and waits until every
+service runs its desired count of healthy tasks and the dashboard serves a page with data.
+It reports success only then; a service that never gets there fails the run, naming it, the
+stopped tasks' reasons and its last log lines. An image whose content (binary, CA bundle,
+image files) is already in ECR is reused: not pushed, not released again.
 
 Options (each also readable from the environment variable shown):
+  --env NAME             Deploy the environment NAME (e.g. staging, production): variables
+                         from infra/terraform/environments/NAME.tfvars (which sets the stack
+                         `name`), state under key hwdash/NAME.tfstate of the backend, and a
+                         separate .terraform-NAME directory, so environments never share
+                         state or names.                                      [DEPLOY_ENV]
   --plan                 Change nothing: check prerequisites, print every step, run
                          `terraform plan` when the providers are installed, and run
                          `deployer verify` and `deployer release --dry-run`.   [DEPLOY_PLAN=1]
@@ -40,6 +51,14 @@ Options (each also readable from the environment variable shown):
                          x86_64 Linux host, fast and cached) or `image` (the Dockerfile's
                          builder stage on the official Rust image; works on any host).
                          [DEPLOY_BUILDER, default local on x86_64 Linux, else image]
+  --wait-timeout DURATION
+                         How long to wait for the services to become healthy after the
+                         apply and the releases (e.g. 900s, 15m).
+                                                    [DEPLOY_WAIT_TIMEOUT, default 15m]
+  --keep-revisions N     Task definition revisions kept ACTIVE per service (older ones are
+                         deregistered, never the running one); the images they use are
+                         tagged release-<tag> and never expire in ECR.
+                                                    [DEPLOY_KEEP_REVISIONS, default 20]
   -h, --help             Show this help.
 
 Environment:
@@ -64,6 +83,9 @@ BACKEND_CONFIG="${TF_BACKEND_CONFIG:-$TF_DIR/backend.hcl}"
 VAR_FILE="${TF_VAR_FILE:-}"
 ENGINE="${CONTAINER_ENGINE:-}"
 BUILDER="${DEPLOY_BUILDER:-}"
+ENV_NAME="${DEPLOY_ENV:-}"
+WAIT_TIMEOUT="${DEPLOY_WAIT_TIMEOUT:-15m}"
+KEEP_REVISIONS="${DEPLOY_KEEP_REVISIONS:-20}"
 
 usage_error() {
     echo "deploy.sh: $*" >&2
@@ -83,6 +105,9 @@ while [ $# -gt 0 ]; do
         --var-file) need_value "$@"; VAR_FILE=$2; shift ;;
         --engine) need_value "$@"; ENGINE=$2; shift ;;
         --builder) need_value "$@"; BUILDER=$2; shift ;;
+        --env) need_value "$@"; ENV_NAME=$2; shift ;;
+        --wait-timeout) need_value "$@"; WAIT_TIMEOUT=$2; shift ;;
+        --keep-revisions) need_value "$@"; KEEP_REVISIONS=$2; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage_error "unknown option '$1'" ;;
     esac
@@ -101,6 +126,24 @@ if [ -z "$BUILDER" ]; then
     if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then BUILDER=local; else BUILDER=image; fi
 fi
 case "$BUILDER" in local | image) ;; *) usage_error "--builder must be local or image, not '$BUILDER'" ;; esac
+
+[[ "$WAIT_TIMEOUT" =~ ^[0-9]+(s|m|h)?$ ]] || usage_error "--wait-timeout must be a duration like 900s or 15m, not '$WAIT_TIMEOUT'"
+[[ "$KEEP_REVISIONS" =~ ^[0-9]+$ ]] && [ "$KEEP_REVISIONS" -ge 2 ] ||
+    usage_error "--keep-revisions must be a whole number of at least 2 (the running release and one to roll back to), not '$KEEP_REVISIONS'"
+
+# An environment selects its variables, its state and its own Terraform working directory
+# in one flag: nothing of one environment can leak into another's plan.
+BACKEND_ARGS=()
+if [ -n "$ENV_NAME" ]; then
+    [[ "$ENV_NAME" =~ ^[a-z][a-z0-9-]{0,30}$ ]] || usage_error "--env must be lowercase letters, digits or dashes, not '$ENV_NAME'"
+    env_file="$TF_DIR/environments/$ENV_NAME.tfvars"
+    [ -f "$env_file" ] || usage_error "--env '$ENV_NAME' has no variable file $env_file"
+    [ -n "$VAR_FILE" ] && usage_error "--env and --var-file are exclusive (the environment's file is $env_file)"
+    VAR_FILE="$env_file"
+    BACKEND_ARGS=(-backend-config="key=hwdash/$ENV_NAME.tfstate")
+    export TF_DATA_DIR="$TF_DIR/.terraform-$ENV_NAME"
+fi
+TF_DATA="${TF_DATA_DIR:-$TF_DIR/.terraform}"
 
 if [ -z "$VAR_FILE" ] && [ -f "$TF_DIR/terraform.tfvars" ]; then VAR_FILE="$TF_DIR/terraform.tfvars"; fi
 if [ -n "$VAR_FILE" ] && [ ! -f "$VAR_FILE" ]; then usage_error "--var-file '$VAR_FILE' does not exist"; fi
@@ -132,6 +175,10 @@ look() {
 }
 
 tf() { terraform -chdir="$TF_DIR" "$@"; }
+
+# Every AWS CLI call names the region: AWS CLI v1 reads AWS_DEFAULT_REGION only, and a
+# profile's region must never silently win over --region.
+awscli() { aws --region "$AWS_REGION" "$@"; }
 
 # --- 1. prerequisites ----------------------------------------------------------------------------
 
@@ -179,7 +226,7 @@ fi
 
 # --- 3. version ----------------------------------------------------------------------------------
 
-step "version"
+step "version${ENV_NAME:+ (environment $ENV_NAME)}"
 cd "$ROOT"
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null) || die "$ROOT is not a git checkout with a commit"
 if [ -n "$(git status --porcelain --untracked-files=normal)" ]; then
@@ -197,7 +244,7 @@ else
     TAG="$commit"
 fi
 info "image tag: $TAG"
-TF_VARS=(-var "aws_region=$AWS_REGION" -var "portal_image_tag=$TAG" -var "hardware_image_tag=$TAG")
+TF_VARS=(-var "aws_region=$AWS_REGION")
 [ -n "$VAR_FILE" ] && TF_VARS+=(-var-file "$VAR_FILE")
 
 # --- 4. terraform init and the image repositories --------------------------------------------------
@@ -207,14 +254,15 @@ if [ ! -f "$BACKEND_CONFIG" ]; then
     msg="no backend configuration at $BACKEND_CONFIG: copy infra/terraform/backend.hcl.example, fill in your state bucket (docs/deploy.md, 'First deployment')"
     [ "$PLAN" = 1 ] && info "$msg" || die "$msg"
 fi
-run terraform -chdir="$TF_DIR" init -input=false -backend-config="$BACKEND_CONFIG"
+run terraform -chdir="$TF_DIR" init -input=false -backend-config="$BACKEND_CONFIG" "${BACKEND_ARGS[@]}"
 
 # The repositories must exist before the first push; a targeted apply creates only them
 # (and their KMS key) and is a no-op afterwards.
 step "ECR repositories"
 APPROVE=()
 [ "$YES" = 1 ] && APPROVE=(-auto-approve)
-run terraform -chdir="$TF_DIR" apply -input=false "${APPROVE[@]}" -target=module.ecr "${TF_VARS[@]}"
+run terraform -chdir="$TF_DIR" apply -input=false "${APPROVE[@]}" -target=module.ecr "${TF_VARS[@]}" \
+    -var "portal_image_tag=$TAG" -var "hardware_image_tag=$TAG"
 
 repo_url() {
     local url
@@ -222,14 +270,15 @@ repo_url() {
     if [ -n "$url" ]; then
         echo "$url"
     elif [ "$PLAN" = 1 ]; then
-        echo "<account>.dkr.ecr.$AWS_REGION.amazonaws.com/hwdash/$1" # not created yet
+        echo "<account>.dkr.ecr.$AWS_REGION.amazonaws.com/<name>/$1" # not created yet
     else
         die "terraform has no output $1_ecr_repository_url after creating the repositories"
     fi
 }
-declare -A IMAGE
+declare -A IMAGE REPO_URL
 for service in "${SERVICES[@]}"; do
-    IMAGE[$service]="$(repo_url "$service"):$TAG"
+    REPO_URL[$service]="$(repo_url "$service")"
+    IMAGE[$service]="${REPO_URL[$service]}:$TAG"
     info "$service -> ${IMAGE[$service]}"
 done
 
@@ -260,28 +309,102 @@ for service in "${SERVICES[@]}"; do
 done
 
 step "push images to ECR"
-registry="${IMAGE[portal]%%/*}"
+# What an image holds, as a digest: its binary, its CA bundle and the image's own files.
+# Tags cannot tell (every commit gets a new one) and image digests cannot either (they carry
+# build times); equal content digests mean the same program in the same files.
+content_digest() {
+    local service=$1 dir
+    dir=$(mktemp -d -t hwdash-content.XXXXXX)
+    if [ "$BUILDER" = local ]; then
+        cp "$CONTEXT/prebuilt/$service" "$CONTEXT/prebuilt/ca-certificates.crt" "$dir/"
+    else
+        local container
+        container=$("$ENGINE" create "${IMAGE[$service]}")
+        "$ENGINE" cp "$container:/usr/local/bin/$service" "$dir/$service" >/dev/null
+        "$ENGINE" cp "$container:/etc/ssl/certs/ca-certificates.crt" "$dir/ca-certificates.crt" >/dev/null
+        "$ENGINE" rm "$container" >/dev/null
+    fi
+    {
+        sha256sum "$dir/$service" "$dir/ca-certificates.crt" | cut -d' ' -f1
+        sha256sum "$DOCKERFILE" | cut -d' ' -f1
+        (cd "$ROOT/infra/docker" && find rootfs writable -type f -print0 | sort -z | xargs -0 sha256sum)
+    } | sha256sum | cut -c1-40
+    rm -rf "$dir"
+}
+
+# find_image REPOSITORY TAG: prints the image's tags when it exists; fails with status 3
+# when ECR says it does not (ImageNotFoundException); any other error (permissions, a wrong
+# region, throttling) stops the deployment with AWS's own message, since pushing to an
+# immutable tag that in fact exists would fail later, less clearly.
+find_image() {
+    local out
+    if out=$(awscli ecr describe-images --repository-name "$1" --image-ids "imageTag=$2" \
+        --query 'imageDetails[0].imageTags' --output text 2>&1); then
+        printf '%s\n' "$out"
+    elif [[ "$out" == *ImageNotFoundException* ]]; then
+        return 3
+    else
+        die "cannot look up $1:$2 in ECR: $out"
+    fi
+}
+
+# ecr_tag REPOSITORY TAG NEW_TAG: adds NEW_TAG to the image TAG names, in ECR itself (AWS's
+# documented retagging: put-image with the image's own manifest), so it lands on exactly that
+# image and not on a local build of the same content. Adding a tag is allowed with immutable
+# tags; only moving one is not.
+ecr_tag() {
+    local manifest media
+    status=0
+    find_image "$1" "$3" >/dev/null || status=$?
+    [ "$status" = 0 ] && return 0
+    manifest=$(awscli ecr batch-get-image --repository-name "$1" --image-ids "imageTag=$2" \
+        --query 'images[0].imageManifest' --output text)
+    media=$(awscli ecr batch-get-image --repository-name "$1" --image-ids "imageTag=$2" \
+        --query 'images[0].imageManifestMediaType' --output text)
+    run awscli ecr put-image --repository-name "$1" --image-tag "$3" \
+        --image-manifest "$manifest" --image-manifest-media-type "$media" >/dev/null
+}
+
 if [ "$PLAN" = 1 ]; then
-    info "[plan] would log $ENGINE in to $registry and push: ${IMAGE[portal]} ${IMAGE[hardware]}"
+    info "[plan] would log $ENGINE in to ${IMAGE[portal]%%/*} and push what ECR does not hold yet: ${IMAGE[portal]} ${IMAGE[hardware]}"
 else
-    aws ecr get-login-password | "$ENGINE" login --username AWS --password-stdin "$registry" >/dev/null
+    registry="${IMAGE[portal]%%/*}"
+    awscli ecr get-login-password | "$ENGINE" login --username AWS --password-stdin "$registry" >/dev/null
     for service in "${SERVICES[@]}"; do
-        repository="${IMAGE[$service]#*/}"
-        repository="${repository%:*}"
-        # Tags are immutable: an image already pushed for this commit is kept as it is.
-        if aws ecr describe-images --repository-name "$repository" --image-ids "imageTag=$TAG" >/dev/null 2>&1; then
+        repository="${REPO_URL[$service]#*/}"
+        digest=$(content_digest "$service")
+        status=0
+        existing=$(find_image "$repository" "content-$digest") || status=$?
+        if [ "$status" = 0 ]; then
+            # The same content was pushed before, under another commit's tag: use that image,
+            # so nothing is pushed and the service is not released again.
+            previous=$(tr '\t ' '\n\n' <<<"$existing" | grep -v -e '^content-' -e '^release-' -e '^None$' | head -n1)
+            [ -n "$previous" ] || die "$repository has content-$digest but no commit tag on that image"
+            IMAGE[$service]="${REPO_URL[$service]}:$previous"
+            info "$service: content unchanged since $previous (content-$digest); not pushed, not released again"
+            ecr_tag "$repository" "$previous" "release-$previous"
+            continue
+        fi
+        status=0
+        find_image "$repository" "$TAG" >/dev/null || status=$?
+        if [ "$status" = 0 ]; then
             info "$repository:$TAG is already in ECR; not pushed again"
         else
             run "$ENGINE" push "${IMAGE[$service]}"
         fi
+        # Extra tags: content-<digest> finds this content again; release-<tag> keeps the image
+        # from expiring while a task definition revision may use it (modules/ecr).
+        ecr_tag "$repository" "$TAG" "content-$digest"
+        ecr_tag "$repository" "$TAG" "release-$TAG"
     done
 fi
+TF_VARS+=(-var "portal_image_tag=${IMAGE[portal]##*:}" -var "hardware_image_tag=${IMAGE[hardware]##*:}")
 
 # --- 6. infrastructure -----------------------------------------------------------------------------
 
 step "terraform apply"
 if [ "$PLAN" = 1 ]; then
-    if [ -d "$TF_DIR/.terraform/providers" ] || [ -d "$TF_DIR/.terraform/plugins" ]; then
+    if [ -d "$TF_DATA/providers" ] || [ -d "$TF_DATA/plugins" ]; then
         look terraform -chdir="$TF_DIR" plan -input=false -lock=false "${TF_VARS[@]}"
     else
         info "terraform plan skipped: the providers are not installed (terraform init has not run here)"
@@ -341,9 +464,74 @@ fi
 # END release section
 # ================================================================================================
 
+# --- 8. steady state --------------------------------------------------------------------------
+# `terraform apply` returns once ECS accepted the services, and a release returns once ECS
+# finished its deployment; neither proves that tasks run. The first deployment in particular
+# is followed by nothing else. Success is printed only after this.
+step "wait for healthy services (timeout $WAIT_TIMEOUT)"
+if [ "$PLAN" = 1 ]; then
+    info "[plan] would run: $(quoted "${DEPLOYER[@]}" wait "${DEPLOYER_ARGS[@]}" --timeout "$WAIT_TIMEOUT" hardware portal)"
+    info "[plan] would then fetch the dashboard until it serves a page with data"
+else
+    run "${DEPLOYER[@]}" wait "${DEPLOYER_ARGS[@]}" --timeout "$WAIT_TIMEOUT" hardware portal
+    url=$(tf output -raw portal_url)
+    # The page names an availability (HIGH, MEDIUM or LOW) only once portal has read hardware.
+    deadline=$((SECONDS + 120))
+    until page=$(curl --silent --show-error --fail --max-time 10 "$url" 2>&1) && grep -qE 'HIGH|MEDIUM|LOW' <<<"$page"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            die "the services are healthy but $url serves no data after 120 s: ${page:0:300}"
+        fi
+        sleep 5
+    done
+    info "$url serves the dashboard with data"
+fi
+
+# --- 9. revisions and the images they need --------------------------------------------------------
+# Task definition revisions stay ACTIVE after a release (skip_destroy) so a rollback can use
+# them, and ECR keeps every image tagged release-*. This keeps both bounded together: the
+# newest --keep-revisions revisions (and always the running one) stay; older ones are
+# deregistered and their images lose the release- tag, so ECR's count rule may expire them.
+step "keep $KEEP_REVISIONS revisions per service and the images they use"
+cluster=""
+[ "$PLAN" = 1 ] || cluster=$(tf output -raw cluster_name)
+for service in "${SERVICES[@]}"; do
+    if [ "$PLAN" = 1 ]; then
+        info "[plan] would deregister $service revisions older than the newest $KEEP_REVISIONS and untag their images"
+        continue
+    fi
+    running=$(awscli ecs describe-services --cluster "$cluster" --services "$service" \
+        --query 'services[0].taskDefinition' --output text)
+    family=${running##*/}
+    family=${family%:*}
+    mapfile -t revisions < <(awscli ecs list-task-definitions --family-prefix "$family" --status ACTIVE \
+        --sort DESC --query 'taskDefinitionArns[]' --output text | tr '\t' '\n' | grep .)
+    used_tags=()
+    for i in "${!revisions[@]}"; do
+        arn=${revisions[$i]}
+        if [ "$i" -ge "$KEEP_REVISIONS" ] && [ "$arn" != "$running" ]; then
+            run awscli ecs deregister-task-definition --task-definition "$arn" >/dev/null
+        else
+            image=$(awscli ecs describe-task-definition --task-definition "$arn" \
+                --query 'taskDefinition.containerDefinitions[0].image' --output text)
+            used_tags+=("release-${image##*:}")
+        fi
+    done
+    repository="${REPO_URL[$service]#*/}"
+    mapfile -t release_tags < <(awscli ecr list-images --repository-name "$repository" --filter tagStatus=TAGGED \
+        --query 'imageIds[].imageTag' --output text | tr '\t' '\n' | grep '^release-' || true)
+    for tag in "${release_tags[@]}"; do
+        if [[ " ${used_tags[*]} " != *" $tag "* ]]; then
+            # Removes this tag only; the image keeps its commit tag until ECR expires it.
+            run awscli ecr batch-delete-image --repository-name "$repository" --image-ids "imageTag=$tag" >/dev/null
+        fi
+    done
+    info "$service: ${#revisions[@]} ACTIVE revisions before, at most $KEEP_REVISIONS kept"
+done
+
 step "done"
 if [ "$PLAN" = 1 ]; then
     info "plan only: nothing was changed"
 else
     info "dashboard: $(tf output -raw portal_url)"
+    info "every service runs its desired count of healthy tasks"
 fi

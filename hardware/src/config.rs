@@ -96,6 +96,16 @@ pub struct ServeArgs {
     /// Key this instance reports its response times under (default hardware-HOST-PID).
     #[arg(long, env = "METRICS_KEY")]
     pub metrics_key: Option<String>,
+
+    /// CloudWatch namespace for the refresher backlog (DueProfiles, OldestValueAgeSeconds),
+    /// written to stdout as embedded metric format lines; on ECS the awslogs driver turns
+    /// them into metrics that autoscaling tracks. Empty: not written.
+    #[arg(long, env = "BACKLOG_METRIC_NAMESPACE", default_value = "")]
+    pub backlog_metric_namespace: String,
+
+    /// Seconds between two backlog metric lines.
+    #[arg(long, env = "BACKLOG_METRIC_INTERVAL", default_value = "60", value_parser = parse_seconds)]
+    pub backlog_metric_interval: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -153,7 +163,19 @@ impl ServeArgs {
                 },
             ));
         }
+        if !self.backlog_metric_namespace.is_empty() && self.backlog_metric_interval.is_zero() {
+            return Err("--backlog-metric-interval must be more than 0 seconds".into());
+        }
         Ok(())
+    }
+
+    /// Where the refresher backlog goes as EMF lines, if anywhere.
+    pub fn backlog_metric(&self) -> Option<crate::backlog::EmfConfig> {
+        (!self.backlog_metric_namespace.is_empty()).then(|| crate::backlog::EmfConfig {
+            namespace: self.backlog_metric_namespace.clone(),
+            service_name: "hardware".into(),
+            interval: self.backlog_metric_interval,
+        })
     }
 
     pub fn workers(&self) -> usize {

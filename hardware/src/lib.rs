@@ -8,6 +8,7 @@
 
 pub mod app_metrics;
 pub mod availability;
+pub mod backlog;
 pub mod compute_pool;
 pub mod config;
 pub mod healthcheck;

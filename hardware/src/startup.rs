@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::app_metrics::AppMetrics;
 use crate::availability::{AvailabilitySource, FakeSource, SlowProcess};
+use crate::backlog::EmfConfig;
 use crate::compute_pool::ComputePool;
 use crate::config::{ServeArgs, SourceKind};
 use crate::refresher::{RefreshConfig, Refresher};
@@ -26,6 +27,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     refresher: Refresher,
+    backlog_metric: Option<EmfConfig>,
 }
 
 impl Application {
@@ -118,6 +120,7 @@ impl Application {
                 refresh_interval: args.refresh_interval,
             },
             refresher,
+            backlog_metric: args.backlog_metric(),
         })
     }
 
@@ -139,6 +142,14 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
+        if let Some(emf) = self.backlog_metric {
+            tokio::spawn(crate::backlog::publish_periodically(
+                emf,
+                self.state.snapshot.clone(),
+                self.state.refresh_interval,
+                stop_rx.clone(),
+            ));
+        }
         let refresher = tokio::spawn(self.refresher.run(stop_rx));
         let app = crate::routes::router(self.state);
         tracing::info!(addr = %self.listener.local_addr()?, "hardware listening");

@@ -1,7 +1,7 @@
 # The hardware availability dashboard on AWS:
 #
 #   internet -> ALB (public subnets) -> portal (Fargate, private subnets, blue/green)
-#                                          |  Service Connect: http://hardware.internal:8080
+#                                          |  Service Connect: http://hardware.<name>.internal:8080
 #                                          v
 #                                       hardware (Fargate, private subnets) -> PostgreSQL (RDS)
 #
@@ -9,7 +9,12 @@
 # scripts/deploy.sh runs it; the outputs are the contract with infra/deployer.
 
 locals {
-  container_port = 8080
+  container_port           = 8080
+  backlog_metric_namespace = "${var.name}/hardware"
+  # docs/capacity.md: keeping N profiles fresher than T seconds takes W = ceil(5 N / T)
+  # workers. A task of w workers clears w * T / 5 profiles per interval, so holding the due
+  # profiles per task at that figure gives N / (w T / 5) tasks, i.e. exactly W workers.
+  hardware_due_profiles_per_task = var.hardware_compute_workers * var.hardware_refresh_interval_seconds / 5
 }
 
 module "kms" {
@@ -71,6 +76,7 @@ module "database" {
   password_version    = var.database_password_version
   require_tls         = var.database_require_tls
   deletion_protection = var.deletion_protection
+  log_retention_days  = var.log_retention_days
 }
 
 # --- hardware: private, reachable from portal only ---------------------------------------------
@@ -84,8 +90,12 @@ module "hardware_task" {
   cpu            = var.hardware_cpu
   memory         = var.hardware_memory
   environment = merge({
-    HARDWARE_BIND = "0.0.0.0:${local.container_port}"
-    LOG_FORMAT    = "json"
+    HARDWARE_BIND    = "0.0.0.0:${local.container_port}"
+    LOG_FORMAT       = "json"
+    COMPUTE_WORKERS  = tostring(var.hardware_compute_workers)
+    REFRESH_INTERVAL = tostring(var.hardware_refresh_interval_seconds)
+    # The refresher's backlog as embedded metric format lines: autoscaling tracks it.
+    BACKLOG_METRIC_NAMESPACE = local.backlog_metric_namespace
   }, var.hardware_environment)
   # The connection string (with its password) comes from Secrets Manager, never from the
   # task definition.
@@ -107,13 +117,14 @@ module "hardware_service" {
 }
 
 module "hardware_autoscaling" {
-  source       = "./modules/autoscaling"
-  cluster_name = module.cluster.cluster_name
-  service_name = module.hardware_service.service_name
-  min_capacity = var.hardware_min_tasks
-  max_capacity = var.hardware_max_tasks
-  metric       = "ECSServiceAverageCPUUtilization"
-  target_value = var.hardware_cpu_target_percent
+  source                   = "./modules/autoscaling"
+  cluster_name             = module.cluster.cluster_name
+  service_name             = module.hardware_service.service_name
+  min_capacity             = var.hardware_min_tasks
+  max_capacity             = var.hardware_max_tasks
+  metric                   = "DueProfilesPerTask"
+  target_value             = local.hardware_due_profiles_per_task
+  backlog_metric_namespace = local.backlog_metric_namespace
 }
 
 # --- portal: public through the ALB, blue/green ----------------------------------------------

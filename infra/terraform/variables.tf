@@ -163,10 +163,26 @@ variable "hardware_max_tasks" {
   default     = 8
 }
 
-variable "hardware_cpu_target_percent" {
-  description = "Average CPU percent hardware's autoscaling holds."
+variable "hardware_compute_workers" {
+  description = "Availability computations one hardware task runs at once (COMPUTE_WORKERS). Each is a 5 s blocking call, so this is not bounded by the task's vCPUs."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.hardware_compute_workers >= 1 && var.hardware_compute_workers <= 1024
+    error_message = "hardware_compute_workers must be 1 to 1024."
+  }
+}
+
+variable "hardware_refresh_interval_seconds" {
+  description = "Seconds after which a computed availability is stale and recomputed (REFRESH_INTERVAL); with hardware_compute_workers it sets hardware's autoscaling target (due profiles per task = workers x interval / 5)."
   type        = number
   default     = 60
+
+  validation {
+    condition     = var.hardware_refresh_interval_seconds >= 10
+    error_message = "hardware_refresh_interval_seconds must be at least 10 (one computation takes 5 s)."
+  }
 }
 
 variable "hardware_environment" {

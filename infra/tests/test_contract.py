@@ -37,7 +37,7 @@ def test_containers_are_named_after_the_services_on_port_8080(modules):
     root = modules["root"]
     assert root.modules["portal_task"]["container_name"] == "portal"
     assert root.modules["hardware_task"]["container_name"] == "hardware"
-    assert "container_port = 8080" in (root.path / "main.tf").read_text().replace("  ", " ")
+    assert re.search(r"^\s*container_port\s*=\s*8080\s*$", (root.path / "main.tf").read_text(), re.M)
     assert root.modules["portal_task"]["environment"].count("0.0.0.0:${local.container_port}") == 1
     assert root.modules["hardware_task"]["environment"].count("0.0.0.0:${local.container_port}") == 1
 

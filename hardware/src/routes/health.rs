@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
 
+use crate::backlog::Backlog;
 use crate::state::AppState;
 
 pub async fn healthz() -> &'static str {
@@ -40,20 +41,21 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let snapshot = state.snapshot.load();
-    let stale_before = time::OffsetDateTime::now_utc() - state.refresh_interval;
-    let (mut fresh, mut stale, mut never) = (0i64, 0i64, 0i64);
-    for row in &snapshot.rows {
-        match row.computed_at {
-            None => never += 1,
-            Some(at) if at < stale_before => stale += 1,
-            Some(_) => fresh += 1,
-        }
-    }
+    let backlog = Backlog::of(
+        &state.snapshot.load(),
+        state.refresh_interval,
+        time::OffsetDateTime::now_utc(),
+    );
     let profiles = &state.app_metrics.profiles;
-    profiles.with_label_values(&["fresh"]).set(fresh);
-    profiles.with_label_values(&["stale"]).set(stale);
-    profiles.with_label_values(&["never_computed"]).set(never);
+    profiles
+        .with_label_values(&["fresh"])
+        .set(backlog.fresh as i64);
+    profiles
+        .with_label_values(&["stale"])
+        .set(backlog.stale as i64);
+    profiles
+        .with_label_values(&["never_computed"])
+        .set(backlog.never_computed as i64);
     (
         [(
             header::CONTENT_TYPE,

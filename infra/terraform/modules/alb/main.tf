@@ -92,12 +92,17 @@ resource "aws_lb_listener" "http_redirect" {
   }
 }
 
+# The test listener speaks what production speaks: HTTPS with the same certificate once there
+# is one (the load balancer is internet-facing, and smoke checks may carry the same cookies
+# and headers as real users), plain HTTP only while production is plain HTTP too.
 resource "aws_lb_listener" "test" {
-  #checkov:skip=CKV_AWS_2:Test traffic for blue/green; reachable only from test_listener_cidrs.
-  #checkov:skip=CKV_AWS_103:Test traffic for blue/green; reachable only from test_listener_cidrs.
+  #checkov:skip=CKV_AWS_2:HTTPS whenever certificate_arn is set, as production; without a certificate HTTP is all there is, and the listener is reachable only from test_listener_cidrs.
+  #checkov:skip=CKV_AWS_103:TLS 1.2+ policy applies when the listener is HTTPS (certificate_arn set).
   load_balancer_arn = aws_lb.this.arn
   port              = var.test_listener_port
-  protocol          = "HTTP"
+  protocol          = local.production_listens
+  ssl_policy        = local.https ? var.ssl_policy : null
+  certificate_arn   = var.certificate_arn
 
   default_action {
     type = "fixed-response"

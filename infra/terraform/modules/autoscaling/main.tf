@@ -84,6 +84,91 @@ resource "aws_appautoscaling_policy" "request_count" {
   }
 }
 
+# Backlog: the work hardware has to do is the profiles due for a computation, and each task
+# clears them at a fixed rate (workers / 5 s) whatever its CPU shows (the computation is a
+# blocking sleep, so CPU never rises). Every hardware task sees the same shared database and
+# publishes the same DueProfiles (as embedded metric format log lines, see hardware's
+# backlog.rs); divided by the running tasks it is the backlog per task, the quantity target
+# tracking can hold: AWS's documented pattern for scaling on a queue ("backlog per
+# instance"). The target is what one task clears in one refresh interval (root main.tf).
+resource "aws_appautoscaling_policy" "backlog" {
+  count              = var.metric == "DueProfilesPerTask" ? 1 : 0
+  name               = "${var.service_name}-due-profiles-per-task"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  resource_id        = aws_appautoscaling_target.this.resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = var.target_value
+    scale_in_cooldown  = var.scale_in_cooldown_seconds
+    scale_out_cooldown = var.scale_out_cooldown_seconds
+
+    customized_metric_specification {
+      metrics {
+        id          = "due_per_task"
+        label       = "Profiles due per running ${var.service_name} task"
+        expression  = "FILL(due, 0) / FILL(tasks, 1)"
+        return_data = true
+      }
+
+      metrics {
+        id          = "due"
+        label       = "Profiles due (stale or never computed)"
+        return_data = false
+
+        metric_stat {
+          # Every task reports the same count (one shared database): the average is it.
+          stat = "Average"
+
+          metric {
+            namespace   = var.backlog_metric_namespace
+            metric_name = "DueProfiles"
+
+            dimensions {
+              name  = "ServiceName"
+              value = var.service_name
+            }
+          }
+        }
+      }
+
+      metrics {
+        id          = "tasks"
+        label       = "Running ${var.service_name} tasks"
+        return_data = false
+
+        metric_stat {
+          stat = "Average"
+
+          metric {
+            # Container Insights (enabled on the cluster) publishes the running task count.
+            namespace   = "ECS/ContainerInsights"
+            metric_name = "RunningTaskCount"
+
+            dimensions {
+              name  = "ClusterName"
+              value = var.cluster_name
+            }
+
+            dimensions {
+              name  = "ServiceName"
+              value = var.service_name
+            }
+          }
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.backlog_metric_namespace != null
+      error_message = "DueProfilesPerTask needs backlog_metric_namespace."
+    }
+  }
+}
+
 resource "aws_appautoscaling_policy" "cpu" {
   count              = var.metric == "ECSServiceAverageCPUUtilization" ? 1 : 0
   name               = "${var.service_name}-cpu"

@@ -26,23 +26,29 @@ variable "max_capacity" {
 }
 
 variable "metric" {
-  description = "What to track: ALBRequestCountPerTarget (RequestCountPerTarget summed over target_group_arn_suffixes: requests per task per minute) or ECSServiceAverageCPUUtilization (percent)."
+  description = "What to track: ALBRequestCountPerTarget (RequestCountPerTarget summed over target_group_arn_suffixes: requests per task per minute), DueProfilesPerTask (the DueProfiles metric a service publishes, divided by its running tasks) or ECSServiceAverageCPUUtilization (percent)."
   type        = string
 
   validation {
-    condition     = contains(["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"], var.metric)
-    error_message = "metric must be ALBRequestCountPerTarget or ECSServiceAverageCPUUtilization."
+    condition     = contains(["ALBRequestCountPerTarget", "DueProfilesPerTask", "ECSServiceAverageCPUUtilization"], var.metric)
+    error_message = "metric must be ALBRequestCountPerTarget, DueProfilesPerTask or ECSServiceAverageCPUUtilization."
   }
 }
 
 variable "target_value" {
-  description = "Value of the metric to hold: requests per task per minute, or CPU percent."
+  description = "Value of the metric to hold: requests per task per minute, due profiles per task, or CPU percent."
   type        = number
 
   validation {
     condition     = var.target_value > 0
     error_message = "target_value must be positive."
   }
+}
+
+variable "backlog_metric_namespace" {
+  description = "For DueProfilesPerTask: CloudWatch namespace the service writes DueProfiles to (dimension ServiceName = service_name)."
+  type        = string
+  default     = null
 }
 
 variable "load_balancer_arn_suffix" {

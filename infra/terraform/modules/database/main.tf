@@ -69,15 +69,33 @@ resource "aws_iam_role_policy_attachment" "monitoring" {
   policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 }
 
+locals {
+  # A fixed identifier (not identifier_prefix): the log groups below must be named after it
+  # before the instance exists.
+  identifier = "${var.name_prefix}-postgres"
+  log_types  = ["postgresql", "upgrade"]
+}
+
+# RDS creates /aws/rds/instance/<id>/<type> itself on the first export, with no retention and
+# no KMS key. Created here first, with both, RDS writes into them instead.
+resource "aws_cloudwatch_log_group" "exports" {
+  for_each          = toset(local.log_types)
+  name              = "/aws/rds/instance/${local.identifier}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
 resource "aws_db_instance" "this" {
+  #checkov:skip=CKV_AWS_161:hardware authenticates with the password from Secrets Manager; IAM authentication stays off until hardware generates IAM tokens (docs/deploy.md).
   #checkov:skip=CKV_AWS_157:Single-AZ by default to keep a small deployment cheap; set multi_az = true for production (docs/deploy.md).
-  identifier_prefix = "${var.name_prefix}-"
-  engine            = "postgres"
-  engine_version    = var.engine_major_version
-  instance_class    = var.instance_class
-  db_name           = var.database_name
-  username          = var.master_username
-  port              = var.port
+  identifier     = local.identifier
+  engine         = "postgres"
+  engine_version = var.engine_major_version
+  instance_class = var.instance_class
+  db_name        = var.database_name
+  username       = var.master_username
+  port           = var.port
 
   password_wo         = ephemeral.random_password.master.result
   password_wo_version = var.password_version
@@ -103,15 +121,19 @@ resource "aws_db_instance" "this" {
   allow_major_version_upgrade = false
   apply_immediately           = false
 
-  iam_database_authentication_enabled   = true
+  # hardware authenticates with the password in its Secrets Manager secret; IAM database
+  # authentication would need a token generator in hardware and a per-task IAM policy, and
+  # an unused enabled login path is only attack surface. Off until hardware uses it.
+  iam_database_authentication_enabled   = false
   performance_insights_enabled          = true
   performance_insights_kms_key_id       = var.kms_key_arn
   performance_insights_retention_period = 7
   monitoring_interval                   = 60
   monitoring_role_arn                   = aws_iam_role.monitoring.arn
-  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
+  enabled_cloudwatch_logs_exports       = local.log_types
 
-  tags = var.tags
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.exports]
 }
 
 resource "aws_secretsmanager_secret" "database_url" {
@@ -128,9 +150,9 @@ resource "aws_secretsmanager_secret_version" "database_url" {
   secret_string_wo         = "postgres://${var.master_username}:${ephemeral.random_password.master.result}@${aws_db_instance.this.address}:${aws_db_instance.this.port}/${var.database_name}"
   secret_string_wo_version = var.password_version
 
-  # The URL holds the instance's endpoint and the password it was created with; both change
-  # exactly when the instance is replaced (identifier_prefix gives the new one a new host name;
-  # its create call sets a new ephemeral password), which is when resource_id changes. Then
+  # The URL holds the instance's endpoint and the password it was created with; the password
+  # changes exactly when the instance is replaced (its create call sets a new ephemeral
+  # password), which is when resource_id changes. Then
   # this version is written again, in the same apply, with the same ephemeral password.
   # Not on every change of the instance: an in-place update keeps the old password, and a
   # rewrite would put a new one in the secret that the database does not have.

@@ -95,3 +95,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "log_retention_days" {
+  description = "Days the exported PostgreSQL logs are kept in CloudWatch Logs."
+  type        = number
+  default     = 30
+}

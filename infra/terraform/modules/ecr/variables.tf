@@ -10,9 +10,20 @@ variable "repositories" {
 }
 
 variable "keep_images" {
-  description = "Images kept per repository; older ones expire."
+  description = "Images kept per repository besides those a revision uses (release-*); older ones expire."
   type        = number
   default     = 30
+}
+
+variable "release_images_kept" {
+  description = "Images tagged release-* (used by a task definition revision) kept per repository; must stay above scripts/deploy.sh --keep-revisions (20 by default), so none of them ever expires."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.release_images_kept >= 50
+    error_message = "release_images_kept must be at least 50, well above deploy.sh's --keep-revisions."
+  }
 }
 
 variable "force_delete" {

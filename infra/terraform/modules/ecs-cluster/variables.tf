@@ -4,9 +4,9 @@ variable "name" {
 }
 
 variable "service_connect_namespace" {
-  description = "Cloud Map namespace for Service Connect; services are reached as <name>.<namespace>."
+  description = "Cloud Map namespace for Service Connect; services are reached as <name>.<namespace>. Default <name>.internal, so stacks in one account and region do not collide."
   type        = string
-  default     = "internal"
+  default     = null
 }
 
 variable "tags" {

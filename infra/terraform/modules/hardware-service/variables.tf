@@ -38,7 +38,6 @@ variable "service_connect_namespace_arn" {
 variable "dns_name" {
   description = "Private name portal uses to reach hardware (HARDWARE_URL is http://<dns_name>:<container_port>)."
   type        = string
-  default     = "hardware.internal"
 }
 
 variable "tags" {

@@ -30,18 +30,32 @@ resource "aws_iam_role_policy_attachment" "blue_green" {
   policy_arn = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 }
 
+# IAM is eventually consistent: CreateService succeeds as soon as the attachment call returns,
+# but ECS may be refused when it first assumes the role or uses its policy, and the first
+# deployment then fails with no earlier one to return to. AWS documents that changes "take
+# time to become visible" and asks callers to wait (IAM User Guide, "Changes that I make are
+# not always immediately visible"). depends_on on the attachment only orders the API calls;
+# this waits, once, when the role or its policy attachment is created or replaced.
+resource "terraform_data" "blue_green_role_propagated" {
+  triggers_replace = [aws_iam_role.blue_green.arn, aws_iam_role_policy_attachment.blue_green.id]
+
+  provisioner "local-exec" {
+    command = "sleep ${var.iam_propagation_seconds}"
+  }
+}
+
 resource "aws_ecs_service" "this" {
-  name                               = "portal"
-  cluster                            = var.cluster_arn
-  task_definition                    = var.task_definition_arn
-  desired_count                      = var.desired_count
-  launch_type                        = "FARGATE"
-  platform_version                   = "LATEST"
-  propagate_tags                     = "SERVICE"
-  enable_ecs_managed_tags            = true
-  health_check_grace_period_seconds  = 30
-  deployment_minimum_healthy_percent = 100
-  deployment_maximum_percent         = 200
+  name                              = "portal"
+  cluster                           = var.cluster_arn
+  task_definition                   = var.task_definition_arn
+  desired_count                     = var.desired_count
+  launch_type                       = "FARGATE"
+  platform_version                  = "LATEST"
+  propagate_tags                    = "SERVICE"
+  enable_ecs_managed_tags           = true
+  health_check_grace_period_seconds = 30
+  # No deployment_minimum_healthy_percent / deployment_maximum_percent: under BLUE_GREEN ECS
+  # starts a complete green set beside blue and ignores both (they apply to ROLLING only).
 
   network_configuration {
     subnets          = var.private_subnet_ids
@@ -65,6 +79,22 @@ resource "aws_ecs_service" "this" {
   deployment_configuration {
     strategy             = "BLUE_GREEN"
     bake_time_in_minutes = var.bake_time_minutes
+
+    # The release gate. Without a hook ECS moves straight from POST_TEST_TRAFFIC_SHIFT to the
+    # production shift, so smoke checks on the test listener could only judge a release after
+    # users already had it. A PAUSE hook holds the deployment there (green serves only the
+    # test listener) until `deployer release` has run its smoke checks and calls
+    # ContinueServiceDeployment with CONTINUE or ROLLBACK. If nobody answers (the deployer
+    # died, the operator's laptop slept) the timeout rolls back: the safe default.
+    lifecycle_hook {
+      target_type      = "PAUSE"
+      lifecycle_stages = ["POST_TEST_TRAFFIC_SHIFT"]
+
+      timeout_configuration {
+        timeout_in_minutes = var.smoke_gate_timeout_minutes
+        action             = "ROLLBACK"
+      }
+    }
   }
 
   # Tasks that never become healthy stop the deployment and bring the last good one back.
@@ -93,6 +123,6 @@ resource "aws_ecs_service" "this" {
     ignore_changes = [desired_count, task_definition, load_balancer]
   }
 
-  depends_on = [aws_iam_role_policy_attachment.blue_green]
+  depends_on = [terraform_data.blue_green_role_propagated]
   tags       = var.tags
 }

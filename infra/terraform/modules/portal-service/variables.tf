@@ -86,3 +86,20 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "iam_propagation_seconds" {
+  description = "Seconds to wait after creating the blue/green infrastructure role before the service uses it (IAM is eventually consistent)."
+  type        = number
+  default     = 20
+}
+
+variable "smoke_gate_timeout_minutes" {
+  description = "Minutes a portal release waits at POST_TEST_TRAFFIC_SHIFT for the deployer's smoke-check verdict before ECS rolls it back."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.smoke_gate_timeout_minutes >= 5 && var.smoke_gate_timeout_minutes <= 1440
+    error_message = "smoke_gate_timeout_minutes must be 5 to 1440 (ECS's maximum, 24 hours)."
+  }
+}
