@@ -45,6 +45,8 @@ class Module:
     modules: dict[str, dict] = field(default_factory=dict)
     variables: dict[str, dict] = field(default_factory=dict)
     outputs: dict[str, dict] = field(default_factory=dict)
+    locals: dict[str, Any] = field(default_factory=dict)
+    ephemerals: dict[tuple[str, str], dict] = field(default_factory=dict)
     terraform: list[dict] = field(default_factory=list)
 
     def resources_of(self, kind: str) -> dict[str, dict]:
@@ -73,6 +75,12 @@ def _merge(module: Module, doc: dict) -> None:
         module.variables.update(block)
     for block in doc.get("output", []):
         module.outputs.update(block)
+    for block in doc.get("locals", []):
+        module.locals.update(block)
+    for block in doc.get("ephemeral", []):
+        for kind, named in block.items():
+            for name, body in named.items():
+                module.ephemerals[(kind, name)] = body
     module.terraform.extend(doc.get("terraform", []))
 
 

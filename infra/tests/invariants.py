@@ -163,7 +163,7 @@ def alb_violations(modules: dict[str, Module]) -> list[str]:
 
 def scaling_violations(modules: dict[str, Module]) -> list[str]:
     """portal scales by target tracking on RequestCountPerTarget over both of its target groups
-    (blue and green), in one policy; hardware on CPU."""
+    (blue and green), in one policy; hardware on its backlog (due profiles per task)."""
     found = []
     root = modules["root"]
     portal = root.modules.get("portal_autoscaling", {})
@@ -179,8 +179,9 @@ def scaling_violations(modules: dict[str, Module]) -> list[str]:
             found.append(f"portal scaling target group {key} is {suffix!r}, not the {key} target group")
     if not str(portal.get("target_value", "")).startswith("${var."):
         found.append("portal's requests-per-task target is not a variable")
-    if root.modules.get("hardware_autoscaling", {}).get("metric") != "ECSServiceAverageCPUUtilization":
-        found.append("hardware does not scale on CPU")
+    if root.modules.get("hardware_autoscaling", {}).get("metric") != "DueProfilesPerTask":
+        # CPU never shows hardware's work: the computation is a blocking sleep.
+        found.append("hardware does not scale on its backlog")
     found.extend(request_count_policy_violations(modules["autoscaling"], sorted(groups)))
     return found
 

@@ -66,7 +66,8 @@ def test_hardware_is_published_under_a_stable_private_name(modules):
     alias = single(published["client_alias"])
     assert alias["dns_name"] == "${var.dns_name}"
     assert modules["root"].modules["hardware_service"]["dns_name"] == "hardware.${module.cluster.service_connect_namespace}"
-    assert modules["ecs-cluster"].variables["service_connect_namespace"]["default"] == "internal"
+    # <name>.internal: one namespace per stack (test_first_deploy checks the derivation).
+    assert modules["ecs-cluster"].variables["service_connect_namespace"]["default"] is None
     # portal is told that name, not an address.
     portal_env = modules["root"].modules["portal_task"]["environment"]
     assert "HARDWARE_URL = module.hardware_service.url" in portal_env
