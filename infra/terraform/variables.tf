@@ -5,13 +5,15 @@ variable "aws_region" {
 }
 
 variable "name" {
-  description = "Name of the stack; prefixes every resource (short: the load balancer name is limited)."
+  description = "Name of the stack; every account-wide name derives from it (load balancer, cluster, Service Connect namespace <name>.internal, repositories, database), so stacks such as staging and production coexist in one account and region."
   type        = string
   default     = "hwdash"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,11}$", var.name))
-    error_message = "name must be 2-12 lowercase letters, digits or dashes, starting with a letter."
+    # The longest name derived from it is the green target group, "<name>-portal-green", and a
+    # target group name has at most 32 characters.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,18}$", var.name))
+    error_message = "name must be 2-19 lowercase letters, digits or dashes, starting with a letter."
   }
 }
 
