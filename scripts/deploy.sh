@@ -176,6 +176,11 @@ look() {
 
 tf() { terraform -chdir="$TF_DIR" "$@"; }
 
+# find_image, ecr_tag, keep_revisions: the ECR and ECS bookkeeping that keeps every image a
+# revision may roll back to (tested against moto by infra/tests/test_ecr_images.py).
+# shellcheck source=scripts/lib/ecr-images.sh
+source "$ROOT/scripts/lib/ecr-images.sh"
+
 # Every AWS CLI call names the region: AWS CLI v1 reads AWS_DEFAULT_REGION only, and a
 # profile's region must never silently win over --region.
 awscli() { aws --region "$AWS_REGION" "$@"; }
@@ -332,39 +337,6 @@ content_digest() {
     rm -rf "$dir"
 }
 
-# find_image REPOSITORY TAG: prints the image's tags when it exists; fails with status 3
-# when ECR says it does not (ImageNotFoundException); any other error (permissions, a wrong
-# region, throttling) stops the deployment with AWS's own message, since pushing to an
-# immutable tag that in fact exists would fail later, less clearly.
-find_image() {
-    local out
-    if out=$(awscli ecr describe-images --repository-name "$1" --image-ids "imageTag=$2" \
-        --query 'imageDetails[0].imageTags' --output text 2>&1); then
-        printf '%s\n' "$out"
-    elif [[ "$out" == *ImageNotFoundException* ]]; then
-        return 3
-    else
-        die "cannot look up $1:$2 in ECR: $out"
-    fi
-}
-
-# ecr_tag REPOSITORY TAG NEW_TAG: adds NEW_TAG to the image TAG names, in ECR itself (AWS's
-# documented retagging: put-image with the image's own manifest), so it lands on exactly that
-# image and not on a local build of the same content. Adding a tag is allowed with immutable
-# tags; only moving one is not.
-ecr_tag() {
-    local manifest media
-    status=0
-    find_image "$1" "$3" >/dev/null || status=$?
-    [ "$status" = 0 ] && return 0
-    manifest=$(awscli ecr batch-get-image --repository-name "$1" --image-ids "imageTag=$2" \
-        --query 'images[0].imageManifest' --output text)
-    media=$(awscli ecr batch-get-image --repository-name "$1" --image-ids "imageTag=$2" \
-        --query 'images[0].imageManifestMediaType' --output text)
-    run awscli ecr put-image --repository-name "$1" --image-tag "$3" \
-        --image-manifest "$manifest" --image-manifest-media-type "$media" >/dev/null
-}
-
 if [ "$PLAN" = 1 ]; then
     info "[plan] would log $ENGINE in to ${IMAGE[portal]%%/*} and push what ECR does not hold yet: ${IMAGE[portal]} ${IMAGE[hardware]}"
 else
@@ -497,35 +469,9 @@ cluster=""
 for service in "${SERVICES[@]}"; do
     if [ "$PLAN" = 1 ]; then
         info "[plan] would deregister $service revisions older than the newest $KEEP_REVISIONS and untag their images"
-        continue
+    else
+        keep_revisions "$cluster" "$service" "${REPO_URL[$service]#*/}" "$KEEP_REVISIONS"
     fi
-    running=$(awscli ecs describe-services --cluster "$cluster" --services "$service" \
-        --query 'services[0].taskDefinition' --output text)
-    family=${running##*/}
-    family=${family%:*}
-    mapfile -t revisions < <(awscli ecs list-task-definitions --family-prefix "$family" --status ACTIVE \
-        --sort DESC --query 'taskDefinitionArns[]' --output text | tr '\t' '\n' | grep .)
-    used_tags=()
-    for i in "${!revisions[@]}"; do
-        arn=${revisions[$i]}
-        if [ "$i" -ge "$KEEP_REVISIONS" ] && [ "$arn" != "$running" ]; then
-            run awscli ecs deregister-task-definition --task-definition "$arn" >/dev/null
-        else
-            image=$(awscli ecs describe-task-definition --task-definition "$arn" \
-                --query 'taskDefinition.containerDefinitions[0].image' --output text)
-            used_tags+=("release-${image##*:}")
-        fi
-    done
-    repository="${REPO_URL[$service]#*/}"
-    mapfile -t release_tags < <(awscli ecr list-images --repository-name "$repository" --filter tagStatus=TAGGED \
-        --query 'imageIds[].imageTag' --output text | tr '\t' '\n' | grep '^release-' || true)
-    for tag in "${release_tags[@]}"; do
-        if [[ " ${used_tags[*]} " != *" $tag "* ]]; then
-            # Removes this tag only; the image keeps its commit tag until ECR expires it.
-            run awscli ecr batch-delete-image --repository-name "$repository" --image-ids "imageTag=$tag" >/dev/null
-        fi
-    done
-    info "$service: ${#revisions[@]} ACTIVE revisions before, at most $KEEP_REVISIONS kept"
 done
 
 step "done"

@@ -61,6 +61,7 @@ def sandbox(tmp_path):
     (checkout / "scripts").mkdir(parents=True)
     (checkout / "infra" / "terraform").mkdir(parents=True)
     shutil.copy(DEPLOY, checkout / "scripts" / "deploy.sh")
+    shutil.copytree(REPO / "scripts" / "lib", checkout / "scripts" / "lib")
     (checkout / "infra" / "terraform" / "backend.hcl").write_text('bucket = "b"\n')
     git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], check=True)

@@ -3,7 +3,8 @@
 #   1. terraform fmt -check        formatting of infra/terraform
 #   2. checkov                     no failed check; skips only as #checkov:skip=ID:reason in code
 #   3. pytest infra/tests          the HCL invariants (security groups, public IPs, ALB targets,
-#                                  scaling, blue/green, deployer outputs)
+#                                  scaling, blue/green, deployer outputs, creation order), and
+#                                  deploy.sh (fake tools; its ECR/ECS functions against moto)
 #   4. scripts/deploy.sh           parses, and --help works
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,6 +14,10 @@ export ROOT
 source scripts/ci/lib.sh
 # shellcheck source=scripts/ci/setup-infra.sh
 source scripts/ci/setup-infra.sh
+# moto and the AWS CLI: infra/tests/test_ecr_images.py runs deploy.sh's ECR and ECS
+# bookkeeping against moto.
+# shellcheck source=scripts/ci/setup-deployer.sh
+source scripts/ci/setup-deployer.sh
 
 echo "--- terraform fmt -check -recursive infra/terraform"
 terraform fmt -check -recursive infra/terraform
