@@ -185,3 +185,42 @@ async fn response_times_reach_a_metrics_collector_over_udp() {
     assert_eq!(key, "hardware-under-test");
     assert!(value.parse::<f64>().unwrap() >= 0.0, "{line}");
 }
+
+#[test]
+fn the_binary_writes_its_backlog_as_embedded_metric_format_lines_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = binary()
+        .env("HARDWARE_BIND", "127.0.0.1:0")
+        .env("DATABASE_URL", dir.path().join("hw.db"))
+        // The real (5 s) computation: the seed catalog stays due while the test reads.
+        .env("AVAILABILITY_SOURCE", "real")
+        .env("COMPUTE_WORKERS", "1")
+        .env("BACKLOG_METRIC_NAMESPACE", "test-stack/hardware")
+        .env("BACKLOG_METRIC_INTERVAL", "0.2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("no backlog line on stdout within 20 s");
+    let _ = child.kill();
+    let _ = child.wait();
+    let emf: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    let directive = &emf["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], "test-stack/hardware");
+    assert_eq!(emf["ServiceName"], "hardware");
+    // Nothing is computed yet (one worker, 5 s each): every seeded profile is due.
+    let due = emf["DueProfiles"].as_u64().expect("DueProfiles is a count");
+    assert!(due > 10, "expected the seed catalog to be due, got {due}");
+}
