@@ -182,6 +182,10 @@ pub struct ReleaseArgs {
     #[arg(long, env = "DEPLOYER_SMOKE_FAILURES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub smoke_failures: u32,
 
+    /// Consecutive passed smoke checks at the PAUSE hook before production traffic may move.
+    #[arg(long, env = "DEPLOYER_SMOKE_PASSES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub smoke_passes: u32,
+
     #[command(flatten)]
     pub follow: FollowArgs,
 }

@@ -31,6 +31,7 @@ fn follow_options(
         timeout: args.timeout,
         smoke,
         alarm_names: alarms,
+        alarms_since: None,
     }
 }
 
@@ -73,6 +74,7 @@ pub async fn run_with(
                 timeout: args.smoke_timeout,
                 interval: args.smoke_interval,
                 failures_to_rollback: args.smoke_failures,
+                passes_to_continue: args.smoke_passes,
             });
             let request = ReleaseRequest {
                 follow: follow_options(&args.follow, smoke, target.alarm_names.clone()),

@@ -31,6 +31,7 @@ fn request(fixture: &Fixture, tag: &str) -> ReleaseRequest {
             timeout: Duration::from_secs(5),
             smoke: None,
             alarm_names: Vec::new(),
+            alarms_since: None,
         },
     }
 }
