@@ -70,6 +70,9 @@ pub enum DeployError {
         parameter: String,
     },
 
+    #[error("{}{report}", if *timed_out { "timed out waiting for a steady state:\n" } else { "not steady:\n" })]
+    NotSteady { timed_out: bool, report: String },
+
     #[error(
         "interrupted: stopped following service {service} and released its lock; a deployment in \
          flight carries on in ECS (watch it with `deployer status`, stop it with `deployer rollback`)"

@@ -6,6 +6,7 @@
 pub mod aws;
 pub mod cli;
 pub mod deployment;
+pub mod diagnose;
 pub mod duration;
 pub mod ecr;
 pub mod ecs;
@@ -23,5 +24,6 @@ pub mod status;
 pub mod task_definition;
 pub mod terraform;
 pub mod verify;
+pub mod wait;
 
 pub use error::DeployError;

@@ -26,7 +26,7 @@ use aws_sdk_ecs::operation::stop_service_deployment::{
 };
 use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
 use aws_sdk_ecs::primitives::DateTime;
-use aws_sdk_ecs::types::error::{ClientException, UnsupportedFeatureException};
+use aws_sdk_ecs::types::error::UnsupportedFeatureException;
 use aws_sdk_ecs::types::{
     ContainerDefinition, DeploymentConfiguration, DeploymentStrategy, Service, ServiceDeployment,
     ServiceDeploymentAlarms, ServiceDeploymentBrief, ServiceDeploymentLifecycleStage as Stage,
