@@ -30,6 +30,8 @@ pub struct AwsClients {
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// The one-release-at-a-time lock (a Parameter Store parameter, see `lock`).
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl AwsClients {
@@ -43,6 +45,7 @@ impl AwsClients {
             iam: aws_sdk_iam::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
         }
     }
 

@@ -111,6 +111,27 @@ pub enum Command {
     /// Pre-flight checks before a release: service, image in ECR, IAM roles, log group, secrets,
     /// alarms. Lists every failure; exit 3 if any.
     Verify(VerifyArgs),
+    /// Wait until every named service (default: portal and hardware) is steady: its desired
+    /// count (> 0) of tasks running, none UNHEALTHY, one deployment left and it COMPLETED.
+    /// On timeout or a failed deployment exit 1 naming the service, why its recent tasks
+    /// stopped and the last lines of its log group. scripts/deploy.sh runs it after
+    /// `terraform apply`.
+    Wait(WaitArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Services to wait for (default: portal and hardware).
+    #[arg(value_enum, value_name = "SERVICE")]
+    pub services: Vec<Component>,
+
+    /// Give up after this long.
+    #[arg(long, env = "DEPLOYER_WAIT_TIMEOUT", default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Time between two looks at the services.
+    #[arg(long, env = "DEPLOYER_POLL_INTERVAL", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub poll_interval: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -181,6 +202,10 @@ pub struct ReleaseArgs {
     /// Consecutive failed smoke checks that trigger a rollback.
     #[arg(long, env = "DEPLOYER_SMOKE_FAILURES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub smoke_failures: u32,
+
+    /// Consecutive passed smoke checks at the PAUSE hook before production traffic may move.
+    #[arg(long, env = "DEPLOYER_SMOKE_PASSES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub smoke_passes: u32,
 
     #[command(flatten)]
     pub follow: FollowArgs,

@@ -1,22 +1,25 @@
-//! Following an ECS service deployment to its end: the state machine shared by `release` and
-//! `rollback`. It polls DescribeServiceDeployments, shows progress, runs smoke checks and watches
-//! alarms while the new revision takes traffic, and rolls back when either fails: first with
-//! StopServiceDeployment(ROLLBACK), or - when ECS says that is not possible for this service - by
-//! updating the service back to the previous task definition.
+//! ECS service deployments as the deployer reads and steers them: every documented status and
+//! lifecycle stage (an unknown future value is shown as ECS sent it, never a crash), finding
+//! the deployment in flight, and rolling one back - with StopServiceDeployment(ROLLBACK), or,
+//! only when ECS answers that this is not supported, by updating the service back to the
+//! previous task definition. `follow` is the state machine that follows one to its end.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_ecs::types::{
-    Service, ServiceDeployment, ServiceDeploymentLifecycleStage as Stage,
-    ServiceDeploymentStatus as Status, StopServiceDeploymentStopType,
+    DeploymentLifecycleHookStatus, DeploymentLifecycleHookTargetType, Service, ServiceDeployment,
+    ServiceDeploymentRollbackMonitorsStatus, ServiceDeploymentStatus as Status,
+    StopServiceDeploymentStopType,
 };
 
 use crate::aws::AwsClients;
 use crate::error::{DeployError, error_code, sdk_reason};
 use crate::progress::{DeploymentView, Reporter};
-use crate::smoke::{SmokeChecker, SmokeSettings, SmokeVerdict};
+use crate::smoke::SmokeSettings;
 use crate::task_definition::short_name;
+
+pub use crate::follow::follow;
 
 #[derive(Debug, Clone)]
 pub struct FollowOptions {
@@ -25,8 +28,12 @@ pub struct FollowOptions {
     /// Give up following (not the deployment itself) after this long.
     pub timeout: Duration,
     pub smoke: Option<SmokeSettings>,
-    /// CloudWatch alarms that mean "this release hurts": any in ALARM rolls back.
+    /// CloudWatch alarms that mean "this release hurts". Only an alarm that entered ALARM after
+    /// `alarms_since` rolls back: one already firing when the release started is reported and
+    /// ignored, so it cannot block the release that fixes it.
     pub alarm_names: Vec<String>,
+    /// When the release started (set by `release`); `None` counts every alarm in ALARM.
+    pub alarms_since: Option<SystemTime>,
 }
 
 /// The service a deployment belongs to, and where a rollback returns to.
@@ -55,27 +62,142 @@ pub enum FollowOutcome {
     },
 }
 
-/// Stages from which the test listener routes to the new revision, so smoke checks see it.
-fn receives_test_traffic(stage: Option<&Stage>) -> bool {
+/// Every service deployment status ECS documents, grouped by what the deployer does about it.
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html>)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// PENDING, IN_PROGRESS: the deployment runs; the deployer's checks may roll it back.
+    Running,
+    /// ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS: ECS is rolling back; let it finish.
+    RollingBack,
+    /// STOP_REQUESTED: ECS is stopping it; let it finish.
+    Stopping,
+    Successful,
+    RolledBack,
+    RollbackFailed,
+    Stopped,
+    /// A status this deployer does not know (a newer API): shown as sent, followed until a
+    /// known end or the follow timeout.
+    Unknown(String),
+}
+
+impl Phase {
+    pub fn of(status: Option<&Status>) -> Phase {
+        match status {
+            Some(Status::Pending | Status::InProgress) => Phase::Running,
+            Some(Status::RollbackRequested | Status::RollbackInProgress) => Phase::RollingBack,
+            Some(Status::StopRequested) => Phase::Stopping,
+            Some(Status::Successful) => Phase::Successful,
+            Some(Status::RollbackSuccessful) => Phase::RolledBack,
+            Some(Status::RollbackFailed) => Phase::RollbackFailed,
+            Some(Status::Stopped) => Phase::Stopped,
+            Some(other) => Phase::Unknown(other.as_str().to_string()),
+            None => Phase::Unknown("no status".into()),
+        }
+    }
+
+    /// ECS is already taking this deployment back (or stopping it): a second deployment on top
+    /// would fight it.
+    pub fn ecs_is_unwinding(&self) -> bool {
+        matches!(self, Phase::RollingBack | Phase::Stopping)
+    }
+}
+
+/// The lifecycle stages ECS documents for blue/green, linear, canary and rolling deployments,
+/// in order, with what happens in each. `PRE_PRODUCTION_TRAFFIC_SHIFT` is a hook stage that the
+/// SDK's stage enum does not list yet; it arrives as an unknown value and is known here by name.
+pub const STAGES: [(&str, &str); 11] = [
+    (
+        "RECONCILE_SERVICE",
+        "ECS reconciles the service (rolling deployments, or a scale change)",
+    ),
+    ("PRE_SCALE_UP", "before the new revision's tasks start"),
+    ("SCALE_UP", "the new revision's tasks start"),
+    ("POST_SCALE_UP", "the new tasks run and are healthy"),
+    (
+        "TEST_TRAFFIC_SHIFT",
+        "the test listener moves to the new revision",
+    ),
+    (
+        "POST_TEST_TRAFFIC_SHIFT",
+        "the test listener serves the new revision (the PAUSE hook holds here)",
+    ),
+    (
+        "PRE_PRODUCTION_TRAFFIC_SHIFT",
+        "about to move production traffic",
+    ),
+    (
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "production traffic moves to the new revision",
+    ),
+    (
+        "POST_PRODUCTION_TRAFFIC_SHIFT",
+        "production traffic is on the new revision",
+    ),
+    (
+        "BAKE_TIME",
+        "both revisions run; ECS can still roll back at once",
+    ),
+    ("CLEAN_UP", "the old revision's tasks stop"),
+];
+
+/// Whether the deployer knows a stage by name.
+pub fn known_stage(stage: &str) -> bool {
+    STAGES.iter().any(|(name, _)| *name == stage)
+}
+
+/// Stages in which the test listener routes to the new revision, so smoke checks see it.
+pub fn receives_test_traffic(stage: Option<&str>) -> bool {
     matches!(
         stage,
         Some(
-            Stage::TestTrafficShift
-                | Stage::PostTestTrafficShift
-                | Stage::ProductionTrafficShift
-                | Stage::PostProductionTrafficShift
-                | Stage::BakeTime
+            "TEST_TRAFFIC_SHIFT"
+                | "POST_TEST_TRAFFIC_SHIFT"
+                | "PRE_PRODUCTION_TRAFFIC_SHIFT"
+                | "PRODUCTION_TRAFFIC_SHIFT"
+                | "POST_PRODUCTION_TRAFFIC_SHIFT"
+                | "BAKE_TIME"
         )
     )
 }
 
-/// Errors that mean "this deployment cannot be stopped with rollback", where updating the
-/// service back to its previous revision is the way out.
-fn rollback_unsupported(code: Option<&str>) -> bool {
+/// Whether production traffic has started to move to the new revision.
+pub fn production_shift_started(stage: Option<&str>) -> bool {
     matches!(
-        code,
-        Some("InvalidParameterException" | "UnsupportedFeatureException" | "ClientException")
+        stage,
+        Some(
+            "PRODUCTION_TRAFFIC_SHIFT" | "POST_PRODUCTION_TRAFFIC_SHIFT" | "BAKE_TIME" | "CLEAN_UP"
+        )
     )
+}
+
+/// The only answer AWS documents for "this cannot be done here" on StopServiceDeployment:
+/// UnsupportedFeatureException. Every other error (ClientException for permissions or a bad
+/// ARN, ConflictException, InvalidParameterException, ...) fails with AWS's message instead of
+/// redeploying an older revision behind the operator's back.
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopServiceDeployment.html>)
+fn rollback_unsupported(code: Option<&str>) -> bool {
+    matches!(code, Some("UnsupportedFeatureException"))
+}
+
+/// The PAUSE hook this deployment waits at, if any: its `hookId` and when it times out.
+pub fn awaiting_pause_hook(deployment: &ServiceDeployment) -> Option<(String, Option<SystemTime>)> {
+    deployment
+        .lifecycle_hook_details()
+        .iter()
+        .find(|hook| {
+            hook.status() == Some(&DeploymentLifecycleHookStatus::AwaitingAction)
+                && matches!(
+                    hook.target_type(),
+                    Some(DeploymentLifecycleHookTargetType::Pause) | None
+                )
+        })
+        .and_then(|hook| {
+            let expires = hook
+                .expires_at()
+                .and_then(|t| SystemTime::try_from(*t).ok());
+            hook.hook_id().map(|id| (id.to_string(), expires))
+        })
 }
 
 pub async fn describe(clients: &AwsClients, arn: &str) -> Result<ServiceDeployment, DeployError> {
@@ -110,20 +232,25 @@ pub async fn started_by_update(
     if let Some(arn) = updated.current_service_deployment() {
         return Ok(arn.to_string());
     }
-    in_flight(clients, cluster, service).await?.ok_or_else(|| {
-        DeployError::Unexpected(format!(
-            "ECS started no deployment for service {service} in cluster {cluster}; check \
+    in_flight(clients, cluster, service)
+        .await?
+        .map(|(arn, _)| arn)
+        .ok_or_else(|| {
+            DeployError::Unexpected(format!(
+                "ECS started no deployment for service {service} in cluster {cluster}; check \
                  `deployer status`"
-        ))
-    })
+            ))
+        })
 }
 
-/// The newest PENDING or IN_PROGRESS deployment of a service, if any.
+/// The newest unfinished deployment of a service, if any, with its status: PENDING,
+/// IN_PROGRESS, or one ECS is already rolling back or stopping (ROLLBACK_REQUESTED,
+/// ROLLBACK_IN_PROGRESS, STOP_REQUESTED).
 pub async fn in_flight(
     clients: &AwsClients,
     cluster: &str,
     service: &str,
-) -> Result<Option<String>, DeployError> {
+) -> Result<Option<(String, Phase)>, DeployError> {
     let output = clients
         .ecs
         .list_service_deployments()
@@ -131,6 +258,9 @@ pub async fn in_flight(
         .service(service)
         .status(Status::Pending)
         .status(Status::InProgress)
+        .status(Status::RollbackRequested)
+        .status(Status::RollbackInProgress)
+        .status(Status::StopRequested)
         .send()
         .await
         .map_err(|e| {
@@ -143,27 +273,47 @@ pub async fn in_flight(
         .service_deployments()
         .iter()
         .max_by_key(|d| d.created_at().map(|t| (t.secs(), t.subsec_nanos())))
-        .and_then(|d| d.service_deployment_arn())
-        .map(str::to_string))
+        .and_then(|d| {
+            Some((
+                d.service_deployment_arn()?.to_string(),
+                Phase::of(d.status()),
+            ))
+        }))
 }
 
-fn view_of(deployment: &ServiceDeployment, bake_left: Option<Duration>) -> DeploymentView {
+pub fn view_of(deployment: &ServiceDeployment, bake_left: Option<Duration>) -> DeploymentView {
     let target = deployment.target_service_revision();
+    let stage = deployment.lifecycle_stage().map(|s| s.as_str().to_string());
+    let breaker = deployment.deployment_circuit_breaker().filter(|b| {
+        b.failure_count() > 0
+            || b.status() == Some(&ServiceDeploymentRollbackMonitorsStatus::Triggered)
+    });
     DeploymentView {
         status: deployment
             .status()
-            .map_or("UNKNOWN", |s| s.as_str())
+            .map_or("NO_STATUS", |s| s.as_str())
             .to_string(),
-        stage: deployment.lifecycle_stage().map(|s| s.as_str().to_string()),
+        unknown_stage: stage.as_deref().is_some_and(|s| !known_stage(s)),
+        stage,
         running: target.map_or(0, |t| t.running_task_count()),
         desired: target.map_or(0, |t| t.requested_task_count()),
         production_traffic: target.and_then(|t| t.requested_production_traffic_weight()),
+        failed_tasks: breaker.map(|b| (b.failure_count(), b.threshold())),
         bake_left,
     }
 }
 
 /// Why ECS rolled back or stopped, from the fields it fills in.
-fn reason_of(deployment: &ServiceDeployment) -> String {
+pub fn reason_of(deployment: &ServiceDeployment) -> String {
+    if let Some(breaker) = deployment.deployment_circuit_breaker()
+        && breaker.status() == Some(&ServiceDeploymentRollbackMonitorsStatus::Triggered)
+    {
+        return format!(
+            "deployment circuit breaker: {} of {} tasks failed to start or stay healthy",
+            breaker.failure_count(),
+            breaker.threshold()
+        );
+    }
     if let Some(alarms) = deployment.alarms()
         && !alarms.triggered_alarm_names().is_empty()
     {
@@ -177,13 +327,22 @@ fn reason_of(deployment: &ServiceDeployment) -> String {
         .to_string()
 }
 
-/// The first of `names` that is in ALARM.
-async fn firing_alarm(
+/// Alarms among `names` in ALARM, split into those that entered ALARM at or after `since`
+/// (they count) and those already firing before (reported, not counted).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FiringAlarms {
+    pub counted: Vec<String>,
+    pub before_release: Vec<String>,
+}
+
+pub async fn firing_alarms(
     clients: &AwsClients,
     names: &[String],
-) -> Result<Option<String>, DeployError> {
+    since: Option<SystemTime>,
+) -> Result<FiringAlarms, DeployError> {
+    let mut firing = FiringAlarms::default();
     if names.is_empty() {
-        return Ok(None);
+        return Ok(firing);
     }
     let output = clients
         .cloudwatch
@@ -193,12 +352,24 @@ async fn firing_alarm(
         .send()
         .await
         .map_err(|e| DeployError::aws(format!("reading alarms {}", names.join(", ")), &e))?;
-    Ok(output
-        .metric_alarms()
-        .iter()
-        .find(|a| a.state_value() == Some(&StateValue::Alarm))
-        .and_then(|a| a.alarm_name())
-        .map(str::to_string))
+    for alarm in output.metric_alarms() {
+        if alarm.state_value() != Some(&StateValue::Alarm) {
+            continue;
+        }
+        let Some(name) = alarm.alarm_name() else {
+            continue;
+        };
+        let entered = alarm
+            .state_updated_timestamp()
+            .and_then(|t| SystemTime::try_from(*t).ok());
+        match (since, entered) {
+            (Some(since), Some(entered)) if entered < since => {
+                firing.before_release.push(name.to_string())
+            }
+            _ => firing.counted.push(name.to_string()),
+        }
+    }
+    Ok(firing)
 }
 
 /// Stops `arn` with rollback. Returns the deployment to follow from now on: the same one, or
@@ -231,8 +402,8 @@ pub async fn request_rollback(
                 return Err(DeployError::aws_hint(
                     format!("stopping deployment {arn} with rollback"),
                     &err,
-                    "no previous task definition is known; run `deployer rollback` with \
-                     --to-task-definition",
+                    "no previous task definition is known; run `deployer rollback --to \
+                     REVISION`",
                 ));
             };
             reporter.note(&format!(
@@ -299,109 +470,6 @@ pub fn short_deployment(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-/// Follows `arn` until it ends, rolling back on failed smoke checks or alarms.
-pub async fn follow(
-    clients: &AwsClients,
-    reporter: &Reporter,
-    arn: &str,
-    target: &RollbackTarget,
-    options: &FollowOptions,
-) -> Result<FollowOutcome, DeployError> {
-    let started = Instant::now();
-    let mut arn = arn.to_string();
-    // Set once we decided to roll back; from then on checks stop and the reason is reported.
-    let mut our_reason: Option<String> = None;
-    // True when following the redeploy of the previous revision (rollback by UpdateService).
-    let mut redeploying_previous = false;
-    let mut bake_started: Option<Instant> = None;
-    let mut smoke = options.smoke.clone().map(SmokeChecker::new);
-    let mut next_smoke = Instant::now();
-    let mut smoke_announced = false;
-
-    loop {
-        let deployment = describe(clients, &arn).await?;
-        let stage = deployment.lifecycle_stage();
-        if stage == Some(&Stage::BakeTime) {
-            bake_started.get_or_insert_with(Instant::now);
-        }
-        let bake_total = deployment
-            .deployment_configuration()
-            .and_then(|c| c.bake_time_in_minutes())
-            .map(|m| Duration::from_secs(u64::try_from(m).unwrap_or(0) * 60));
-        let bake_left = match (stage, bake_started, bake_total) {
-            (Some(Stage::BakeTime), Some(since), Some(total)) => {
-                Some(total.saturating_sub(since.elapsed()))
-            }
-            _ => None,
-        };
-        let view = view_of(&deployment, bake_left);
-        tracing::debug!(deployment = %arn, state = %view.line(), "polled service deployment");
-        reporter.update(&view);
-
-        let reason = || our_reason.clone().unwrap_or_else(|| reason_of(&deployment));
-        match deployment.status() {
-            Some(Status::Successful) if redeploying_previous => {
-                return Ok(FollowOutcome::RolledBack { reason: reason() });
-            }
-            Some(Status::Successful) => return Ok(FollowOutcome::Successful),
-            Some(Status::RollbackSuccessful) => {
-                return Ok(FollowOutcome::RolledBack { reason: reason() });
-            }
-            Some(Status::RollbackFailed) => {
-                return Ok(FollowOutcome::RollbackFailed { reason: reason() });
-            }
-            Some(Status::Stopped) if redeploying_previous => {
-                return Ok(FollowOutcome::RollbackFailed { reason: reason() });
-            }
-            Some(Status::Stopped) => return Ok(FollowOutcome::Stopped { reason: reason() }),
-            Some(Status::Pending | Status::InProgress) if our_reason.is_none() => {
-                let mut verdict = None;
-                if let Some(alarm) = firing_alarm(clients, &options.alarm_names).await? {
-                    verdict = Some(format!("alarm {alarm} is in ALARM"));
-                } else if let Some(checker) = smoke.as_mut()
-                    && receives_test_traffic(stage)
-                    && Instant::now() >= next_smoke
-                {
-                    if !smoke_announced {
-                        reporter
-                            .note("test listener routes to the new revision: smoke checks start");
-                        smoke_announced = true;
-                    }
-                    next_smoke = Instant::now() + checker.interval();
-                    match checker.check().await {
-                        SmokeVerdict::Passed => {}
-                        SmokeVerdict::Failing { failures, reason } => {
-                            reporter.note(&format!("smoke check failure {failures}: {reason}"));
-                        }
-                        SmokeVerdict::RollBack { reason } => verdict = Some(reason),
-                    }
-                }
-                if let Some(why) = verdict {
-                    match request_rollback(clients, reporter, &arn, target, &why).await? {
-                        RollbackStarted::Stopping(_) => {}
-                        RollbackStarted::Redeploying(new_arn) => {
-                            arn = new_arn;
-                            redeploying_previous = true;
-                        }
-                    }
-                    our_reason = Some(why);
-                    continue;
-                }
-            }
-            _ => {}
-        }
-
-        if started.elapsed() >= options.timeout {
-            return Err(DeployError::TimedOut {
-                deployment: arn,
-                state: view_of(&deployment, None).line(),
-                waited_secs: started.elapsed().as_secs(),
-            });
-        }
-        tokio::time::sleep(options.poll_interval).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,16 +477,43 @@ mod tests {
     #[test]
     fn smoke_checks_run_once_test_traffic_reaches_the_new_revision() {
         assert!(!receives_test_traffic(None));
-        assert!(!receives_test_traffic(Some(&Stage::ScaleUp)));
-        assert!(!receives_test_traffic(Some(&Stage::PostScaleUp)));
-        assert!(receives_test_traffic(Some(&Stage::TestTrafficShift)));
-        assert!(receives_test_traffic(Some(&Stage::BakeTime)));
+        assert!(!receives_test_traffic(Some("SCALE_UP")));
+        assert!(!receives_test_traffic(Some("POST_SCALE_UP")));
+        assert!(receives_test_traffic(Some("TEST_TRAFFIC_SHIFT")));
+        assert!(receives_test_traffic(Some("PRE_PRODUCTION_TRAFFIC_SHIFT")));
+        assert!(receives_test_traffic(Some("BAKE_TIME")));
     }
 
     #[test]
-    fn only_unsupported_answers_fall_back_to_updating_the_service() {
-        assert!(rollback_unsupported(Some("InvalidParameterException")));
+    fn every_stage_of_the_sdk_is_known_and_unknown_ones_are_not() {
+        use aws_sdk_ecs::types::ServiceDeploymentLifecycleStage as Stage;
+        for stage in Stage::values() {
+            assert!(known_stage(stage), "{stage} is not known");
+        }
+        assert!(known_stage("PRE_PRODUCTION_TRAFFIC_SHIFT"));
+        assert!(!known_stage("TELEPORT"));
+    }
+
+    #[test]
+    fn every_status_of_the_sdk_has_a_phase_and_a_new_one_is_shown() {
+        for status in Status::values() {
+            let phase = Phase::of(Some(&Status::from(*status)));
+            assert!(!matches!(phase, Phase::Unknown(_)), "{status}");
+        }
+        assert_eq!(
+            Phase::of(Some(&Status::from("PAUSED_FOREVER"))),
+            Phase::Unknown("PAUSED_FOREVER".into())
+        );
+        assert!(Phase::of(Some(&Status::RollbackRequested)).ecs_is_unwinding());
+        assert!(Phase::of(Some(&Status::StopRequested)).ecs_is_unwinding());
+        assert!(!Phase::of(Some(&Status::InProgress)).ecs_is_unwinding());
+    }
+
+    #[test]
+    fn only_the_documented_unsupported_answer_falls_back_to_updating_the_service() {
         assert!(rollback_unsupported(Some("UnsupportedFeatureException")));
+        assert!(!rollback_unsupported(Some("InvalidParameterException")));
+        assert!(!rollback_unsupported(Some("ClientException")));
         assert!(!rollback_unsupported(Some("ConflictException")));
         assert!(!rollback_unsupported(Some("AccessDeniedException")));
         assert!(!rollback_unsupported(None));

@@ -59,6 +59,27 @@ pub enum DeployError {
     Unexpected(String),
 
     #[error(
+        "service {service} is locked: {holder} has been running `{command}` for {age} (SSM \
+         parameter {parameter}); wait for it, or, if that deployer is gone, pass --force-unlock"
+    )]
+    Locked {
+        service: String,
+        holder: String,
+        command: String,
+        age: String,
+        parameter: String,
+    },
+
+    #[error("{}{report}", if *timed_out { "timed out waiting for a steady state:\n" } else { "not steady:\n" })]
+    NotSteady { timed_out: bool, report: String },
+
+    #[error(
+        "interrupted: stopped following service {service} and released its lock; a deployment in \
+         flight carries on in ECS (watch it with `deployer status`, stop it with `deployer rollback`)"
+    )]
+    Interrupted { service: String },
+
+    #[error(
         "deployment {deployment} still {state} after {waited_secs}s: it keeps running in ECS; watch it \
          with `deployer status` or stop it with `deployer rollback`"
     )]

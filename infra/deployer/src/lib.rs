@@ -6,11 +6,14 @@
 pub mod aws;
 pub mod cli;
 pub mod deployment;
+pub mod diagnose;
 pub mod duration;
 pub mod ecr;
 pub mod ecs;
 pub mod error;
+pub mod follow;
 pub mod image;
+pub mod lock;
 pub mod progress;
 pub mod release;
 pub mod rollback;
@@ -21,5 +24,6 @@ pub mod status;
 pub mod task_definition;
 pub mod terraform;
 pub mod verify;
+pub mod wait;
 
 pub use error::DeployError;

@@ -16,10 +16,14 @@ pub struct DeploymentView {
     pub status: String,
     /// Lifecycle stage (SCALE_UP, TEST_TRAFFIC_SHIFT, BAKE_TIME, ...), when ECS reports one.
     pub stage: Option<String>,
+    /// The stage is not one this deployer knows (a newer API): shown as sent, marked.
+    pub unknown_stage: bool,
     pub running: i32,
     pub desired: i32,
     /// Share of production traffic the new revision receives, 0-100.
     pub production_traffic: Option<f64>,
+    /// Tasks the deployment circuit breaker counted as failed, and its threshold.
+    pub failed_tasks: Option<(i32, i32)>,
     pub bake_left: Option<Duration>,
 }
 
@@ -29,10 +33,16 @@ impl DeploymentView {
         let mut line = self.status.clone();
         if let Some(stage) = &self.stage {
             line.push_str(&format!(" / {stage}"));
+            if self.unknown_stage {
+                line.push_str(" (a stage this deployer does not know)");
+            }
         }
         line.push_str(&format!("  tasks {}/{}", self.running, self.desired));
         if let Some(traffic) = self.production_traffic {
             line.push_str(&format!("  production traffic {traffic:.0}%"));
+        }
+        if let Some((failed, threshold)) = self.failed_tasks {
+            line.push_str(&format!("  failed tasks {failed}/{threshold}"));
         }
         line
     }
@@ -170,9 +180,11 @@ mod tests {
         DeploymentView {
             status: "IN_PROGRESS".into(),
             stage: Some(stage.into()),
+            unknown_stage: false,
             running: 2,
             desired: 2,
             production_traffic: Some(100.0),
+            failed_tasks: None,
             bake_left: bake_left.map(Duration::from_secs),
         }
     }

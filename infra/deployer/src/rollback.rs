@@ -86,8 +86,12 @@ pub async fn rollback(
     let target = &request.target;
     // A named revision means "deploy exactly that"; otherwise an in-flight deployment comes first.
     if request.to_task_definition.is_none()
-        && let Some(arn) = deployment::in_flight(clients, &target.cluster, &target.service).await?
+        && let Some((arn, phase)) =
+            deployment::in_flight(clients, &target.cluster, &target.service).await?
     {
+        if phase.ecs_is_unwinding() {
+            return let_ecs_finish(clients, reporter, request, &arn).await;
+        }
         return stop_in_flight(clients, reporter, request, &arn).await;
     }
     let service = describe_service(clients, &target.cluster, &target.service).await?;
@@ -145,6 +149,52 @@ pub async fn rollback(
                 short_name(&destination)
             ),
         },
+    })
+}
+
+/// ECS is already rolling `arn` back (or stopping it): a second deployment on top would fight
+/// it, so the deployer only follows it to its end.
+async fn let_ecs_finish(
+    clients: &AwsClients,
+    reporter: &Reporter,
+    request: &RollbackRequest,
+    arn: &str,
+) -> Result<RollbackOutcome, DeployError> {
+    let target = &request.target;
+    reporter.note(&format!(
+        "ECS is already rolling back (or stopping) deployment {}: following it, starting no \
+         second deployment",
+        short_deployment(arn)
+    ));
+    if !request.wait {
+        return Ok(RollbackOutcome::Submitted {
+            deployment: arn.to_string(),
+        });
+    }
+    let rollback_target = RollbackTarget {
+        cluster: target.cluster.clone(),
+        service: target.service.clone(),
+        previous_task_definition: None,
+    };
+    let outcome =
+        deployment::follow(clients, reporter, arn, &rollback_target, &request.follow).await;
+    reporter.finish();
+    Ok(match outcome? {
+        FollowOutcome::RolledBack { reason } => RollbackOutcome::InFlightRolledBack {
+            deployment: arn.to_string(),
+            reason: format!("rolled back by ECS: {reason}"),
+        },
+        FollowOutcome::Stopped { reason } => RollbackOutcome::Failed {
+            reason: format!(
+                "ECS stopped deployment {} without rollback ({reason}); run `deployer rollback` \
+                 again to return to the last good release",
+                short_deployment(arn)
+            ),
+        },
+        FollowOutcome::Successful => RollbackOutcome::Failed {
+            reason: "the deployment finished instead of rolling back".into(),
+        },
+        FollowOutcome::RollbackFailed { reason } => RollbackOutcome::Failed { reason },
     })
 }
 

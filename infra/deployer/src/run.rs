@@ -11,7 +11,8 @@ use crate::release::{ReleaseRequest, release};
 use crate::rollback::{RollbackRequest, rollback};
 use crate::settings::{Component, Settings};
 use crate::smoke::SmokeSettings;
-use crate::{status, verify};
+use crate::wait::WaitRequest;
+use crate::{status, verify, wait};
 
 /// How a command ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,7 @@ fn follow_options(
         timeout: args.timeout,
         smoke,
         alarm_names: alarms,
+        alarms_since: None,
     }
 }
 
@@ -73,6 +75,7 @@ pub async fn run_with(
                 timeout: args.smoke_timeout,
                 interval: args.smoke_interval,
                 failures_to_rollback: args.smoke_failures,
+                passes_to_continue: args.smoke_passes,
             });
             let request = ReleaseRequest {
                 follow: follow_options(&args.follow, smoke, target.alarm_names.clone()),
@@ -114,6 +117,26 @@ pub async fn run_with(
                 reporter.finish();
                 writeln!(out, "{report}").map_err(write_err)?;
             }
+            Verdict::Success
+        }
+        Command::Wait(args) => {
+            let components = if args.services.is_empty() {
+                Component::ALL.to_vec()
+            } else {
+                args.services.clone()
+            };
+            let targets = components
+                .into_iter()
+                .map(|c| settings.target(c, None, &[]))
+                .collect::<Result<Vec<_>, _>>()?;
+            let request = WaitRequest {
+                targets,
+                timeout: args.timeout,
+                poll_interval: args.poll_interval,
+            };
+            let summary = wait::wait(clients, reporter, &request).await?;
+            reporter.finish();
+            writeln!(out, "{summary}").map_err(write_err)?;
             Verdict::Success
         }
         Command::Verify(args) => {

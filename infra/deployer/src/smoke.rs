@@ -1,5 +1,6 @@
-//! Smoke checks against the test listener while a release bakes: the new revision gets real HTTP
-//! requests before (and while) it takes production traffic, and repeated failures roll it back.
+//! Smoke checks against the test listener: at the PAUSE hook (POST_TEST_TRAFFIC_SHIFT) they
+//! decide whether production traffic may move to the new revision at all - ECS holds the
+//! deployment until the deployer answers - and while the release bakes they keep checking.
 
 use std::time::Duration;
 
@@ -15,6 +16,8 @@ pub struct SmokeSettings {
     pub interval: Duration,
     /// Consecutive failures that trigger a rollback (one blip is not a failed release).
     pub failures_to_rollback: u32,
+    /// Consecutive passes at the PAUSE hook before the deployer lets production traffic move.
+    pub passes_to_continue: u32,
 }
 
 /// clap value parser for `--smoke-url`.
@@ -32,6 +35,7 @@ pub struct SmokeChecker {
     client: reqwest::Client,
     settings: SmokeSettings,
     consecutive_failures: u32,
+    consecutive_passes: u32,
 }
 
 /// What one round of checking decided.
@@ -60,7 +64,12 @@ impl SmokeChecker {
             client,
             settings,
             consecutive_failures: 0,
+            consecutive_passes: 0,
         }
+    }
+
+    pub fn settings(&self) -> &SmokeSettings {
+        &self.settings
     }
 
     pub fn interval(&self) -> Duration {
@@ -85,9 +94,11 @@ impl SmokeChecker {
         match outcome {
             Ok(()) => {
                 self.consecutive_failures = 0;
+                self.consecutive_passes += 1;
                 SmokeVerdict::Passed
             }
             Err(reason) => {
+                self.consecutive_passes = 0;
                 self.consecutive_failures += 1;
                 if self.consecutive_failures >= self.settings.failures_to_rollback {
                     SmokeVerdict::RollBack {
@@ -103,6 +114,41 @@ impl SmokeChecker {
                     }
                 }
             }
+        }
+    }
+}
+
+/// What the checks at a PAUSE hook decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateVerdict {
+    /// `passes_to_continue` checks in a row passed.
+    Continue {
+        passes: u32,
+    },
+    RollBack {
+        reason: String,
+    },
+}
+
+impl SmokeChecker {
+    /// Checks until `passes_to_continue` pass in a row or `failures_to_rollback` fail in a row;
+    /// `on_failure` sees each failure that is not yet the last.
+    pub async fn gate(&mut self, mut on_failure: impl FnMut(u32, &str)) -> GateVerdict {
+        self.consecutive_failures = 0;
+        self.consecutive_passes = 0;
+        let wanted = self.settings.passes_to_continue.max(1);
+        loop {
+            match self.check().await {
+                SmokeVerdict::Passed if self.consecutive_passes >= wanted => {
+                    return GateVerdict::Continue {
+                        passes: self.consecutive_passes,
+                    };
+                }
+                SmokeVerdict::Passed => {}
+                SmokeVerdict::Failing { failures, reason } => on_failure(failures, &reason),
+                SmokeVerdict::RollBack { reason } => return GateVerdict::RollBack { reason },
+            }
+            tokio::time::sleep(self.settings.interval).await;
         }
     }
 }

@@ -26,7 +26,7 @@ use aws_sdk_ecs::operation::stop_service_deployment::{
 };
 use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
 use aws_sdk_ecs::primitives::DateTime;
-use aws_sdk_ecs::types::error::InvalidParameterException;
+use aws_sdk_ecs::types::error::UnsupportedFeatureException;
 use aws_sdk_ecs::types::{
     ContainerDefinition, DeploymentConfiguration, DeploymentStrategy, Service, ServiceDeployment,
     ServiceDeploymentAlarms, ServiceDeploymentBrief, ServiceDeploymentLifecycleStage as Stage,
@@ -74,6 +74,7 @@ fn follow(smoke: Option<SmokeSettings>) -> FollowOptions {
         timeout: Duration::from_secs(20),
         smoke,
         alarm_names: vec![ALARM.into()],
+        alarms_since: None,
     }
 }
 
@@ -83,6 +84,7 @@ fn smoke(url: &str, failures: u32) -> SmokeSettings {
         timeout: Duration::from_secs(2),
         interval: Duration::ZERO,
         failures_to_rollback: failures,
+        passes_to_continue: 1,
     }
 }
 
@@ -355,6 +357,7 @@ async fn a_blue_green_release_is_followed_through_its_stages_to_production() {
         ],
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
+        ..Default::default()
     });
     let output = SharedBuffer::default();
     let reporter = Reporter::plain(Box::new(output.clone()));
@@ -382,9 +385,11 @@ async fn a_blue_green_release_is_followed_through_its_stages_to_production() {
     assert_eq!(r.update.num_calls(), 1);
     assert_eq!(lifecycle.num_calls(), 7);
     assert_eq!(stop.num_calls(), 0, "a healthy release is never stopped");
-    // Alarms are read at every in-progress poll; smoke checks only once test traffic reaches
-    // the new revision (test shift, production shift, two bake polls).
-    assert_eq!(alarm_ok.num_calls(), 6);
+    // The alarms watch production traffic only, so they are read before the new tasks start
+    // (PENDING) and from the production shift on, not while only the test listener sees the new
+    // revision (production shift, two bake polls); smoke checks once test traffic reaches the
+    // new revision (test shift, production shift, two bake polls).
+    assert_eq!(alarm_ok.num_calls(), 4);
     assert_eq!(web.requests(), 4);
     let printed = output.text();
     // Shown by `cargo nextest run --no-capture`; docs/deploy.md quotes it.
@@ -422,6 +427,7 @@ async fn failing_smoke_checks_on_the_test_listener_roll_the_release_back() {
         ],
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
+        ..Default::default()
     });
     let output = SharedBuffer::default();
     let reporter = Reporter::plain(Box::new(output.clone()));
@@ -482,6 +488,7 @@ async fn an_alarm_in_alarm_state_rolls_the_release_back() {
         ],
         ecr: vec![&r.image],
         cloudwatch: vec![&firing],
+        ..Default::default()
     });
     let reporter = Reporter::plain(Box::new(SharedBuffer::default()));
 
@@ -537,6 +544,7 @@ async fn a_rollback_ecs_decided_on_its_own_is_reported_with_the_alarm_that_fired
         ],
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
+        ..Default::default()
     });
     let reporter = Reporter::plain(Box::new(SharedBuffer::default()));
 
@@ -583,13 +591,15 @@ async fn when_ecs_cannot_stop_with_rollback_the_service_goes_back_to_the_previou
         })
         .output(|| described(deployment(BACK, Status::Successful, None, 2, 100.0)))
         .build();
+    // UnsupportedFeatureException is what the StopServiceDeployment API reference lists for
+    // "not supported" (the only error that falls back to UpdateService).
     let refused = mock!(Ecs::stop_service_deployment).then_error(|| {
-        StopServiceDeploymentError::InvalidParameterException(
-            InvalidParameterException::builder()
+        StopServiceDeploymentError::UnsupportedFeatureException(
+            UnsupportedFeatureException::builder()
                 .message("Rollback is not supported for this deployment")
                 .meta(
                     ErrorMetadata::builder()
-                        .code("InvalidParameterException")
+                        .code("UnsupportedFeatureException")
                         .message("Rollback is not supported for this deployment")
                         .build(),
                 )
@@ -617,6 +627,7 @@ async fn when_ecs_cannot_stop_with_rollback_the_service_goes_back_to_the_previou
         ],
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
+        ..Default::default()
     });
     let output = SharedBuffer::default();
     let reporter = Reporter::plain(Box::new(output.clone()));
@@ -639,7 +650,7 @@ async fn when_ecs_cannot_stop_with_rollback_the_service_goes_back_to_the_previou
     println!("{}{outcome}", output.text());
     let printed = output.text();
     assert!(
-        printed.contains("ECS cannot stop this deployment with rollback (InvalidParameterException: Rollback is not supported for this deployment); updating service portal back to hwdash-portal:7"),
+        printed.contains("ECS cannot stop this deployment with rollback (UnsupportedFeatureException: Rollback is not supported for this deployment); updating service portal back to hwdash-portal:7"),
         "{printed}"
     );
 }
@@ -818,6 +829,7 @@ async fn following_gives_up_after_its_timeout_and_says_how_to_carry_on() {
         ],
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
+        ..Default::default()
     });
     let reporter = Reporter::plain(Box::new(SharedBuffer::default()));
     let mut request = release_request(None);

@@ -31,6 +31,7 @@ fn request(fixture: &Fixture, tag: &str) -> ReleaseRequest {
             timeout: Duration::from_secs(5),
             smoke: None,
             alarm_names: Vec::new(),
+            alarms_since: None,
         },
     }
 }
@@ -720,4 +721,80 @@ fn submitted_revision(outcome: &ReleaseOutcome) -> &String {
         } => task_definition,
         other => panic!("expected a submitted release, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn wait_times_out_against_moto_naming_the_service_its_tasks_and_its_logs() {
+    let fixture = Fixture::new().await;
+    // A log line of the service, as awslogs would write it, so the report shows the tail.
+    let stream = "portal/portal/0123abcd";
+    fixture
+        .clients
+        .logs
+        .create_log_stream()
+        .log_group_name(LOG_GROUP)
+        .log_stream_name(stream)
+        .send()
+        .await
+        .unwrap();
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    fixture
+        .clients
+        .logs
+        .put_log_events()
+        .log_group_name(LOG_GROUP)
+        .log_stream_name(stream)
+        .log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now_ms)
+                .message("error: cannot reach hardware at http://hardware:8080")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let output = SharedBuffer::default();
+    let reporter = Reporter::plain(Box::new(output.clone()));
+    let request = deployer::wait::WaitRequest {
+        targets: vec![fixture.target()],
+        timeout: Duration::from_millis(600),
+        poll_interval: Duration::from_millis(100),
+    };
+
+    let err = deployer::wait::wait(&fixture.clients, &reporter, &request)
+        .await
+        .unwrap_err();
+
+    // moto never starts tasks, so the service never reaches its desired count.
+    let DeployError::NotSteady { timed_out, .. } = &err else {
+        panic!("expected NotSteady, got {err:?}");
+    };
+    assert!(*timed_out);
+    let text = err.to_string();
+    assert!(
+        text.starts_with("timed out waiting for a steady state:\nservice portal: not steady after"),
+        "{text}"
+    );
+    assert!(text.contains("tasks 0/2 running"), "{text}");
+    assert!(text.contains("stopped tasks: none"), "{text}");
+    assert!(
+        text.contains(&format!("last log lines of {LOG_GROUP}:")),
+        "{text}"
+    );
+    assert!(
+        text.contains("0123abcd error: cannot reach hardware at http://hardware:8080"),
+        "{text}"
+    );
+    assert!(
+        output.text().contains("portal: tasks 0/2 running"),
+        "{}",
+        output.text()
+    );
 }

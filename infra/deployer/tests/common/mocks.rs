@@ -3,7 +3,7 @@
 //! rollbacks. A call without a matching rule gets HTTP 418 from the mock HTTP client and fails,
 //! so an unexpected API call shows up as a test failure.
 
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use deployer::aws::AwsClients;
 
 /// A client of `$krate` that answers from `$rules` (any order, first match wins). Built by hand
@@ -34,10 +34,38 @@ pub struct MockRules<'a> {
     pub ecs: Vec<&'a Rule>,
     pub ecr: Vec<&'a Rule>,
     pub cloudwatch: Vec<&'a Rule>,
+    pub logs: Vec<&'a Rule>,
+    /// Empty: the release lock is free (PutParameter and DeleteParameter succeed).
+    pub ssm: Vec<&'a Rule>,
+}
+
+/// SSM answers for a free lock: PutParameter creates, DeleteParameter removes (as AWS does).
+pub struct FreeLock {
+    pub put: Rule,
+    pub delete: Rule,
+}
+
+pub fn free_lock() -> FreeLock {
+    FreeLock {
+        put: mock!(aws_sdk_ssm::Client::put_parameter).then_output(|| {
+            aws_sdk_ssm::operation::put_parameter::PutParameterOutput::builder()
+                .version(1)
+                .build()
+        }),
+        delete: mock!(aws_sdk_ssm::Client::delete_parameter).then_output(|| {
+            aws_sdk_ssm::operation::delete_parameter::DeleteParameterOutput::builder().build()
+        }),
+    }
 }
 
 pub fn mock_clients(rules: MockRules<'_>) -> AwsClients {
     let none: Vec<&Rule> = Vec::new();
+    let lock = free_lock();
+    let ssm: Vec<&Rule> = if rules.ssm.is_empty() {
+        vec![&lock.put, &lock.delete]
+    } else {
+        rules.ssm
+    };
     AwsClients {
         ecs: mocked!(aws_sdk_ecs, rules.ecs),
         ecr: mocked!(aws_sdk_ecr, rules.ecr),
@@ -45,7 +73,8 @@ pub fn mock_clients(rules: MockRules<'_>) -> AwsClients {
         elbv2: mocked!(aws_sdk_elasticloadbalancingv2, none.iter().copied()),
         autoscaling: mocked!(aws_sdk_applicationautoscaling, none.iter().copied()),
         iam: mocked!(aws_sdk_iam, none.iter().copied()),
-        logs: mocked!(aws_sdk_cloudwatchlogs, none.iter().copied()),
+        logs: mocked!(aws_sdk_cloudwatchlogs, rules.logs),
         secrets: mocked!(aws_sdk_secretsmanager, none.iter().copied()),
+        ssm: mocked!(aws_sdk_ssm, ssm),
     }
 }

@@ -1,6 +1,6 @@
-//! A moto_server child process on a free loopback port, killed when the test ends.
+//! A moto_server child process on a loopback port of its own, killed when the test ends.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,15 +15,18 @@ pub struct MotoServer {
 }
 
 impl MotoServer {
-    /// Starts moto_server (or `$MOTO_SERVER`); fails the test with instructions when missing.
+    /// Starts moto_server (or `$MOTO_SERVER`) on a port the kernel picks (`-p 0`) and reads the
+    /// port back from the line moto prints ("Running on http://127.0.0.1:PORT"). Choosing a
+    /// "free" port in the test and handing it over raced: two tests of one process (cargo test
+    /// runs them as threads) could get the same port, and the second moto failed to bind, so
+    /// both tests shared the first one's state. With `-p 0` no other process can hold the port.
     pub fn start() -> Self {
         let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        let port = free_port();
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
@@ -32,6 +35,29 @@ impl MotoServer {
                      (pip install 'moto[server]')"
                 )
             });
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        // moto logs every request to stderr: keep draining it, or moto blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut port_tx = Some(port_tx);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("Running on http://127.0.0.1:").nth(1)
+                    && let Some(tx) = port_tx.take()
+                {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let _ = tx.send(digits.parse::<u16>().ok());
+                }
+            }
+        });
+        let port = match port_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(Some(port)) => port,
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{program} did not say which port it listens on within 60 s ({other:?})");
+            }
+        };
         let server = MotoServer {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
@@ -113,11 +139,4 @@ impl Drop for MotoServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
