@@ -565,6 +565,8 @@ async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing()
     let run = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
+    // The transcript in docs/deploy.md ("deploy.sh --plan against moto") is this output.
+    println!("$ scripts/deploy.sh --plan\n{stdout}");
     assert_eq!(
         run.status.code(),
         Some(0),
