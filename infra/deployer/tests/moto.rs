@@ -766,13 +766,15 @@ async fn wait_times_out_against_moto_naming_the_service_its_tasks_and_its_logs()
     let reporter = Reporter::plain(Box::new(output.clone()));
     let request = deployer::wait::WaitRequest {
         targets: vec![fixture.target()],
-        timeout: Duration::from_millis(600),
-        poll_interval: Duration::from_millis(100),
+        timeout: Duration::from_secs(2),
+        poll_interval: Duration::from_millis(500),
     };
 
     let err = deployer::wait::wait(&fixture.clients, &reporter, &request)
         .await
         .unwrap_err();
+    // docs/deploy.md shows this output ("the wait against moto").
+    println!("{}deployer: error: {err}", output.text());
 
     // moto never starts tasks, so the service never reaches its desired count.
     let DeployError::NotSteady { timed_out, .. } = &err else {
