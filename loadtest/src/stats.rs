@@ -33,6 +33,12 @@ pub enum FailureKind {
     Io,
     /// The URL built from the template was not valid.
     BadUrl,
+    /// A step still had a next page after `max_pages` pages: the retrieval is incomplete.
+    PageLimit,
+    /// A next link pointed back to a page this retrieval had already fetched.
+    PageLoop,
+    /// A body to search for the next link could not be decompressed.
+    Decode,
 }
 
 impl FailureKind {
@@ -42,6 +48,9 @@ impl FailureKind {
             FailureKind::Timeout => "timeout",
             FailureKind::Io => "io",
             FailureKind::BadUrl => "bad_url",
+            FailureKind::PageLimit => "page_limit",
+            FailureKind::PageLoop => "page_loop",
+            FailureKind::Decode => "decode",
         }
     }
 }
