@@ -94,7 +94,10 @@ mod tests {
         assert_eq!(&*decoded, page);
         // Applied twice, undone twice.
         let twice = gzip(&gzip(page));
-        assert_eq!(&*decoded_body(&with_encoding("gzip, gzip"), &twice).unwrap(), page);
+        assert_eq!(
+            &*decoded_body(&with_encoding("gzip, gzip"), &twice).unwrap(),
+            page
+        );
         // No encoding: the body as it is, not copied.
         assert!(matches!(
             decoded_body(&HeaderMap::new(), page).unwrap(),

@@ -16,12 +16,12 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::client::{HttpClient, Response, send};
+use crate::encoding::decoded_body;
 use crate::pagination::{next_from_html, next_from_link_header, resolve};
 use crate::plan::{PlannedActor, ProgramStep};
 use crate::stats::{FailureKind, Outcome, Record};
-use crate::encoding::decoded_body;
-use crate::workflow::PaginateBy;
 use crate::workflow::Paginate;
+use crate::workflow::PaginateBy;
 use crate::workflow::template::Values;
 
 /// What a worker shares with all its iterations.

@@ -397,7 +397,10 @@ mod tests {
             parsed,
             vec![LinkValue {
                 target: "https://h/x".into(),
-                params: vec![("rel".into(), "next".into()), ("hreflang".into(), "de".into())],
+                params: vec![
+                    ("rel".into(), "next".into()),
+                    ("hreflang".into(), "de".into())
+                ],
             }]
         );
     }
@@ -436,9 +439,18 @@ mod tests {
         let cases: [(&[u8], Option<&str>); 5] = [
             (b"<A HREF=/p2 REL=next>n</A>", Some("/p2")),
             (b"<a rel='nofollow next' href='/p3'>", Some("/p3")),
-            (b"<head><link rel=\"next\" href=\"/p4\"></head>", Some("/p4")),
-            (b"<!-- <a rel=\"next\" href=\"/old\"> --><a href=\"/p5\" rel=\"next\">", Some("/p5")),
-            (b"<a data-rel=\"next\" href=\"/no\"><span rel=\"next\">", None),
+            (
+                b"<head><link rel=\"next\" href=\"/p4\"></head>",
+                Some("/p4"),
+            ),
+            (
+                b"<!-- <a rel=\"next\" href=\"/old\"> --><a href=\"/p5\" rel=\"next\">",
+                Some("/p5"),
+            ),
+            (
+                b"<a data-rel=\"next\" href=\"/no\"><span rel=\"next\">",
+                None,
+            ),
         ];
         for (html, expected) in cases {
             assert_eq!(
