@@ -102,6 +102,8 @@ pub struct StepStats {
     pub statuses: BTreeMap<u16, u64>,
     pub corrected: Histogram<u32>,
     pub uncorrected: Histogram<u32>,
+    /// Corrected latency of the successful responses only: what latency thresholds judge.
+    pub successful_corrected: Histogram<u32>,
     pub timeline: Vec<Bucket>,
 }
 
@@ -118,6 +120,7 @@ impl Default for StepStats {
             statuses: BTreeMap::new(),
             corrected: new_histogram(),
             uncorrected: new_histogram(),
+            successful_corrected: new_histogram(),
             timeline: vec![Bucket::default(); TIMELINE_BUCKETS],
         }
     }
@@ -136,6 +139,7 @@ impl StepStats {
         // Same bounds on both sides, so adding cannot fail.
         let _ = self.corrected.add(&other.corrected);
         let _ = self.uncorrected.add(&other.uncorrected);
+        let _ = self.successful_corrected.add(&other.successful_corrected);
         for (mine, theirs) in self.timeline.iter_mut().zip(&other.timeline) {
             mine.merge(theirs);
         }
@@ -200,6 +204,8 @@ impl Stats {
         };
         if failed {
             step.errors += 1;
+        } else {
+            step.successful_corrected.saturating_record(corrected);
         }
         let index = ((record.finished.as_nanos() / self.bucket_width.as_nanos().max(1)) as usize)
             .min(TIMELINE_BUCKETS - 1);
@@ -281,6 +287,9 @@ mod tests {
         assert_eq!(step.statuses[&200], 1);
         assert_eq!(step.uncorrected.max() / 1000, 30);
         assert_eq!(step.corrected.max() / 1000, 60);
+        // Only the one successful response counts for latency thresholds.
+        assert_eq!(step.successful_corrected.len(), 1);
+        assert_eq!(step.successful_corrected.max() / 1000, 20);
         assert_eq!(first.steps[1].count, 1);
         let timeline_total: u64 = step.timeline.iter().map(|b| b.count).sum();
         assert_eq!(timeline_total, 3);

@@ -191,14 +191,14 @@ pub fn build(plan: &Plan, result: &RunResult, facts: RunFacts) -> Report {
             let observed = Observed {
                 count: total.count,
                 errors: total.errors,
-                latency: &total.corrected,
+                successful_latency: &total.successful_corrected,
             };
-            let actual = check.threshold.actual(observed);
+            let verdict = check.threshold.judge(observed);
             CheckResult {
                 scope: check.scope.clone(),
                 threshold: check.threshold.text.clone(),
-                actual: check.threshold.format_actual(actual),
-                passed: check.threshold.holds(observed),
+                actual: check.threshold.describe(verdict, observed),
+                passed: verdict.passed,
             }
         })
         .collect();
