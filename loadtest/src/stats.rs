@@ -228,9 +228,22 @@ impl Stats {
     }
 }
 
-/// Width of one timeline bucket for a run of `run_time`.
+/// Width of one timeline bucket for a run of `run_time`: the narrowest of 1, 2 or 5 times a
+/// power of ten milliseconds that fits the run in [`TIMELINE_BUCKETS`]. A round width makes
+/// a whole second a whole number of buckets (up to 1 s wide), so per-second rates can be
+/// summed from them without a bucket straddling two seconds.
 pub fn bucket_width(run_time: Duration) -> Duration {
-    (run_time / TIMELINE_BUCKETS as u32).max(Duration::from_millis(1))
+    let needed_ms = run_time.as_secs_f64() * 1000.0 / TIMELINE_BUCKETS as f64;
+    let mut decade = 1u64;
+    loop {
+        for step in [1, 2, 5] {
+            let width = step * decade;
+            if width as f64 >= needed_ms {
+                return Duration::from_millis(width);
+            }
+        }
+        decade *= 10;
+    }
 }
 
 fn micros(duration: Duration) -> u64 {
@@ -256,6 +269,23 @@ mod tests {
             outcome,
             finished: Duration::from_millis(ms),
             waited: Some(Duration::from_millis(ms / 2)),
+        }
+    }
+
+    #[test]
+    fn bucket_widths_are_round_and_cover_the_run() {
+        for (run_ms, width_ms) in [
+            (100, 1),
+            (1_000, 5),
+            (1_500, 10),
+            (30_000, 200),
+            (60_000, 500),
+            (200_000, 1_000),
+            (3_600_000, 20_000),
+        ] {
+            let width = bucket_width(Duration::from_millis(run_ms));
+            assert_eq!(width, Duration::from_millis(width_ms), "{run_ms} ms");
+            assert!(width * TIMELINE_BUCKETS as u32 >= Duration::from_millis(run_ms));
         }
     }
 

@@ -161,6 +161,12 @@ impl Threshold {
         }
     }
 
+    /// The limit in milliseconds, for a latency threshold: what a chart draws as its SLA
+    /// line.
+    pub fn latency_limit_ms(&self) -> Option<f64> {
+        self.metric.is_latency().then_some(self.limit / 1000.0)
+    }
+
     pub fn comparison_symbol(&self) -> &'static str {
         self.comparison.symbol()
     }
