@@ -303,6 +303,24 @@ pub fn build(plan: &Plan, result: &RunResult, facts: RunFacts) -> Report {
     }
 }
 
+fn descendants(plan: &Plan, index: usize) -> Vec<usize> {
+    let mut found = vec![index];
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (candidate, entry) in plan.workflows.iter().enumerate() {
+            if let Some(parent) = entry.parent
+                && found.contains(&parent)
+                && !found.contains(&candidate)
+            {
+                found.push(candidate);
+                grew = true;
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,22 +342,4 @@ mod tests {
         assert!(percentile_supported(99.99, 100_000));
         assert!(!percentile_supported(99.99, 99_999));
     }
-}
-
-fn descendants(plan: &Plan, index: usize) -> Vec<usize> {
-    let mut found = vec![index];
-    let mut grew = true;
-    while grew {
-        grew = false;
-        for (candidate, entry) in plan.workflows.iter().enumerate() {
-            if let Some(parent) = entry.parent
-                && found.contains(&parent)
-                && !found.contains(&candidate)
-            {
-                found.push(candidate);
-                grew = true;
-            }
-        }
-    }
-    found
 }
