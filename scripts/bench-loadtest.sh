@@ -3,7 +3,8 @@
 #
 #   1. Maximum rate: `loadtest` at fixed arrival rates (open model) against a trivial endpoint
 #      (`loadtest serve-trivial`), next to wrk's closed-loop maximum on the same endpoint in the
-#      same run, with the ratio.
+#      same run, with the ratio, and oha (an open-model Rust generator, rate-limited with latency
+#      correction) at the same scheduled rates in the same run, with loadtest/oha ratios.
 #   2. Coordinated omission: a server that stalls every response for 1 s once. Latency from the
 #      scheduled time (corrected) exposes the stall; latency from the actual send (uncorrected,
 #      what a closed-loop tool such as wrk reports) hides it.
@@ -25,6 +26,13 @@ seconds=${1:-8}
 source scripts/ci/lib.sh
 apt_install wrk
 command -v wrk >/dev/null || { echo "error: wrk is not installed" >&2; exit 1; }
+# oha from the Rust package registry, built once into a cache directory (a few minutes).
+oha_root="$HOME/.cache/oha"
+oha="$oha_root/bin/oha"
+if [ ! -x "$oha" ]; then
+    echo "building oha into $oha_root (once)"
+    CARGO_TARGET_DIR="$HOME/.cache/oha-build" cargo install --locked --quiet oha --root "$oha_root"
+fi
 
 # LOADTEST_BIN skips the build (the shared build cache can be busy for minutes).
 if [ -n "${LOADTEST_BIN:-}" ]; then
@@ -104,6 +112,12 @@ for rate in ${BENCH_RATES:-16700 25000 50000 75000 90000}; do
     sustained=$(python3 -c "print(int($achieved >= 0.97 * $rate and $errors == 0 and $p99 < 100))")
     [ "$sustained" = 1 ] && best=$rate
     peak=$(( achieved > peak ? achieved : peak ))
+    # oha at the same scheduled rate, 64 connections, latency corrected from the schedule.
+    "$oha" -z "${seconds}s" -q "$rate" --latency-correction -c 64 --no-tui --output-format json \
+        "$url/" >"$work/oha.json" 2>/dev/null || true
+    oha_rate=$(json_field "$work/oha.json" "round(r['summary']['requestsPerSec'])")
+    oha_p99=$(json_field "$work/oha.json" "round(r['latencyPercentiles']['p99'] * 1000, 2)")
+    echo "oha      at ${rate} req/s scheduled: ${oha_rate} req/s achieved, success rate $(json_field "$work/oha.json" "r['summary']['successRate']"), p99 corrected ${oha_p99} ms; ratio loadtest/oha achieved $(python3 -c "print(round($achieved / max($oha_rate, 1), 2))")"
 done
 echo "loadtest: highest throughput ${peak} req/s, highest rate sustained on schedule ${best} req/s; wrk: ${wrk_rate} req/s"
 echo "ratio loadtest/wrk: throughput $(python3 -c "print(round($peak / max($wrk_rate, 1), 2))"), sustained $(python3 -c "print(round($best / max($wrk_rate, 1), 2))")"

@@ -16,9 +16,11 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::client::{HttpClient, Response, send};
+use crate::encoding::decoded_body;
 use crate::pagination::{next_from_html, next_from_link_header, resolve};
 use crate::plan::{PlannedActor, ProgramStep};
 use crate::stats::{FailureKind, Outcome, Record};
+use crate::workflow::Paginate;
 use crate::workflow::PaginateBy;
 use crate::workflow::template::Values;
 
@@ -59,6 +61,10 @@ pub async fn run_iteration(
 }
 
 /// Runs one step (all its pages); returns when its last response arrived.
+///
+/// A retrieval that cannot be completed is an error of the step, recorded on its last
+/// request and on the whole retrieval: more pages than `max_pages`, a next link back to a
+/// page already fetched, or a body that cannot be decompressed to look for the link.
 async fn run_step(
     context: &WorkerContext,
     step: &ProgramStep,
@@ -71,6 +77,7 @@ async fn run_step(
     let mut page_intended = intended;
     let mut first_sent = None;
     let mut pages = 0u32;
+    let mut visited: Vec<String> = Vec::new();
     let last_outcome = loop {
         pages += 1;
         let (outcome, sent, finished, response, waited) =
@@ -90,34 +97,21 @@ async fn run_step(
         else {
             break outcome;
         };
-        if pages >= paginate.max_pages {
-            break outcome;
-        }
-        let next = match paginate.by {
-            PaginateBy::Link => next_from_link_header(&response.headers)
-                .or_else(|| next_from_html(&response.body))
-                .and_then(|link| resolve(&link, &path)),
-            PaginateBy::Page => {
-                let per_page = u64::from(paginate.per_page.unwrap_or(1));
-                let total = response
-                    .headers
-                    .get(&paginate.total_header)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok());
-                let more = match total {
-                    Some(total) => values.page * per_page < total,
-                    // Without a total, an empty page (or JSON `[]`) is the end.
-                    None => !is_empty_page(&response.body),
-                };
-                more.then(|| {
-                    values.page += 1;
-                    step.step.path.render_to_string(&values)
-                })
-            }
+        let next = match next_page(paginate, &response, &path, &mut values, step) {
+            Ok(Some(next)) => next,
+            Ok(None) => break outcome,
+            Err(kind) => break fail_last(records, kind),
         };
-        match next {
-            Some(next_path) => path = next_path,
-            None => break outcome,
+        if pages >= paginate.max_pages {
+            break fail_last(records, FailureKind::PageLimit);
+        }
+        if paginate.by == PaginateBy::Link {
+            visited.push(std::mem::replace(&mut path, next));
+            if visited.contains(&path) {
+                break fail_last(records, FailureKind::PageLoop);
+            }
+        } else {
+            path = next;
         }
     };
     if let Some(all_pages_stat) = step.all_pages_stat {
@@ -131,6 +125,59 @@ async fn run_step(
         });
     }
     page_intended
+}
+
+/// Marks the request just recorded as failed with `kind`; returns that outcome.
+fn fail_last(records: &mut [Record], kind: FailureKind) -> Outcome {
+    let outcome = Outcome::Failed(kind);
+    if let Some(last) = records.last_mut() {
+        last.outcome = outcome;
+    }
+    outcome
+}
+
+/// The path of the page after `response`, `None` on the last page.
+fn next_page(
+    paginate: &Paginate,
+    response: &Response,
+    path: &str,
+    values: &mut Values<'_>,
+    step: &ProgramStep,
+) -> Result<Option<String>, FailureKind> {
+    match paginate.by {
+        PaginateBy::Link => {
+            let link = match next_from_link_header(&response.headers) {
+                Some(link) => Some(link),
+                None => {
+                    let body = decoded_body(&response.headers, &response.body)
+                        .map_err(|_| FailureKind::Decode)?;
+                    next_from_html(&body)
+                }
+            };
+            Ok(link.and_then(|link| resolve(&link, path)))
+        }
+        PaginateBy::Page => {
+            let per_page = u64::from(paginate.per_page.unwrap_or(1));
+            let total = response
+                .headers
+                .get(&paginate.total_header)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let more = match total {
+                Some(total) => values.page * per_page < total,
+                // Without a total, an empty page (or JSON `[]`) is the end.
+                None => {
+                    let body = decoded_body(&response.headers, &response.body)
+                        .map_err(|_| FailureKind::Decode)?;
+                    !is_empty_page(&body)
+                }
+            };
+            Ok(more.then(|| {
+                values.page += 1;
+                step.step.path.render_to_string(values)
+            }))
+        }
+    }
 }
 
 fn is_empty_page(body: &[u8]) -> bool {

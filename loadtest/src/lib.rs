@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod client;
 pub mod duration;
+pub mod encoding;
 pub mod error;
 pub mod iteration;
 pub mod pagination;

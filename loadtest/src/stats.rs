@@ -33,6 +33,12 @@ pub enum FailureKind {
     Io,
     /// The URL built from the template was not valid.
     BadUrl,
+    /// A step still had a next page after `max_pages` pages: the retrieval is incomplete.
+    PageLimit,
+    /// A next link pointed back to a page this retrieval had already fetched.
+    PageLoop,
+    /// A body to search for the next link could not be decompressed.
+    Decode,
 }
 
 impl FailureKind {
@@ -42,6 +48,9 @@ impl FailureKind {
             FailureKind::Timeout => "timeout",
             FailureKind::Io => "io",
             FailureKind::BadUrl => "bad_url",
+            FailureKind::PageLimit => "page_limit",
+            FailureKind::PageLoop => "page_loop",
+            FailureKind::Decode => "decode",
         }
     }
 }
@@ -93,6 +102,8 @@ pub struct StepStats {
     pub statuses: BTreeMap<u16, u64>,
     pub corrected: Histogram<u32>,
     pub uncorrected: Histogram<u32>,
+    /// Corrected latency of the successful responses only: what latency thresholds judge.
+    pub successful_corrected: Histogram<u32>,
     pub timeline: Vec<Bucket>,
 }
 
@@ -109,6 +120,7 @@ impl Default for StepStats {
             statuses: BTreeMap::new(),
             corrected: new_histogram(),
             uncorrected: new_histogram(),
+            successful_corrected: new_histogram(),
             timeline: vec![Bucket::default(); TIMELINE_BUCKETS],
         }
     }
@@ -127,6 +139,7 @@ impl StepStats {
         // Same bounds on both sides, so adding cannot fail.
         let _ = self.corrected.add(&other.corrected);
         let _ = self.uncorrected.add(&other.uncorrected);
+        let _ = self.successful_corrected.add(&other.successful_corrected);
         for (mine, theirs) in self.timeline.iter_mut().zip(&other.timeline) {
             mine.merge(theirs);
         }
@@ -191,6 +204,8 @@ impl Stats {
         };
         if failed {
             step.errors += 1;
+        } else {
+            step.successful_corrected.saturating_record(corrected);
         }
         let index = ((record.finished.as_nanos() / self.bucket_width.as_nanos().max(1)) as usize)
             .min(TIMELINE_BUCKETS - 1);
@@ -213,9 +228,22 @@ impl Stats {
     }
 }
 
-/// Width of one timeline bucket for a run of `run_time`.
+/// Width of one timeline bucket for a run of `run_time`: the narrowest of 1, 2 or 5 times a
+/// power of ten milliseconds that fits the run in [`TIMELINE_BUCKETS`]. A round width makes
+/// a whole second a whole number of buckets (up to 1 s wide), so per-second rates can be
+/// summed from them without a bucket straddling two seconds.
 pub fn bucket_width(run_time: Duration) -> Duration {
-    (run_time / TIMELINE_BUCKETS as u32).max(Duration::from_millis(1))
+    let needed_ms = run_time.as_secs_f64() * 1000.0 / TIMELINE_BUCKETS as f64;
+    let mut decade = 1u64;
+    loop {
+        for step in [1, 2, 5] {
+            let width = step * decade;
+            if width as f64 >= needed_ms {
+                return Duration::from_millis(width);
+            }
+        }
+        decade *= 10;
+    }
 }
 
 fn micros(duration: Duration) -> u64 {
@@ -241,6 +269,23 @@ mod tests {
             outcome,
             finished: Duration::from_millis(ms),
             waited: Some(Duration::from_millis(ms / 2)),
+        }
+    }
+
+    #[test]
+    fn bucket_widths_are_round_and_cover_the_run() {
+        for (run_ms, width_ms) in [
+            (100, 1),
+            (1_000, 5),
+            (1_500, 10),
+            (30_000, 200),
+            (60_000, 500),
+            (200_000, 1_000),
+            (3_600_000, 20_000),
+        ] {
+            let width = bucket_width(Duration::from_millis(run_ms));
+            assert_eq!(width, Duration::from_millis(width_ms), "{run_ms} ms");
+            assert!(width * TIMELINE_BUCKETS as u32 >= Duration::from_millis(run_ms));
         }
     }
 
@@ -272,6 +317,9 @@ mod tests {
         assert_eq!(step.statuses[&200], 1);
         assert_eq!(step.uncorrected.max() / 1000, 30);
         assert_eq!(step.corrected.max() / 1000, 60);
+        // Only the one successful response counts for latency thresholds.
+        assert_eq!(step.successful_corrected.len(), 1);
+        assert_eq!(step.successful_corrected.max() / 1000, 20);
         assert_eq!(first.steps[1].count, 1);
         let timeline_total: u64 = step.timeline.iter().map(|b| b.count).sum();
         assert_eq!(timeline_total, 3);

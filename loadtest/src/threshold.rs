@@ -2,7 +2,11 @@
 //!
 //! Latency thresholds are checked against the latency measured from each request's scheduled
 //! time (corrected for coordinated omission), because that is what a user waiting on a stalled
-//! server experiences.
+//! server experiences, and over successful responses only: a refused connection answers in
+//! microseconds and a run where every request fails must not pass `p99 < 200ms` on them.
+//! Failures are what `errors` and `error_rate` judge. A threshold with nothing to measure
+//! (no successful response for a latency, no request at all for an error figure) fails and
+//! says so: an SLA nobody could check is not met.
 
 use std::fmt;
 use std::str::FromStr;
@@ -91,31 +95,61 @@ pub struct ThresholdError {
 /// The figures a threshold is checked against (one step, actor or workflow).
 #[derive(Debug, Clone, Copy)]
 pub struct Observed<'a> {
+    /// Every request, failed or not.
     pub count: u64,
     pub errors: u64,
-    /// Corrected latency, microseconds.
-    pub latency: &'a hdrhistogram::Histogram<u32>,
+    /// Corrected latency of the successful responses, microseconds.
+    pub successful_latency: &'a hdrhistogram::Histogram<u32>,
+}
+
+/// What a threshold found: the figure it looked at (`None` when there was nothing to
+/// measure) and whether it was met.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    pub actual: Option<f64>,
+    pub passed: bool,
 }
 
 impl Threshold {
-    /// The observed value this threshold looks at, in its own unit.
-    pub fn actual(&self, observed: Observed<'_>) -> f64 {
-        let latency = observed.latency;
-        match self.metric {
+    /// The observed value this threshold looks at, in its own unit; `None` without data.
+    pub fn actual(&self, observed: Observed<'_>) -> Option<f64> {
+        let latency = observed.successful_latency;
+        if self.metric.is_latency() && latency.is_empty() {
+            return None;
+        }
+        let value = match self.metric {
             Metric::Percentile(p) => latency.value_at_percentile(p) as f64,
             Metric::Max => latency.max() as f64,
             Metric::Min => latency.min() as f64,
             Metric::Mean => latency.mean(),
             Metric::StdDev => latency.stdev(),
+            Metric::Errors | Metric::ErrorRate if observed.count == 0 => return None,
             Metric::Errors => observed.errors as f64,
-            Metric::ErrorRate if observed.count == 0 => 0.0,
             Metric::ErrorRate => observed.errors as f64 / observed.count as f64,
             Metric::Count => observed.count as f64,
+        };
+        Some(value)
+    }
+
+    /// Checks the threshold; one with nothing to measure fails.
+    pub fn judge(&self, observed: Observed<'_>) -> Verdict {
+        let actual = self.actual(observed);
+        Verdict {
+            actual,
+            passed: actual.is_some_and(|actual| self.comparison.holds(actual, self.limit)),
         }
     }
 
-    pub fn holds(&self, observed: Observed<'_>) -> bool {
-        self.comparison.holds(self.actual(observed), self.limit)
+    /// The verdict's figure for a report: "12.3ms", or why there is none.
+    pub fn describe(&self, verdict: Verdict, observed: Observed<'_>) -> String {
+        match verdict.actual {
+            Some(actual) => self.format_actual(actual),
+            None if self.metric.is_latency() => format!(
+                "no data: none of {} requests got a successful response",
+                observed.count
+            ),
+            None => "no data: no requests were made".to_owned(),
+        }
     }
 
     /// `actual` rendered in the threshold's unit, for "p99 = 12.3ms (limit < 200ms)".
@@ -125,6 +159,12 @@ impl Threshold {
             Metric::ErrorRate => format!("{:.3}%", actual * 100.0),
             _ => format!("{actual:.0}"),
         }
+    }
+
+    /// The limit in milliseconds, for a latency threshold: what a chart draws as its SLA
+    /// line.
+    pub fn latency_limit_ms(&self) -> Option<f64> {
+        self.metric.is_latency().then_some(self.limit / 1000.0)
     }
 
     pub fn comparison_symbol(&self) -> &'static str {
@@ -249,11 +289,56 @@ mod tests {
     fn check(text: &str, count: u64, errors: u64, latency_ms: &[u64]) -> bool {
         let threshold: Threshold = text.parse().unwrap();
         let latency = histogram(latency_ms);
-        threshold.holds(Observed {
-            count,
-            errors,
-            latency: &latency,
-        })
+        threshold
+            .judge(Observed {
+                count,
+                errors,
+                successful_latency: &latency,
+            })
+            .passed
+    }
+
+    #[test]
+    fn a_threshold_with_nothing_to_measure_fails_and_says_why() {
+        let none = histogram(&[]);
+        let all_failed = Observed {
+            count: 40,
+            errors: 40,
+            successful_latency: &none,
+        };
+        for text in ["p99 < 200ms", "max < 1s", "mean < 1s", "min >= 0ms"] {
+            let threshold: Threshold = text.parse().unwrap();
+            let verdict = threshold.judge(all_failed);
+            assert_eq!(
+                verdict,
+                Verdict {
+                    actual: None,
+                    passed: false
+                },
+                "{text}"
+            );
+            assert_eq!(
+                threshold.describe(verdict, all_failed),
+                "no data: none of 40 requests got a successful response"
+            );
+        }
+        let nothing = Observed {
+            count: 0,
+            errors: 0,
+            successful_latency: &none,
+        };
+        for text in ["errors = 0", "error_rate < 1%"] {
+            let threshold: Threshold = text.parse().unwrap();
+            let verdict = threshold.judge(nothing);
+            assert!(!verdict.passed, "{text}");
+            assert_eq!(
+                threshold.describe(verdict, nothing),
+                "no data: no requests were made"
+            );
+        }
+        // A count is known even when it is zero.
+        assert!(check("count = 0", 0, 0, &[]));
+        assert!(!check("count >= 1", 0, 0, &[]));
     }
 
     #[test]

@@ -26,6 +26,15 @@ paginate = {paginate}
     )
 }
 
+/// The workflow with an `errors = 0` threshold on the whole run.
+fn with_sla(workflow: &str) -> String {
+    workflow.replacen(
+        "duration = \"1s\"",
+        "duration = \"1s\"\nsla = [\"errors = 0\"]",
+        1,
+    )
+}
+
 fn expected_pages(per_page: u64) -> Vec<u64> {
     (1..=ITEMS.div_ceil(per_page)).collect()
 }
@@ -106,17 +115,127 @@ async fn html_next_links_are_followed_like_a_person_clicking_next() {
 }
 
 #[tokio::test]
-async fn max_pages_stops_a_pagination_that_would_go_on() {
+async fn hitting_max_pages_is_an_error_of_the_step_not_a_success() {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = write_workflow(
         dir.path(),
         "capped.toml",
-        &paging_workflow(
+        &with_sla(&paging_workflow(
             "/items?page={page}&per_page=10",
             r#"{ by = "link", max_pages = 3 }"#,
-        ),
+        )),
     );
-    run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
     assert_eq!(pages_seen(&server.requests()), vec![1, 2, 3, 1, 2, 3]);
+    // The third page of each retrieval still had a next link: two incomplete retrievals.
+    let requests = step(&report, "paging", "reader", "list");
+    assert_eq!(requests.errors, 2);
+    assert_eq!(requests.errors_by_kind["page_limit"], 2);
+    let retrievals = step(&report, "paging", "reader", "list (all pages)");
+    assert_eq!(retrievals.errors, 2);
+    assert!(!report.passed, "{:#?}", report.checks);
+}
+
+#[tokio::test]
+async fn max_pages_reached_on_the_last_page_is_a_success() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_workflow(
+        dir.path(),
+        "exact.toml",
+        &with_sla(&paging_workflow(
+            "/items?page={page}&per_page=50",
+            r#"{ by = "link", max_pages = 5 }"#,
+        )),
+    );
+    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    assert_eq!(pages_seen(&server.requests()).len(), 10);
+    assert_eq!(step(&report, "paging", "reader", "list").errors, 0);
+    assert!(report.passed, "{:#?}", report.checks);
+}
+
+/// The portal's pages: `&#38;` between parameters and a page size other than the default.
+#[tokio::test]
+async fn numeric_character_references_keep_every_parameter_of_the_next_link() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_workflow(
+        dir.path(),
+        "portal.toml",
+        &with_sla(&paging_workflow(
+            "/portal?page=1&per_page=25",
+            r#"{ by = "link" }"#,
+        )),
+    );
+    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let requests = server.requests();
+    let one_pass = expected_pages(25);
+    assert_eq!(one_pass.len(), 10);
+    assert_eq!(pages_seen(&requests), [one_pass.clone(), one_pass].concat());
+    assert!(
+        requests.iter().all(|r| r.ends_with("per_page=25")),
+        "{requests:?}"
+    );
+    assert!(report.passed, "{:#?}", report.checks);
+}
+
+#[tokio::test]
+async fn a_sort_parameter_before_the_page_does_not_make_it_fetch_page_one_again() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_workflow(
+        dir.path(),
+        "sorted.toml",
+        &with_sla(&paging_workflow("/portal?sort=name", r#"{ by = "link" }"#)),
+    );
+    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let requests = server.requests();
+    // Page 1 has no page parameter; pages 2..=5 follow, each keeping the sort order.
+    let one_pass: Vec<String> = std::iter::once("/portal?sort=name".to_owned())
+        .chain((2..=5).map(|page| format!("/portal?sort=name&page={page}&per_page=50")))
+        .collect();
+    assert_eq!(requests, [one_pass.clone(), one_pass].concat());
+    assert!(report.passed, "{:#?}", report.checks);
+}
+
+#[tokio::test]
+async fn compressed_pages_are_decoded_before_the_next_link_is_searched() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let workflow = paging_workflow("/portal?page=1&per_page=40", r#"{ by = "link" }"#)
+        + "headers = { accept-encoding = \"gzip\" }\n";
+    let path = write_workflow(dir.path(), "gzip.toml", &with_sla(&workflow));
+    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let one_pass = expected_pages(40);
+    assert_eq!(one_pass.len(), 6);
+    assert_eq!(
+        pages_seen(&server.requests()),
+        [one_pass.clone(), one_pass].concat()
+    );
+    assert!(report.passed, "{:#?}", report.checks);
+}
+
+#[tokio::test]
+async fn a_next_link_back_to_a_fetched_page_is_an_error_not_a_crawl_to_the_limit() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_workflow(
+        dir.path(),
+        "loop.toml",
+        &with_sla(&paging_workflow("/loop?page=1", r#"{ by = "link" }"#)),
+    );
+    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    assert_eq!(
+        server.requests(),
+        [
+            "/loop?page=1",
+            "/loop?page=2",
+            "/loop?page=1",
+            "/loop?page=2"
+        ]
+    );
+    let requests = step(&report, "paging", "reader", "list");
+    assert_eq!(requests.errors_by_kind["page_loop"], 2);
+    assert!(!report.passed);
 }

@@ -72,6 +72,19 @@ async fn error_responses_fail_an_errors_threshold_and_are_counted_by_status() {
         .find(|c| c.threshold == "errors = 0")
         .unwrap();
     assert!(!errors.passed);
+    // Every response was a 503: the latency threshold had no successful response to judge
+    // and fails saying so, rather than passing on how fast the errors came back.
+    let latency = report
+        .checks
+        .iter()
+        .find(|c| c.threshold == "max < 1s")
+        .unwrap();
+    assert!(!latency.passed, "{latency:#?}");
+    assert!(
+        latency.actual.starts_with("no data: none of"),
+        "{}",
+        latency.actual
+    );
     assert_eq!(report.total.errors, report.total.count);
     assert_eq!(
         report.total.errors_by_kind["status 503"],

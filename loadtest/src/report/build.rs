@@ -11,10 +11,21 @@ use crate::runner::RunResult;
 use crate::stats::{Bucket, StepStats, bucket_width};
 use crate::threshold::Observed;
 
-/// Percentiles listed in the distribution (and plotted).
+/// Percentiles listed in the distribution (and plotted), where the sample count supports
+/// them: see [`MIN_SAMPLES_BEYOND`].
 pub const DISTRIBUTION: [f64; 14] = [
     0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.999, 100.0,
 ];
+
+/// A percentile p is listed only when at least this many samples lie beyond it
+/// (`count * (1 - p/100) >= 10`): p99.99 needs 100,000 samples. From fewer it is just the
+/// maximum under another name. The minimum (0) and maximum (100) are always listed.
+pub const MIN_SAMPLES_BEYOND: f64 = 10.0;
+
+/// Whether `count` samples support reporting percentile `p`.
+pub fn percentile_supported(p: f64, count: u64) -> bool {
+    p <= 0.0 || p >= 100.0 || count as f64 * (1.0 - p / 100.0) >= MIN_SAMPLES_BEYOND
+}
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -70,6 +81,8 @@ pub struct CheckResult {
     pub threshold: String,
     pub actual: String,
     pub passed: bool,
+    /// The limit of a latency threshold in milliseconds, drawn on the latency charts.
+    pub latency_limit_ms: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,7 +135,8 @@ pub struct Latency {
     pub p99: f64,
     pub p99_9: f64,
     pub max: f64,
-    /// (percentile, milliseconds) pairs for the distribution chart.
+    /// (percentile, milliseconds) pairs for the distribution chart, only the percentiles
+    /// the sample count supports ([`percentile_supported`]).
     pub distribution: Vec<(f64, f64)>,
 }
 
@@ -153,6 +167,7 @@ impl Latency {
             max: ms(histogram.max()),
             distribution: DISTRIBUTION
                 .iter()
+                .filter(|p| percentile_supported(**p, histogram.len()))
                 .map(|p| (*p, ms(histogram.value_at_percentile(*p))))
                 .collect(),
         }
@@ -191,14 +206,15 @@ pub fn build(plan: &Plan, result: &RunResult, facts: RunFacts) -> Report {
             let observed = Observed {
                 count: total.count,
                 errors: total.errors,
-                latency: &total.corrected,
+                successful_latency: &total.successful_corrected,
             };
-            let actual = check.threshold.actual(observed);
+            let verdict = check.threshold.judge(observed);
             CheckResult {
                 scope: check.scope.clone(),
                 threshold: check.threshold.text.clone(),
-                actual: check.threshold.format_actual(actual),
-                passed: check.threshold.holds(observed),
+                actual: check.threshold.describe(verdict, observed),
+                passed: verdict.passed,
+                latency_limit_ms: check.threshold.latency_limit_ms(),
             }
         })
         .collect();
@@ -303,4 +319,27 @@ fn descendants(plan: &Plan, index: usize) -> Vec<usize> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_percentiles_are_listed_only_when_enough_samples_lie_beyond_them() {
+        let mut histogram = crate::stats::new_histogram();
+        for value in 1..=150u64 {
+            histogram.record(value * 100).unwrap();
+        }
+        let listed: Vec<f64> = Latency::from_histogram(&histogram)
+            .distribution
+            .iter()
+            .map(|(p, _)| *p)
+            .collect();
+        // 150 samples: 15 beyond p90, only 7.5 beyond p95, so p95 and beyond are left
+        // out; the max is kept.
+        assert_eq!(listed, [0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 100.0]);
+        assert!(percentile_supported(99.99, 100_000));
+        assert!(!percentile_supported(99.99, 99_999));
+    }
 }

@@ -60,6 +60,8 @@ impl TestServer {
             .route("/items", get(items))
             .route("/numbered", get(numbered))
             .route("/html", get(html))
+            .route("/portal", get(portal))
+            .route("/loop", get(looping))
             .route("/slow", get(slow))
             .route("/fail", get(fail))
             .route("/stall", get(stall))
@@ -170,6 +172,60 @@ async fn html(
     Html(format!(
         "<html><body><a href=\"/html?page=1\" rel=\"first\">First</a>{next}</body></html>"
     ))
+}
+
+/// Like the portal dashboard: the next link keeps the query's `sort` and `per_page` and
+/// separates parameters with `&#38;` (a numeric character reference, as askama writes
+/// `&`), and the page is gzip-compressed when the request accepts gzip.
+async fn portal(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    request_headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> axum::response::Response {
+    note(&state, &uri);
+    let (page, per_page) = page_params(&query);
+    let last = ITEMS.div_ceil(per_page);
+    let mut kept = String::new();
+    if let Some(sort) = query.get("sort") {
+        kept.push_str(&format!("sort={sort}&#38;"));
+    }
+    let next = if page < last {
+        format!(
+            "<a href=\"/portal?{kept}page={}&#38;per_page={per_page}\" rel=\"next\">Next</a>",
+            page + 1
+        )
+    } else {
+        String::new()
+    };
+    let page =
+        format!("<html><body><a href=\"/portal?{kept}page=1\">First</a>{next}</body></html>");
+    let accepts_gzip = request_headers
+        .get("accept-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("gzip"));
+    if accepts_gzip {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(page.as_bytes()).unwrap();
+        (
+            [("content-encoding", "gzip"), ("content-type", "text/html")],
+            encoder.finish().unwrap(),
+        )
+            .into_response()
+    } else {
+        Html(page).into_response()
+    }
+}
+
+/// Two pages whose next links lead round in a circle: page 1 to 2, page 2 back to 1.
+async fn looping(State(state): State<AppState>, uri: axum::http::Uri) -> Html<&'static str> {
+    note(&state, &uri);
+    Html(if uri.query() == Some("page=2") {
+        "<a rel=\"next\" href=\"/loop?page=1\">again</a>"
+    } else {
+        "<a rel=\"next\" href=\"/loop?page=2\">next</a>"
+    })
 }
 
 async fn slow(State(state): State<AppState>, uri: axum::http::Uri) -> &'static str {
