@@ -9,6 +9,7 @@
 pub mod app_metrics;
 pub mod availability;
 pub mod compute_pool;
+pub mod compute_status;
 pub mod config;
 pub mod healthcheck;
 pub mod profile;
