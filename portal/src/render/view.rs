@@ -101,6 +101,8 @@ pub struct Pagination {
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
     pub last_href: String,
+    /// On the last page "Last" is plain text, not a link to itself.
+    pub on_last: bool,
 }
 
 #[derive(Template)]
@@ -168,6 +170,7 @@ impl DashboardPage {
             prev_href: None,
             next_href: None,
             last_href: query.with_page(1).href(),
+            on_last: true,
         };
         let mut page = Self {
             css_href: assets::css_href(),
@@ -196,7 +199,8 @@ impl DashboardPage {
         };
         let listing = Listing::build(catalog, query);
 
-        let counts = catalog.counts;
+        // Counts follow the other filters; a chip that is already selected clears its filter.
+        let counts = listing.availability_counts;
         page.availability_counts = [
             (
                 AvailabilityFilter::Computed(Availability::High),
@@ -210,27 +214,33 @@ impl DashboardPage {
             (AvailabilityFilter::Pending, counts.pending),
         ]
         .into_iter()
-        .map(|(filter, count)| CountLink {
-            label: availability_label(filter).to_owned(),
-            count,
-            href: query
-                .filtered(query.provider.as_deref(), Some(filter))
-                .href(),
-            class: availability_class(filter),
-            current: query.availability == Some(filter),
+        .map(|(filter, count)| {
+            let current = query.availability == Some(filter);
+            CountLink {
+                label: availability_label(filter).to_owned(),
+                count,
+                href: query
+                    .filtered(query.provider.as_deref(), (!current).then_some(filter))
+                    .href(),
+                class: availability_class(filter),
+                current,
+            }
         })
         .collect();
-        page.provider_counts = catalog
-            .providers
+        page.provider_counts = listing
+            .provider_counts
             .iter()
-            .map(|summary| CountLink {
-                label: summary.name.clone(),
-                count: summary.total,
-                href: query
-                    .filtered(Some(&summary.name), query.availability)
-                    .href(),
-                class: "",
-                current: query.provider.as_deref() == Some(summary.name.as_str()),
+            .map(|(name, count)| {
+                let current = query.provider.as_deref() == Some(name.as_str());
+                CountLink {
+                    label: name.clone(),
+                    count: *count,
+                    href: query
+                        .filtered((!current).then_some(name.as_str()), query.availability)
+                        .href(),
+                    class: "",
+                    current,
+                }
             })
             .collect();
         page.columns = [
@@ -298,6 +308,7 @@ impl DashboardPage {
             next_href: (listing.page < listing.pages)
                 .then(|| query.with_page(listing.page + 1).href()),
             last_href: query.with_page(listing.pages).href(),
+            on_last: listing.page == listing.pages,
         };
         page
     }
