@@ -58,6 +58,9 @@ pub struct SelectOption {
 
 pub struct FilterForm {
     pub q: String,
+    pub min_vcpus: String,
+    pub min_memory: String,
+    pub min_gpus: String,
     pub providers: Vec<SelectOption>,
     pub availabilities: Vec<SelectOption>,
     pub sorts: Vec<SelectOption>,
@@ -248,6 +251,9 @@ impl DashboardPage {
             (SortKey::Name, "Name"),
             (SortKey::Availability, "Availability"),
             (SortKey::ComputedAt, "Computed"),
+            (SortKey::Vcpus, "vCPUs"),
+            (SortKey::Memory, "Memory"),
+            (SortKey::Gpus, "GPUs"),
         ]
         .into_iter()
         .map(|(key, label)| {
@@ -378,6 +384,9 @@ fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
         (SortKey::Name, "Name"),
         (SortKey::Availability, "Availability (best first)"),
         (SortKey::ComputedAt, "Computed (oldest first)"),
+        (SortKey::Vcpus, "vCPUs"),
+        (SortKey::Memory, "Memory"),
+        (SortKey::Gpus, "GPUs"),
     ]
     .into_iter()
     .map(|(key, label)| option(key.as_str(), label, query.sort == key))
@@ -398,7 +407,11 @@ fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
         .into_iter()
         .map(|n| option(&n.to_string(), &n.to_string(), query.per_page == n))
         .collect();
+    let minimum = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
     FilterForm {
+        min_vcpus: minimum(query.min_vcpus),
+        min_memory: minimum(query.min_memory_gib),
+        min_gpus: minimum(query.min_gpus),
         q: query.q.clone().unwrap_or_default(),
         providers,
         availabilities,
