@@ -111,6 +111,8 @@ pub struct Pagination {
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
+    /// Names the active filters, so a tab or a bookmark says what it shows.
+    pub title: String,
     pub css_href: &'static str,
     pub js_href: &'static str,
     pub version_token: String,
@@ -176,6 +178,7 @@ impl DashboardPage {
             on_last: true,
         };
         let mut page = Self {
+            title: page_title(query),
             css_href: assets::css_href(),
             js_href: assets::js_href(),
             version_token: context.version_token.clone(),
@@ -317,6 +320,28 @@ impl DashboardPage {
             on_last: listing.page == listing.pages,
         };
         page
+    }
+}
+
+/// "Azure, HIGH, \"c5\" - Hardware availability"; just the site name without filters.
+fn page_title(query: &PageQuery) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(provider) = &query.provider {
+        parts.push(provider.clone());
+    }
+    if let Some(availability) = query.availability {
+        parts.push(availability_label(availability).to_owned());
+    }
+    if let Some(q) = &query.q {
+        parts.push(format!("\u{201c}{q}\u{201d}"));
+    }
+    if query.page > 1 {
+        parts.push(format!("page {}", query.page));
+    }
+    if parts.is_empty() {
+        "Hardware availability".to_owned()
+    } else {
+        format!("{} - Hardware availability", parts.join(", "))
     }
 }
 

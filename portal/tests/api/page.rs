@@ -292,6 +292,10 @@ async fn shared_links_with_tracking_parameters_and_provider_aliases_work() {
     // Links on the page carry the canonical query, without the tracking parameters.
     assert!(!html.contains("utm_source") && !html.contains("fbclid"));
     assert!(html.contains("provider=Amazon"));
+    assert!(
+        html.contains("<title>Amazon - Hardware availability</title>"),
+        "{html}"
+    );
     // A bad value of a known parameter is still a 400.
     assert_eq!(
         portal.get("/?utm_source=x&page=zero").await.status,
