@@ -10,6 +10,7 @@ pub mod app_metrics;
 pub mod availability;
 pub mod backlog;
 pub mod compute_pool;
+pub mod compute_status;
 pub mod config;
 pub mod healthcheck;
 pub mod profile;

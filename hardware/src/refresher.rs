@@ -6,7 +6,7 @@
 //! finished computation or a short tick. A profile is claimed under a lease in the database, so
 //! it is computed by one worker at a time, here and in any other process sharing the database.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::app_metrics::AppMetrics;
 use crate::compute_pool::ComputePool;
+use crate::compute_status::{ComputeStatusHandle, moving_average};
 use crate::profile::{ComputedAvailability, ProfileId};
 use crate::snapshot::SnapshotHandle;
 use crate::store::{Store, timestamp};
@@ -53,6 +54,10 @@ pub struct Refresher {
     results_rx: mpsc::UnboundedReceiver<ComputedAvailability>,
     pending: Vec<ComputedAvailability>,
     in_flight: HashSet<ProfileId>,
+    /// When each in-flight computation was handed to the pool, to time it.
+    started: HashMap<ProfileId, Instant>,
+    average_compute_seconds: Option<f64>,
+    status: ComputeStatusHandle,
     cycle_started: Option<Instant>,
 }
 
@@ -67,6 +72,7 @@ impl Refresher {
     ) -> Self {
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         metrics.compute_slots.set(pool.workers() as i64);
+        let status = ComputeStatusHandle::new(config.interval, pool.workers());
         Self {
             store,
             pool,
@@ -78,8 +84,16 @@ impl Refresher {
             results_rx,
             pending: Vec::new(),
             in_flight: HashSet::new(),
+            started: HashMap::new(),
+            average_compute_seconds: None,
+            status,
             cycle_started: None,
         }
+    }
+
+    /// What `GET /hardware/status` serves; updated after every step.
+    pub fn status(&self) -> ComputeStatusHandle {
+        self.status.clone()
     }
 
     /// Runs until `shutdown` turns true, then finishes what it can within the grace period.
@@ -125,6 +139,11 @@ impl Refresher {
             .compute_slots_busy
             .set(self.pool.busy_slots() as i64);
         self.metrics.results_pending.set(self.pending.len() as i64);
+        // Computed but not yet written still counts as computing: the value is not served yet.
+        self.status.update(
+            self.in_flight.iter().copied().collect(),
+            self.average_compute_seconds,
+        );
         match &result {
             Ok(_) => self.store_healthy.store(true, Ordering::Relaxed),
             Err(err) => {
@@ -152,6 +171,12 @@ impl Refresher {
         self.metrics.computations.inc_by(written as u64);
         for result in self.pending.drain(..) {
             self.in_flight.remove(&result.profile.id);
+            if let Some(started) = self.started.remove(&result.profile.id) {
+                // Includes the wait for the next step, which is what a caller waits too.
+                let seconds = started.elapsed().as_secs_f64();
+                self.average_compute_seconds =
+                    Some(moving_average(self.average_compute_seconds, seconds));
+            }
         }
         // The saved rows reach the snapshot through `reload_changes`, later in the same step,
         // never directly: applying them here would move the snapshot's version past rows that
@@ -187,6 +212,7 @@ impl Refresher {
             match self.pool.try_submit(profile, self.results_tx.clone()) {
                 Ok(()) => {
                     self.in_flight.insert(id);
+                    self.started.insert(id, Instant::now());
                 }
                 Err(profile) => refused.push(profile.id),
             }

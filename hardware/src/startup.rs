@@ -118,6 +118,7 @@ impl Application {
                 app_metrics,
                 store_healthy,
                 refresh_interval: args.refresh_interval,
+                compute_status: refresher.status(),
             },
             refresher,
             backlog_metric: args.backlog_metric(),

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use service_kit::HttpMetrics;
 
 use crate::app_metrics::AppMetrics;
+use crate::compute_status::ComputeStatusHandle;
 use crate::snapshot::SnapshotHandle;
 
 /// A response body built once per (snapshot version, query) and then served from memory.
@@ -41,4 +42,6 @@ pub struct AppState {
     /// Set by the refresher after each database round trip.
     pub store_healthy: Arc<AtomicBool>,
     pub refresh_interval: Duration,
+    /// The refresher's slots and current work, for `GET /hardware/status`.
+    pub compute_status: ComputeStatusHandle,
 }

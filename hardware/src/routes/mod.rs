@@ -4,6 +4,7 @@ mod changes;
 mod error;
 mod health;
 mod list;
+mod status;
 
 use axum::Router;
 use axum::routing::get;
@@ -19,6 +20,7 @@ pub fn router(state: AppState) -> Router {
         .route("/hardware/", get(list::list_hardware))
         .route("/hardware", get(list::list_hardware))
         .route("/hardware/changes", get(changes::changes))
+        .route("/hardware/status", get(status::status))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

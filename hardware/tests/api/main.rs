@@ -6,3 +6,4 @@ mod helpers;
 mod lifecycle;
 mod list;
 mod real_computation;
+mod status;

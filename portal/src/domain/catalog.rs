@@ -6,6 +6,19 @@ use std::sync::Arc;
 
 use super::profile::{Availability, Profile};
 
+/// Names people use for a provider, and the catalog's name they mean. An alias only resolves
+/// when the catalog has that provider.
+pub const PROVIDER_ALIASES: [(&str, &str); 8] = [
+    ("aws", "Amazon"),
+    ("amazon web services", "Amazon"),
+    ("ec2", "Amazon"),
+    ("gcp", "Google"),
+    ("google cloud", "Google"),
+    ("gce", "Google"),
+    ("microsoft", "Azure"),
+    ("microsoft azure", "Azure"),
+];
+
 /// How many profiles are in each availability state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AvailabilityCounts {
@@ -17,7 +30,7 @@ pub struct AvailabilityCounts {
 }
 
 impl AvailabilityCounts {
-    fn add(&mut self, availability: Option<Availability>) {
+    pub fn add(&mut self, availability: Option<Availability>) {
         match availability {
             Some(Availability::High) => self.high += 1,
             Some(Availability::Medium) => self.medium += 1,
@@ -71,13 +84,22 @@ impl Catalog {
         }
     }
 
-    /// The provider's spelling in the catalog, matched case-insensitively, so that
-    /// `?provider=amazon` and `?provider=Amazon` share one cached page.
+    /// The provider's spelling in the catalog, matched case-insensitively and through the
+    /// common short names ([`PROVIDER_ALIASES`]), so that `?provider=aws`, `?provider=amazon`
+    /// and `?provider=Amazon` share one cached page.
     pub fn canonical_provider(&self, requested: &str) -> Option<&str> {
-        self.providers
-            .iter()
-            .find(|summary| summary.name.eq_ignore_ascii_case(requested))
-            .map(|summary| summary.name.as_str())
+        let find = |wanted: &str| {
+            self.providers
+                .iter()
+                .find(|summary| summary.name.eq_ignore_ascii_case(wanted))
+                .map(|summary| summary.name.as_str())
+        };
+        find(requested).or_else(|| {
+            PROVIDER_ALIASES
+                .iter()
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(requested.trim()))
+                .and_then(|(_, name)| find(name))
+        })
     }
 }
 
@@ -129,5 +151,9 @@ mod tests {
         let catalog = Catalog::new("v1".into(), vec![profile(1, "Amazon", None)]);
         assert_eq!(catalog.canonical_provider("aMaZoN"), Some("Amazon"));
         assert_eq!(catalog.canonical_provider("Oracle"), None);
+        assert_eq!(catalog.canonical_provider("aws"), Some("Amazon"));
+        assert_eq!(catalog.canonical_provider("AWS"), Some("Amazon"));
+        // An alias of a provider the catalog does not have stays unknown.
+        assert_eq!(catalog.canonical_provider("gcp"), None);
     }
 }

@@ -3,7 +3,9 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::catalog::Catalog;
+use std::collections::BTreeMap;
+
+use super::catalog::{AvailabilityCounts, Catalog};
 use super::profile::{Availability, Profile};
 use super::query::{PageQuery, SortKey, SortOrder};
 
@@ -13,6 +15,12 @@ pub struct Listing {
     pub rows: Vec<Arc<Profile>>,
     /// Profiles matching the filters, across all pages.
     pub matching: usize,
+    /// Per availability: profiles matching every filter except the availability one, so a
+    /// chip says how many rows choosing it would show.
+    pub availability_counts: AvailabilityCounts,
+    /// Per provider (every provider of the catalog, in its order): profiles matching every
+    /// filter except the provider one.
+    pub provider_counts: Vec<(String, usize)>,
     pub page: u32,
     /// At least 1, even when nothing matches, so "page 1 of 1" reads naturally.
     pub pages: u32,
@@ -23,20 +31,43 @@ pub struct Listing {
 impl Listing {
     pub fn build(catalog: &Catalog, query: &PageQuery) -> Self {
         let needle = query.q.as_deref().map(str::to_lowercase);
-        let mut matching: Vec<&Arc<Profile>> = catalog
-            .profiles
+        let mut availability_counts = AvailabilityCounts::default();
+        let mut by_provider: BTreeMap<&str, usize> = catalog
+            .providers
             .iter()
-            .filter(|p| {
-                query
-                    .provider
-                    .as_deref()
-                    .is_none_or(|wanted| p.provider == wanted)
-            })
-            .filter(|p| query.availability.is_none_or(|f| f.matches(p.availability)))
-            .filter(|p| {
-                needle
-                    .as_deref()
-                    .is_none_or(|needle| p.name.to_lowercase().contains(needle))
+            .map(|summary| (summary.name.as_str(), 0))
+            .collect();
+        let mut matching: Vec<&Arc<Profile>> = Vec::new();
+        // One pass for the rows and both sets of counts.
+        for p in &catalog.profiles {
+            let others = needle
+                .as_deref()
+                .is_none_or(|needle| p.name.to_lowercase().contains(needle))
+                && meets_specs(p, query);
+            if !others {
+                continue;
+            }
+            let provider_ok = query
+                .provider
+                .as_deref()
+                .is_none_or(|wanted| p.provider == wanted);
+            let availability_ok = query.availability.is_none_or(|f| f.matches(p.availability));
+            if provider_ok {
+                availability_counts.add(p.availability);
+            }
+            if availability_ok && let Some(count) = by_provider.get_mut(p.provider.as_str()) {
+                *count += 1;
+            }
+            if provider_ok && availability_ok {
+                matching.push(p);
+            }
+        }
+        let provider_counts = catalog
+            .providers
+            .iter()
+            .map(|summary| {
+                let count = by_provider.get(summary.name.as_str()).copied();
+                (summary.name.clone(), count.unwrap_or_default())
             })
             .collect();
         matching.sort_by(|a, b| compare(a, b, query.sort, query.order));
@@ -54,6 +85,8 @@ impl Listing {
             first_row: if rows.is_empty() { 0 } else { start + 1 },
             rows,
             matching: matching.len(),
+            availability_counts,
+            provider_counts,
             page: query.page,
             pages: u32::try_from(pages).unwrap_or(u32::MAX),
         }
@@ -71,6 +104,20 @@ impl Listing {
     pub fn past_the_end(&self) -> bool {
         self.page > self.pages
     }
+}
+
+/// The minimum vCPUs / memory / GPUs filters; a profile without the spec does not meet a
+/// minimum that is set.
+fn meets_specs(p: &Profile, query: &PageQuery) -> bool {
+    query
+        .min_vcpus
+        .is_none_or(|min| p.vcpus.is_some_and(|n| n >= min))
+        && query
+            .min_memory_gib
+            .is_none_or(|min| p.memory_gib.is_some_and(|gib| gib >= f64::from(min)))
+        && query
+            .min_gpus
+            .is_none_or(|min| p.gpus.is_some_and(|n| n >= min))
 }
 
 /// "Best first" rank for ascending availability; not computed yet sorts last either way.
@@ -103,6 +150,12 @@ fn compare(a: &Profile, b: &Profile, key: SortKey, order: SortOrder) -> Ordering
             directed,
         ),
         SortKey::ComputedAt => missing_last(a.computed_at, b.computed_at, directed),
+        SortKey::Vcpus => missing_last(a.vcpus, b.vcpus, directed),
+        SortKey::Memory => match (a.memory_gib, b.memory_gib) {
+            (Some(x), Some(y)) => directed(x.total_cmp(&y)),
+            (x, y) => missing_last(x.map(|_| ()), y.map(|_| ()), directed),
+        },
+        SortKey::Gpus => missing_last(a.gpus, b.gpus, directed),
     };
     primary
         .then_with(|| a.provider.cmp(&b.provider))
@@ -130,28 +183,58 @@ mod tests {
 
     fn catalog() -> Catalog {
         let rows = [
-            (1, "Amazon", "c5", Some(Availability::High), Some(300)),
-            (2, "Azure", "H16mr", None, None),
-            (3, "Amazon", "m5", Some(Availability::Low), Some(100)),
-            (4, "Google", "n2-c5x", Some(Availability::Medium), Some(200)),
+            (
+                1,
+                "Amazon",
+                "c5",
+                Some(Availability::High),
+                Some(300),
+                4,
+                8.0,
+                0,
+            ),
+            (2, "Azure", "H16mr", None, None, 16, 224.0, 0),
+            (
+                3,
+                "Amazon",
+                "m5",
+                Some(Availability::Low),
+                Some(100),
+                2,
+                0.5,
+                1,
+            ),
+            (
+                4,
+                "Google",
+                "n2-c5x",
+                Some(Availability::Medium),
+                Some(200),
+                8,
+                32.0,
+                4,
+            ),
         ];
         Catalog::new(
             "v".into(),
             rows.into_iter()
-                .map(|(id, provider, name, availability, at)| {
-                    Arc::new(Profile {
-                        id,
-                        provider: provider.into(),
-                        name: name.into(),
-                        availability,
-                        computed_at: at.map(|s| {
-                            time::OffsetDateTime::from_unix_timestamp(1_700_000_000 + s).unwrap()
-                        }),
-                        vcpus: None,
-                        memory_gib: None,
-                        gpus: None,
-                    })
-                })
+                .map(
+                    |(id, provider, name, availability, at, vcpus, memory, gpus)| {
+                        Arc::new(Profile {
+                            id,
+                            provider: provider.into(),
+                            name: name.into(),
+                            availability,
+                            computed_at: at.map(|s| {
+                                time::OffsetDateTime::from_unix_timestamp(1_700_000_000 + s)
+                                    .unwrap()
+                            }),
+                            vcpus: Some(vcpus),
+                            memory_gib: Some(memory),
+                            gpus: Some(gpus),
+                        })
+                    },
+                )
                 .collect(),
         )
     }
@@ -202,6 +285,51 @@ mod tests {
             ..PageQuery::default()
         };
         assert_eq!(ids(&Listing::build(&c, &pending)), [2]);
+    }
+
+    #[test]
+    fn specs_sort_and_filter_by_minimum() {
+        let c = catalog();
+        assert_eq!(ids(&Listing::build(&c, &query("sort=vcpus"))), [3, 1, 4, 2]);
+        assert_eq!(
+            ids(&Listing::build(&c, &query("sort=memory&order=desc"))),
+            [2, 4, 1, 3]
+        );
+        assert_eq!(
+            ids(&Listing::build(&c, &query("sort=gpus&order=desc"))),
+            [4, 3, 1, 2]
+        );
+        assert_eq!(ids(&Listing::build(&c, &query("min_vcpus=8"))), [2, 4]);
+        assert_eq!(ids(&Listing::build(&c, &query("min_memory=8"))), [1, 2, 4]);
+        assert_eq!(
+            ids(&Listing::build(&c, &query("min_gpus=1&min_vcpus=4"))),
+            [4]
+        );
+    }
+
+    #[test]
+    fn counts_follow_every_filter_but_their_own() {
+        let c = catalog();
+        let listing = Listing::build(&c, &query("provider=Amazon&availability=HIGH"));
+        assert_eq!(ids(&listing), [1]);
+        // Availability chips: within Amazon, whatever the availability.
+        let counts = listing.availability_counts;
+        assert_eq!(
+            (counts.high, counts.medium, counts.low, counts.pending),
+            (1, 0, 1, 0)
+        );
+        // Provider chips: HIGH profiles of each provider, every provider listed.
+        assert_eq!(
+            listing.provider_counts,
+            [
+                ("Amazon".into(), 1),
+                ("Azure".into(), 0),
+                ("Google".into(), 0)
+            ]
+        );
+        let searched = Listing::build(&c, &query("q=c5"));
+        assert_eq!(searched.availability_counts.medium, 1);
+        assert_eq!(searched.availability_counts.low, 0);
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! The dashboard's query string, parsed strictly: an unknown parameter or a bad value is
-//! a [`QueryError`] that the page shows in a 400, never a guess and never a 500.
+//! The dashboard's query string. A bad value of a known parameter is a [`QueryError`] that
+//! the page shows in a 400, never a guess and never a 500. Unknown parameters (`utm_source`,
+//! `fbclid`, `gclid` and whatever else a link picks up when it is shared) are ignored and
+//! left out of the canonical form, so a shared link works and shares the cached page.
 //!
 //! A parsed [`PageQuery`] also has a canonical form (defaults dropped, fixed order), which
 //! is both the page-cache key and the way every link on the page is written, so that
@@ -18,12 +20,11 @@ pub const MAX_SEARCH_CHARS: usize = 100;
 /// Longer query strings are rejected before parsing; the longest valid one is far shorter.
 pub const MAX_QUERY_BYTES: usize = 2048;
 
-const KNOWN_PARAMETERS: &str = "provider, availability, q, sort, order, page, per_page";
+/// Spec filters accept up to this (the largest instance has a few thousand GiB).
+pub const MAX_SPEC_FILTER: u32 = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum QueryError {
-    #[error("unknown parameter '{0}' (known parameters: {KNOWN_PARAMETERS})")]
-    UnknownParameter(String),
     #[error("parameter '{0}' is given more than once")]
     Repeated(&'static str),
     #[error("'{value}' is not a valid value for '{parameter}': expected {expected}")]
@@ -85,14 +86,20 @@ pub enum SortKey {
     Availability,
     /// Oldest first when ascending; never computed last either way.
     ComputedAt,
+    Vcpus,
+    Memory,
+    Gpus,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 4] = [
+    pub const ALL: [SortKey; 7] = [
         Self::Provider,
         Self::Name,
         Self::Availability,
         Self::ComputedAt,
+        Self::Vcpus,
+        Self::Memory,
+        Self::Gpus,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +108,9 @@ impl SortKey {
             Self::Name => "name",
             Self::Availability => "availability",
             Self::ComputedAt => "computed_at",
+            Self::Vcpus => "vcpus",
+            Self::Memory => "memory",
+            Self::Gpus => "gpus",
         }
     }
 }
@@ -141,6 +151,10 @@ pub struct PageQuery {
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
+    /// At least this many vCPUs / GiB of memory / GPUs; `None` (or 0) is no filter.
+    pub min_vcpus: Option<u32>,
+    pub min_memory_gib: Option<u32>,
+    pub min_gpus: Option<u32>,
 }
 
 impl Default for PageQuery {
@@ -153,6 +167,9 @@ impl Default for PageQuery {
             order: SortOrder::default(),
             page: 1,
             per_page: DEFAULT_PER_PAGE,
+            min_vcpus: None,
+            min_memory_gib: None,
+            min_gpus: None,
         }
     }
 }
@@ -168,7 +185,7 @@ impl PageQuery {
         if raw.len() > MAX_QUERY_BYTES {
             return Err(QueryError::QueryTooLong);
         }
-        let mut seen = [false; 7];
+        let mut seen = [false; 10];
         for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let key = decode(key)?;
@@ -181,7 +198,11 @@ impl PageQuery {
                 "order" => (4, "order"),
                 "page" => (5, "page"),
                 "per_page" => (6, "per_page"),
-                _ => return Err(QueryError::UnknownParameter(truncate_for_message(&key))),
+                "min_vcpus" => (7, "min_vcpus"),
+                "min_memory" => (8, "min_memory"),
+                "min_gpus" => (9, "min_gpus"),
+                // Tracking parameters and anything else a shared link carries.
+                _ => continue,
             };
             if seen[slot] {
                 return Err(QueryError::Repeated(name));
@@ -215,7 +236,11 @@ impl PageQuery {
                         .into_iter()
                         .find(|key| key.as_str().eq_ignore_ascii_case(value))
                         .ok_or_else(|| {
-                            invalid(name, value, "name, provider, availability or computed_at")
+                            invalid(
+                                name,
+                                value,
+                                "name, provider, availability, computed_at, vcpus, memory or gpus",
+                            )
                         })?;
                 }
                 "order" => {
@@ -238,6 +263,20 @@ impl PageQuery {
                         .ok()
                         .filter(|n| (1..=MAX_PER_PAGE).contains(n))
                         .ok_or_else(|| invalid(name, value, "a whole number from 1 to 500"))?;
+                }
+                "min_vcpus" | "min_memory" | "min_gpus" => {
+                    let minimum = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| *n <= MAX_SPEC_FILTER)
+                        .ok_or_else(|| invalid(name, value, "a whole number from 0"))?;
+                    // 0 filters nothing: the same page as no filter.
+                    let minimum = (minimum > 0).then_some(minimum);
+                    match name {
+                        "min_vcpus" => query.min_vcpus = minimum,
+                        "min_memory" => query.min_memory_gib = minimum,
+                        _ => query.min_gpus = minimum,
+                    }
                 }
                 _ => unreachable!("every known parameter is handled above"),
             }
@@ -287,6 +326,15 @@ impl PageQuery {
         }
         if let Some(q) = &self.q {
             push("q", q);
+        }
+        for (key, minimum) in [
+            ("min_vcpus", self.min_vcpus),
+            ("min_memory", self.min_memory_gib),
+            ("min_gpus", self.min_gpus),
+        ] {
+            if let Some(minimum) = minimum {
+                push(key, &minimum.to_string());
+            }
         }
         if self.sort != SortKey::default() {
             push("sort", self.sort.as_str());
@@ -425,11 +473,12 @@ mod tests {
     }
 
     #[test]
-    fn rejects_unknown_and_repeated_parameters() {
-        assert_eq!(
-            PageQuery::parse(Some("colour=red")),
-            Err(QueryError::UnknownParameter("colour".into()))
-        );
+    fn ignores_unknown_parameters_and_rejects_repeated_ones() {
+        let shared = PageQuery::parse(Some(
+            "utm_source=news&provider=Azure&fbclid=x1&gclid=y2&utm_campaign=a%20b&colour=red",
+        ))
+        .unwrap();
+        assert_eq!(shared.canonical(), "provider=Azure");
         assert_eq!(
             PageQuery::parse(Some("page=1&page=2")),
             Err(QueryError::Repeated("page"))
@@ -447,6 +496,9 @@ mod tests {
             ("availability=SOMETIMES", "availability"),
             ("sort=price", "sort"),
             ("order=up", "order"),
+            ("min_vcpus=-1", "min_vcpus"),
+            ("min_memory=lots", "min_memory"),
+            ("min_gpus=2.5", "min_gpus"),
         ] {
             match PageQuery::parse(Some(raw)) {
                 Err(QueryError::InvalidValue { parameter: p, .. }) => {
@@ -478,6 +530,27 @@ mod tests {
         assert_eq!(
             PageQuery::parse(Some("q=%FF")),
             Err(QueryError::BadEncoding)
+        );
+    }
+
+    #[test]
+    fn spec_filters_parse_and_round_trip_and_zero_means_none() {
+        let query = PageQuery::parse(Some("min_gpus=1&min_vcpus=8&min_memory=32")).unwrap();
+        assert_eq!(
+            (query.min_vcpus, query.min_memory_gib, query.min_gpus),
+            (Some(8), Some(32), Some(1))
+        );
+        assert_eq!(query.canonical(), "min_vcpus=8&min_memory=32&min_gpus=1");
+        assert_eq!(PageQuery::parse(Some(&query.canonical())).unwrap(), query);
+        assert_eq!(
+            PageQuery::parse(Some("min_vcpus=0")).unwrap(),
+            PageQuery::default()
+        );
+        assert_eq!(
+            PageQuery::parse(Some("sort=memory&order=desc"))
+                .unwrap()
+                .sort,
+            SortKey::Memory
         );
     }
 

@@ -58,6 +58,9 @@ pub struct SelectOption {
 
 pub struct FilterForm {
     pub q: String,
+    pub min_vcpus: String,
+    pub min_memory: String,
+    pub min_gpus: String,
     pub providers: Vec<SelectOption>,
     pub availabilities: Vec<SelectOption>,
     pub sorts: Vec<SelectOption>,
@@ -101,11 +104,15 @@ pub struct Pagination {
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
     pub last_href: String,
+    /// On the last page "Last" is plain text, not a link to itself.
+    pub on_last: bool,
 }
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
+    /// Names the active filters, so a tab or a bookmark says what it shows.
+    pub title: String,
     pub css_href: &'static str,
     pub js_href: &'static str,
     pub version_token: String,
@@ -168,8 +175,10 @@ impl DashboardPage {
             prev_href: None,
             next_href: None,
             last_href: query.with_page(1).href(),
+            on_last: true,
         };
         let mut page = Self {
+            title: page_title(query),
             css_href: assets::css_href(),
             js_href: assets::js_href(),
             version_token: context.version_token.clone(),
@@ -196,7 +205,8 @@ impl DashboardPage {
         };
         let listing = Listing::build(catalog, query);
 
-        let counts = catalog.counts;
+        // Counts follow the other filters; a chip that is already selected clears its filter.
+        let counts = listing.availability_counts;
         page.availability_counts = [
             (
                 AvailabilityFilter::Computed(Availability::High),
@@ -210,27 +220,33 @@ impl DashboardPage {
             (AvailabilityFilter::Pending, counts.pending),
         ]
         .into_iter()
-        .map(|(filter, count)| CountLink {
-            label: availability_label(filter).to_owned(),
-            count,
-            href: query
-                .filtered(query.provider.as_deref(), Some(filter))
-                .href(),
-            class: availability_class(filter),
-            current: query.availability == Some(filter),
+        .map(|(filter, count)| {
+            let current = query.availability == Some(filter);
+            CountLink {
+                label: availability_label(filter).to_owned(),
+                count,
+                href: query
+                    .filtered(query.provider.as_deref(), (!current).then_some(filter))
+                    .href(),
+                class: availability_class(filter),
+                current,
+            }
         })
         .collect();
-        page.provider_counts = catalog
-            .providers
+        page.provider_counts = listing
+            .provider_counts
             .iter()
-            .map(|summary| CountLink {
-                label: summary.name.clone(),
-                count: summary.total,
-                href: query
-                    .filtered(Some(&summary.name), query.availability)
-                    .href(),
-                class: "",
-                current: query.provider.as_deref() == Some(summary.name.as_str()),
+            .map(|(name, count)| {
+                let current = query.provider.as_deref() == Some(name.as_str());
+                CountLink {
+                    label: name.clone(),
+                    count: *count,
+                    href: query
+                        .filtered((!current).then_some(name.as_str()), query.availability)
+                        .href(),
+                    class: "",
+                    current,
+                }
             })
             .collect();
         page.columns = [
@@ -238,6 +254,9 @@ impl DashboardPage {
             (SortKey::Name, "Name"),
             (SortKey::Availability, "Availability"),
             (SortKey::ComputedAt, "Computed"),
+            (SortKey::Vcpus, "vCPUs"),
+            (SortKey::Memory, "Memory"),
+            (SortKey::Gpus, "GPUs"),
         ]
         .into_iter()
         .map(|(key, label)| {
@@ -298,8 +317,31 @@ impl DashboardPage {
             next_href: (listing.page < listing.pages)
                 .then(|| query.with_page(listing.page + 1).href()),
             last_href: query.with_page(listing.pages).href(),
+            on_last: listing.page == listing.pages,
         };
         page
+    }
+}
+
+/// "Azure, HIGH, \"c5\" - Hardware availability"; just the site name without filters.
+fn page_title(query: &PageQuery) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(provider) = &query.provider {
+        parts.push(provider.clone());
+    }
+    if let Some(availability) = query.availability {
+        parts.push(availability_label(availability).to_owned());
+    }
+    if let Some(q) = &query.q {
+        parts.push(format!("\u{201c}{q}\u{201d}"));
+    }
+    if query.page > 1 {
+        parts.push(format!("page {}", query.page));
+    }
+    if parts.is_empty() {
+        "Hardware availability".to_owned()
+    } else {
+        format!("{} - Hardware availability", parts.join(", "))
     }
 }
 
@@ -367,6 +409,9 @@ fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
         (SortKey::Name, "Name"),
         (SortKey::Availability, "Availability (best first)"),
         (SortKey::ComputedAt, "Computed (oldest first)"),
+        (SortKey::Vcpus, "vCPUs"),
+        (SortKey::Memory, "Memory"),
+        (SortKey::Gpus, "GPUs"),
     ]
     .into_iter()
     .map(|(key, label)| option(key.as_str(), label, query.sort == key))
@@ -387,7 +432,11 @@ fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
         .into_iter()
         .map(|n| option(&n.to_string(), &n.to_string(), query.per_page == n))
         .collect();
+    let minimum = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
     FilterForm {
+        min_vcpus: minimum(query.min_vcpus),
+        min_memory: minimum(query.min_memory_gib),
+        min_gpus: minimum(query.min_gpus),
         q: query.q.clone().unwrap_or_default(),
         providers,
         availabilities,

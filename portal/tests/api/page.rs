@@ -273,3 +273,69 @@ async fn metrics_expose_snapshot_age_sync_failures_and_profiles() {
     assert!(text.contains("portal_sync_failures_total 0"));
     assert!(text.contains("http_request_duration_seconds_count{method=\"GET\",route=\"/\""));
 }
+
+#[tokio::test]
+async fn shared_links_with_tracking_parameters_and_provider_aliases_work() {
+    let fake = FakeHardware::start(vec![
+        profile(1, "Amazon", "c5", Some("HIGH")),
+        profile(2, "Azure", "H16mr", Some("HIGH")),
+        profile(3, "Amazon", "m5", Some("LOW")),
+    ])
+    .await;
+    let portal = synced_portal(&fake).await;
+    let shared = portal
+        .get("/?utm_source=news&fbclid=abc&gclid=def&provider=aws")
+        .await;
+    assert_eq!(shared.status, StatusCode::OK);
+    let html = shared.text();
+    assert_eq!(row_count(&html), 2, "{html}");
+    // Links on the page carry the canonical query, without the tracking parameters.
+    assert!(!html.contains("utm_source") && !html.contains("fbclid"));
+    assert!(html.contains("provider=Amazon"));
+    assert!(
+        html.contains("<title>Amazon - Hardware availability</title>"),
+        "{html}"
+    );
+    // A bad value of a known parameter is still a 400.
+    assert_eq!(
+        portal.get("/?utm_source=x&page=zero").await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn counts_follow_the_other_filters_and_a_selected_chip_clears_its_filter() {
+    let fake = FakeHardware::start(vec![
+        profile(1, "Amazon", "c5", Some("HIGH")),
+        profile(2, "Azure", "H16mr", Some("HIGH")),
+        profile(3, "Amazon", "m5", Some("LOW")),
+        profile(4, "Azure", "D2", Some("LOW")),
+        profile(5, "Azure", "D4", Some("LOW")),
+    ])
+    .await;
+    let portal = synced_portal(&fake).await;
+    let html = portal
+        .get("/?provider=Azure&availability=HIGH")
+        .await
+        .text();
+    assert_eq!(row_count(&html), 1);
+    let chip = |label: &str| {
+        let start = html
+            .find(&format!("<span class=\"count-label\">{label}</span>"))
+            .unwrap_or_else(|| panic!("no {label} chip in {html}"));
+        let rest = &html[start..];
+        let value = rest.split("count-value\">").nth(1).unwrap();
+        value.split('<').next().unwrap().to_owned()
+    };
+    // Within Azure: 1 HIGH, 2 LOW; among HIGH: 1 Amazon, 1 Azure.
+    assert_eq!(chip("HIGH"), "1");
+    assert_eq!(chip("LOW"), "2");
+    assert_eq!(chip("Amazon"), "1");
+    // The selected Azure chip links to the page without the provider filter.
+    assert!(
+        html.contains("href=\"/?availability=HIGH\" aria-current=\"true\""),
+        "{html}"
+    );
+    // One page: "Last" is not a link to itself.
+    assert!(!html.contains("rel=\"last\""));
+}
