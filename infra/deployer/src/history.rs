@@ -198,7 +198,7 @@ pub async fn read(clients: &AwsClients, target: &ServiceTarget) -> Result<Histor
             deployment: brief.service_deployment_arn().unwrap_or("?").to_string(),
             status,
             task_definition,
-            image: image.or_else(|| None),
+            image,
             started: brief.started_at().or(brief.created_at()).copied(),
             finished: brief.finished_at().copied(),
             who: td_tags
