@@ -105,6 +105,15 @@ pub enum Command {
     /// Roll back: stop the in-flight deployment with rollback, or, when none is in flight,
     /// return the service to the revision it ran before the last release.
     Rollback(RollbackArgs),
+    /// Show a service's release history, newest first: when, revision, outcome, who released it
+    /// and the image. `rollback` returns to the newest SUCCESSFUL entry that was never rolled back.
+    History(HistoryArgs),
+    /// Print the CloudWatch Logs of a service's log group (terraform output
+    /// <service>_log_group_name), newest last.
+    Logs(LogsArgs),
+    /// Show what releasing an image would change in the service's task definition: the
+    /// differences between the running revision and the one `release` would register.
+    Diff(DiffArgs),
     /// Show each service: tasks running / desired, revision and image, current deployment,
     /// target health, scaling policy and requests per target.
     Status(StatusArgs),
@@ -208,7 +217,18 @@ pub struct ReleaseArgs {
     pub smoke_passes: u32,
 
     #[command(flatten)]
+    pub lock: LockArgs,
+
+    #[command(flatten)]
     pub follow: FollowArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LockArgs {
+    /// Remove the service's release lock first (after a deployer was killed and left it; the
+    /// refusal names who holds it and since when).
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -217,13 +237,54 @@ pub struct RollbackArgs {
     #[arg(long, value_enum)]
     pub service: Component,
 
-    /// Return to this task definition (FAMILY:REVISION or ARN) instead of the one the service
-    /// ran before its last release; skips the in-flight check.
-    #[arg(long, value_name = "TASK_DEFINITION")]
+    /// Return to this revision (a number of the running family, FAMILY:REVISION or an ARN)
+    /// instead of the last known good release; skips the in-flight check.
+    #[arg(long = "to", alias = "to-task-definition", value_name = "REVISION")]
     pub to_task_definition: Option<String>,
 
     #[command(flatten)]
+    pub lock: LockArgs,
+
+    #[command(flatten)]
     pub follow: FollowArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    #[arg(value_enum, value_name = "SERVICE")]
+    pub service: Component,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    #[arg(value_enum, value_name = "SERVICE")]
+    pub service: Component,
+
+    /// Only events newer than this (e.g. 10m, 2h).
+    #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
+    pub since: Duration,
+
+    /// Keep printing new events until Ctrl-C.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+
+    /// At most this many lines before following.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i32).range(1..=10000))]
+    pub lines: i32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    #[arg(value_enum, value_name = "SERVICE")]
+    pub service: Component,
+
+    /// The image the release would deploy.
+    #[arg(long, value_parser = |s: &str| s.parse::<ImageRef>())]
+    pub image: ImageRef,
+
+    /// Container whose image changes. Default: the service name.
+    #[arg(long, env = "DEPLOYER_CONTAINER")]
+    pub container: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -74,6 +74,16 @@ pub enum DeployError {
     NotSteady { timed_out: bool, report: String },
 
     #[error(
+        "service {service} has a deployment in flight ({deployments}): a release now would start a \
+         second one on top of it; wait for it (`deployer wait {service}`) or stop it \
+         (`deployer rollback --service {service}`)"
+    )]
+    DeploymentInFlight {
+        service: String,
+        deployments: String,
+    },
+
+    #[error(
         "interrupted: stopped following service {service} and released its lock; a deployment in \
          flight carries on in ECS (watch it with `deployer status`, stop it with `deployer rollback`)"
     )]

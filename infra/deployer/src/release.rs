@@ -7,6 +7,9 @@
 //! only a release puts that revision (or a copy of it with the new image) into service.
 
 use std::fmt;
+use std::time::SystemTime;
+
+use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
 
 use crate::aws::AwsClients;
 use crate::deployment::{self, FollowOptions, FollowOutcome, RollbackTarget, short_deployment};
@@ -15,6 +18,7 @@ use crate::ecs::{
     current_task_definition, describe_service, describe_task_definition, latest_active_revision,
 };
 use crate::error::DeployError;
+use crate::history;
 use crate::image::ImageRef;
 use crate::progress::Reporter;
 use crate::settings::ServiceTarget;
@@ -246,6 +250,7 @@ pub async fn release(
     request: &ReleaseRequest,
 ) -> Result<ReleaseOutcome, DeployError> {
     let target = &request.target;
+    let release_started = SystemTime::now();
     let service = describe_service(clients, &target.cluster, &target.service).await?;
     let current = current_task_definition(&service)?.to_string();
     let (running_definition, running_tags) = describe_task_definition(clients, &current).await?;
@@ -313,6 +318,15 @@ pub async fn release(
     if request.dry_run {
         return Ok(ReleaseOutcome::DryRun(Box::new(plan)));
     }
+    // A second UpdateService would start a deployment on top of the one in flight, and ECS
+    // would cancel one of them. (The lock keeps deployers apart; this catches terraform apply,
+    // the console, or an ECS rollback still running.)
+    if let Some(in_flight) = deployment_in_flight(&service) {
+        return Err(DeployError::DeploymentInFlight {
+            service: target.service.clone(),
+            deployments: in_flight,
+        });
+    }
 
     if let (Some(newer), true) = (&newer_revision, registers) {
         reporter.note(&format!(
@@ -369,6 +383,7 @@ pub async fn release(
         short_name(&new_definition),
         plan.strategy
     ));
+    history::mark_released(clients, reporter, &new_definition).await;
     if !request.wait {
         return Ok(ReleaseOutcome::Submitted {
             task_definition: new_definition,
@@ -390,16 +405,21 @@ pub async fn release(
                 ))
             })?;
     reporter.note(&format!("following deployment {}", short_deployment(&arn)));
-    let outcome =
-        deployment::follow(clients, reporter, &arn, &rollback_target, &request.follow).await;
+    let mut follow = request.follow.clone();
+    // Alarms already firing before this release do not count against it.
+    follow.alarms_since.get_or_insert(release_started);
+    let outcome = deployment::follow(clients, reporter, &arn, &rollback_target, &follow).await;
     reporter.finish();
     let task_definition = new_definition;
     Ok(match outcome? {
         FollowOutcome::Successful => ReleaseOutcome::Released { task_definition },
-        FollowOutcome::RolledBack { reason } => ReleaseOutcome::RolledBack {
-            task_definition,
-            reason,
-        },
+        FollowOutcome::RolledBack { reason } => {
+            history::mark_rolled_back(clients, reporter, &task_definition, &reason).await;
+            ReleaseOutcome::RolledBack {
+                task_definition,
+                reason,
+            }
+        }
         FollowOutcome::RollbackFailed { reason } => ReleaseOutcome::RollbackFailed {
             task_definition,
             reason,
@@ -409,6 +429,38 @@ pub async fn release(
             reason,
         },
     })
+}
+
+/// The service's deployments when more than one is live (a rolling or blue/green deployment
+/// under way: PRIMARY plus ACTIVE), or when the one there is IN_PROGRESS replacing another
+/// revision; `None` when a release may start.
+pub fn deployment_in_flight(service: &Service) -> Option<String> {
+    let deployments = service.deployments();
+    let moving = deployments.len() > 1
+        || deployments
+            .iter()
+            .any(|d| d.status() != Some("PRIMARY") && d.status() != Some("INACTIVE"));
+    if !moving {
+        return None;
+    }
+    Some(
+        deployments
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} {} {}",
+                    d.status().unwrap_or("?"),
+                    d.id().unwrap_or("?"),
+                    d.task_definition().map_or("?", short_name),
+                    d.rollout_state()
+                        .map_or("", |s: &DeploymentRolloutState| s.as_str())
+                )
+                .trim_end()
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 /// Registers the prepared revision; returns its ARN.

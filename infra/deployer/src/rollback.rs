@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use aws_sdk_ecs::types::{ServiceDeploymentStatus, TaskDefinitionStatus};
+use aws_sdk_ecs::types::TaskDefinitionStatus;
 
 use crate::aws::AwsClients;
 use crate::deployment::{
@@ -11,6 +11,7 @@ use crate::deployment::{
 };
 use crate::ecs::{current_task_definition, describe_service, describe_task_definition};
 use crate::error::DeployError;
+use crate::history;
 use crate::progress::Reporter;
 use crate::settings::ServiceTarget;
 use crate::task_definition::short_name;
@@ -97,14 +98,29 @@ pub async fn rollback(
     let service = describe_service(clients, &target.cluster, &target.service).await?;
     let current = current_task_definition(&service)?.to_string();
     let destination = match &request.to_task_definition {
-        Some(named) => named.clone(),
-        None => previous_successful(clients, target, &current).await?,
+        Some(named) => resolve_revision(named, &current)?,
+        None => {
+            let history = history::read(clients, target).await?;
+            let good = history::last_known_good(&history, &current).ok_or_else(|| {
+                DeployError::Config(format!(
+                    "no release of service {} other than the running {} deployed successfully \
+                     and was never rolled back (see `deployer history {}`): pass --to REVISION",
+                    target.service,
+                    short_name(&current),
+                    target.component.name()
+                ))
+            })?;
+            reporter.note(&format!(
+                "last known good release: {}",
+                history::describe_release(good)
+            ));
+            good.task_definition.clone().unwrap_or_default()
+        }
     };
     let (definition, _) = describe_task_definition(clients, &destination).await?;
     if definition.status() == Some(&TaskDefinitionStatus::Inactive) {
         return Err(DeployError::Config(format!(
-            "task definition {} is INACTIVE (deregistered): pass --to-task-definition with an \
-             active revision",
+            "task definition {} is INACTIVE (deregistered): pass --to with an active revision",
             short_name(&destination)
         )));
     }
@@ -131,6 +147,7 @@ pub async fn rollback(
         previous_task_definition: None,
     };
     let arn = deployment::update_service_to(clients, &rollback_target, &destination).await?;
+    history::mark_rolled_back(clients, reporter, &current, OPERATOR_REASON).await;
     if !request.wait {
         return Ok(RollbackOutcome::Submitted { deployment: arn });
     }
@@ -209,10 +226,11 @@ async fn stop_in_flight(
         "deployment {} is in flight",
         short_deployment(arn)
     ));
+    let (source, leaving) = deployment_revisions(clients, arn).await?;
     let rollback_target = RollbackTarget {
         cluster: target.cluster.clone(),
         service: target.service.clone(),
-        previous_task_definition: source_task_definition(clients, arn).await?,
+        previous_task_definition: source,
     };
     let started =
         deployment::request_rollback(clients, reporter, arn, &rollback_target, OPERATOR_REASON)
@@ -221,6 +239,9 @@ async fn stop_in_flight(
         RollbackStarted::Stopping(arn) => (arn, false),
         RollbackStarted::Redeploying(arn) => (arn, true),
     };
+    if let Some(leaving) = &leaving {
+        history::mark_rolled_back(clients, reporter, leaving, OPERATOR_REASON).await;
+    }
     if !request.wait {
         return Ok(RollbackOutcome::Submitted {
             deployment: follow_arn,
@@ -253,21 +274,54 @@ async fn stop_in_flight(
     })
 }
 
-/// The task definition a deployment started from (its source service revision).
-async fn source_task_definition(
+/// The task definitions a deployment started from and goes to (its source and target service
+/// revisions).
+async fn deployment_revisions(
     clients: &AwsClients,
     deployment_arn: &str,
-) -> Result<Option<String>, DeployError> {
+) -> Result<(Option<String>, Option<String>), DeployError> {
     let deployment = deployment::describe(clients, deployment_arn).await?;
-    let Some(source) = deployment
+    let source = deployment
         .source_service_revisions()
         .first()
         .and_then(|r| r.arn())
-    else {
-        return Ok(None);
+        .map(str::to_string);
+    let target = deployment
+        .target_service_revision()
+        .and_then(|r| r.arn())
+        .map(str::to_string);
+    let wanted: Vec<String> = source.iter().chain(target.iter()).cloned().collect();
+    if wanted.is_empty() {
+        return Ok((None, None));
+    }
+    let revisions = describe_revisions(clients, wanted).await?;
+    let find = |arn: &Option<String>| {
+        arn.as_ref().and_then(|arn| {
+            revisions
+                .iter()
+                .find(|(r, _)| r == arn)
+                .map(|(_, td)| td.clone())
+        })
     };
-    let revisions = describe_revisions(clients, vec![source.to_string()]).await?;
-    Ok(revisions.into_iter().next().map(|(_, td)| td))
+    Ok((find(&source), find(&target)))
+}
+
+/// `--to`: FAMILY:REVISION or an ARN as given; a bare number is a revision of the running
+/// task definition's family.
+pub fn resolve_revision(named: &str, current: &str) -> Result<String, DeployError> {
+    let named = named.trim();
+    if named.is_empty() {
+        return Err(DeployError::Config(
+            "--to needs a revision (e.g. 7, hwdash-portal:7 or an ARN)".into(),
+        ));
+    }
+    if named.chars().all(|c| c.is_ascii_digit()) {
+        let family = short_name(current)
+            .rsplit_once(':')
+            .map_or(short_name(current), |(family, _)| family);
+        return Ok(format!("{family}:{named}"));
+    }
+    Ok(named.to_string())
 }
 
 /// (service revision ARN, task definition) pairs.
@@ -294,50 +348,15 @@ async fn describe_revisions(
         .collect())
 }
 
-/// The task definition of the newest successful deployment that is not `current`: what the
-/// service ran before the last release.
-async fn previous_successful(
-    clients: &AwsClients,
-    target: &ServiceTarget,
-    current: &str,
-) -> Result<String, DeployError> {
-    let output = clients
-        .ecs
-        .list_service_deployments()
-        .cluster(&target.cluster)
-        .service(&target.service)
-        .status(ServiceDeploymentStatus::Successful)
-        .max_results(20)
-        .send()
-        .await
-        .map_err(|e| {
-            DeployError::aws(
-                format!(
-                    "listing successful deployments of ECS service {}",
-                    target.service
-                ),
-                &e,
-            )
-        })?;
-    let mut successful: Vec<_> = output.service_deployments().to_vec();
-    successful
-        .sort_by_key(|d| std::cmp::Reverse(d.created_at().map(|t| (t.secs(), t.subsec_nanos()))));
-    let revision_arns: Vec<String> = successful
-        .iter()
-        .filter_map(|d| d.target_service_revision_arn().map(str::to_string))
-        .collect();
-    if !revision_arns.is_empty() {
-        let revisions = describe_revisions(clients, revision_arns.clone()).await?;
-        for arn in &revision_arns {
-            if let Some((_, td)) = revisions.iter().find(|(r, td)| r == arn && td != current) {
-                return Ok(td.clone());
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_revision_number_is_one_of_the_running_family() {
+        let current = "arn:aws:ecs:us-east-1:1:task-definition/hwdash-portal:9";
+        assert_eq!(resolve_revision("7", current).unwrap(), "hwdash-portal:7");
+        assert_eq!(resolve_revision("other:3", current).unwrap(), "other:3");
+        assert!(resolve_revision(" ", current).is_err());
     }
-    Err(DeployError::Config(format!(
-        "no earlier successful deployment of service {} runs anything but {}: pass \
-         --to-task-definition FAMILY:REVISION",
-        target.service,
-        short_name(current)
-    )))
 }

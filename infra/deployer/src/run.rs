@@ -6,13 +6,14 @@ use crate::aws::AwsClients;
 use crate::cli::{Cli, Command, FollowArgs};
 use crate::deployment::FollowOptions;
 use crate::error::DeployError;
+use crate::logs::LogsRequest;
 use crate::progress::Reporter;
 use crate::release::{ReleaseRequest, release};
 use crate::rollback::{RollbackRequest, rollback};
 use crate::settings::{Component, Settings};
 use crate::smoke::SmokeSettings;
 use crate::wait::WaitRequest;
-use crate::{status, verify, wait};
+use crate::{diff, history, lock, logs, status, verify, wait};
 
 /// How a command ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +87,20 @@ pub async fn run_with(
                 check_image: !args.skip_image_check,
                 force: args.force,
             };
-            let outcome = release(clients, reporter, &request).await?;
+            let outcome = if request.dry_run {
+                release(clients, reporter, &request).await?
+            } else {
+                let command = format!("release {}", request.target.service);
+                lock::with_lock(
+                    clients,
+                    reporter,
+                    &request.target,
+                    &command,
+                    args.lock.force_unlock,
+                    release(clients, reporter, &request),
+                )
+                .await?
+            };
             {
                 reporter.finish();
                 writeln!(out, "{outcome}")
@@ -102,7 +116,16 @@ pub async fn run_with(
                 to_task_definition: args.to_task_definition,
                 wait: !args.follow.no_wait,
             };
-            let outcome = rollback(clients, reporter, &request).await?;
+            let command = format!("rollback {}", request.target.service);
+            let outcome = lock::with_lock(
+                clients,
+                reporter,
+                &request.target,
+                &command,
+                args.lock.force_unlock,
+                rollback(clients, reporter, &request),
+            )
+            .await?;
             {
                 reporter.finish();
                 writeln!(out, "{outcome}")
@@ -117,6 +140,33 @@ pub async fn run_with(
                 reporter.finish();
                 writeln!(out, "{report}").map_err(write_err)?;
             }
+            Verdict::Success
+        }
+        Command::History(args) => {
+            let target = settings.target(args.service, None, &[])?;
+            let history = history::read(clients, &target).await?;
+            reporter.finish();
+            writeln!(out, "{history}").map_err(write_err)?;
+            Verdict::Success
+        }
+        Command::Logs(args) => {
+            let target = settings.target(args.service, None, &[])?;
+            let request = LogsRequest {
+                target,
+                since: args.since,
+                follow: args.follow,
+                lines: args.lines,
+                poll_interval: std::time::Duration::from_secs(2),
+            };
+            reporter.finish();
+            logs::logs(clients, &request, out).await?;
+            Verdict::Success
+        }
+        Command::Diff(args) => {
+            let target = settings.target(args.service, args.container.clone(), &[])?;
+            let diff = diff::diff(clients, &target, &args.image).await?;
+            reporter.finish();
+            writeln!(out, "{diff}").map_err(write_err)?;
             Verdict::Success
         }
         Command::Wait(args) => {

@@ -85,7 +85,16 @@ pub fn next_revision(
         .set_requires_compatibilities(non_empty(current.requires_compatibilities().to_vec()))
         .set_cpu(current.cpu().map(str::to_string))
         .set_memory(current.memory().map(str::to_string))
-        .set_tags(non_empty(tags.to_vec()))
+        // The deployer's own tags (who released, rolled back) describe one revision, not its copy.
+        .set_tags(non_empty(
+            tags.iter()
+                .filter(|t| {
+                    !t.key()
+                        .is_some_and(|k| k.starts_with(crate::history::TAG_PREFIX))
+                })
+                .cloned()
+                .collect(),
+        ))
         .set_pid_mode(current.pid_mode().cloned())
         .set_ipc_mode(current.ipc_mode().cloned())
         .set_proxy_configuration(current.proxy_configuration().cloned())

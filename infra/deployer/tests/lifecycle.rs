@@ -663,6 +663,7 @@ fn briefs(items: &[(&str, &str, i64)]) -> ListServiceDeploymentsOutput {
                 .service_deployment_arn(*arn)
                 .target_service_revision_arn(*revision)
                 .created_at(DateTime::from_secs(*created))
+                .status(Status::Successful)
                 .build(),
         );
     }
@@ -741,7 +742,7 @@ async fn rollback_with_nothing_in_flight_returns_to_the_previous_successful_revi
         .match_requests(|r| r.status().contains(&Status::InProgress))
         .then_output(|| briefs(&[]));
     let successful = mock!(Ecs::list_service_deployments)
-        .match_requests(|r| r.status() == [Status::Successful])
+        .match_requests(|r| r.status().is_empty())
         .then_output(|| briefs(&[("d-old", OLD_REVISION, 100), ("d-new", NEW_REVISION, 200)]));
     let current = mock!(Ecs::describe_services).then_output(|| {
         DescribeServicesOutput::builder()
@@ -753,6 +754,14 @@ async fn rollback_with_nothing_in_flight_returns_to_the_previous_successful_revi
         .then_output(|| {
             DescribeTaskDefinitionOutput::builder()
                 .task_definition(task_definition(OLD_TD, "v1"))
+                .build()
+        });
+    // The history reads the deployer's tags of every revision it lists.
+    let new_definition = mock!(Ecs::describe_task_definition)
+        .match_requests(|r| r.task_definition() == Some(NEW_TD))
+        .then_output(|| {
+            DescribeTaskDefinitionOutput::builder()
+                .task_definition(task_definition(NEW_TD, "v2"))
                 .build()
         });
     let update_back = mock!(Ecs::update_service)
@@ -772,6 +781,7 @@ async fn rollback_with_nothing_in_flight_returns_to_the_previous_successful_revi
             &successful,
             &current,
             &old_definition,
+            &new_definition,
             &update_back,
             &back,
             &revisions,

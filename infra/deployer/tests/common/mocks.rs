@@ -66,8 +66,14 @@ pub fn mock_clients(rules: MockRules<'_>) -> AwsClients {
     } else {
         rules.ssm
     };
+    // TagResource on a task definition answers an empty 200 (ECS API reference); the deployer
+    // tags what it released and what it rolled back.
+    let tag = mock!(aws_sdk_ecs::Client::tag_resource)
+        .then_output(|| aws_sdk_ecs::operation::tag_resource::TagResourceOutput::builder().build());
+    let mut ecs = rules.ecs;
+    ecs.push(&tag);
     AwsClients {
-        ecs: mocked!(aws_sdk_ecs, rules.ecs),
+        ecs: mocked!(aws_sdk_ecs, ecs),
         ecr: mocked!(aws_sdk_ecr, rules.ecr),
         cloudwatch: mocked!(aws_sdk_cloudwatch, rules.cloudwatch),
         elbv2: mocked!(aws_sdk_elasticloadbalancingv2, none.iter().copied()),
