@@ -57,6 +57,9 @@ pub struct ServeArgs {
     #[arg(long, env = "METRICS_BIND", default_value = "127.0.0.1:5002")]
     pub bind: SocketAddr,
 
+    #[command(flatten)]
+    pub listener: service_kit::ListenerArgs,
+
     /// UDP address receiving `key:value` lines (several per datagram, newline-separated).
     #[arg(long, env = "METRICS_UDP", default_value = "127.0.0.1:8125")]
     pub udp: SocketAddr,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use service_kit::HttpMetrics;
+use service_kit::{HttpMetrics, ListenerArgs, ListenerMetrics};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -23,6 +23,7 @@ use crate::telemetry::ServiceMetrics;
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub bind: SocketAddr,
+    pub listener: ListenerArgs,
     pub udp: SocketAddr,
     pub role: Role,
     pub database: Database,
@@ -38,6 +39,7 @@ impl From<ServeArgs> for ServeConfig {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             bind: args.bind,
+            listener: args.listener,
             udp: args.udp,
             role: args.role,
             database: args.database,
@@ -55,6 +57,7 @@ impl ServeConfig {
     pub fn for_tests(role: Role, database: impl Into<Database>) -> Self {
         Self {
             bind: "127.0.0.1:0".parse().expect("valid address"),
+            listener: ListenerArgs::default(),
             udp: "127.0.0.1:0".parse().expect("valid address"),
             role,
             database: database.into(),
@@ -69,6 +72,8 @@ impl ServeConfig {
 
 pub struct Application {
     listener: TcpListener,
+    listener_args: ListenerArgs,
+    listener_metrics: ListenerMetrics,
     http_addr: SocketAddr,
     udp: Option<(UdpIngest, SocketAddr)>,
     flusher: Option<Arc<Flusher>>,
@@ -120,8 +125,12 @@ impl Application {
             .await
             .with_context(|| format!("cannot bind HTTP {}", config.bind))?;
         let http_addr = listener.local_addr().context("HTTP listener address")?;
+        let listener_metrics = ListenerMetrics::register(&http_metrics.registry)
+            .context("registering the listener's metrics")?;
         Ok(Self {
             listener,
+            listener_args: config.listener.clone(),
+            listener_metrics,
             http_addr,
             udp,
             flusher: flusher.clone(),
@@ -163,10 +172,15 @@ impl Application {
             .clone()
             .map(|flusher| tokio::spawn(flusher.run(self.flush_interval, stop)));
         tracing::info!(http = %self.http_addr, udp = ?self.udp_addr(), role = ?self.state.role, "metrics serving");
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("HTTP server failed")?;
+        service_kit::serve(
+            self.listener,
+            router(self.state),
+            &self.listener_args,
+            self.listener_metrics,
+            shutdown,
+        )
+        .await
+        .context("HTTP server failed")?;
 
         if let Some((udp, _)) = self.udp {
             tokio::task::spawn_blocking(move || udp.stop())

@@ -102,6 +102,7 @@ pub async fn serve(
     metrics: ListenerMetrics,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let descriptor_limit = raise_descriptor_limit();
     let cap = args.connection_cap();
     let permits = Arc::new(Semaphore::new(cap));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -118,6 +119,7 @@ pub async fn serve(
     };
     tracing::info!(
         max_connections = cap,
+        descriptor_limit,
         header_read_timeout_s = timeouts.header_read.as_secs_f64(),
         idle_timeout_s = timeouts.idle.as_secs_f64(),
         "accepting connections"
