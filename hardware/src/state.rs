@@ -92,7 +92,10 @@ mod tests {
             .build();
         let version: Arc<str> = Arc::from("v1");
         for i in 0..20_000 {
-            cache.insert((version.clone(), format!("name=no-such-profile-{i}")), empty());
+            cache.insert(
+                (version.clone(), format!("name=no-such-profile-{i}")),
+                empty(),
+            );
         }
         cache.run_pending_tasks();
         assert!(
@@ -101,7 +104,11 @@ mod tests {
             cache.weighted_size()
         );
         // Each entry weighs ~530 bytes, so 1 MiB holds under 2,000 of the 20,000.
-        assert!(cache.entry_count() < 2_000, "{} entries", cache.entry_count());
+        assert!(
+            cache.entry_count() < 2_000,
+            "{} entries",
+            cache.entry_count()
+        );
     }
 
     /// Prints what an entry with an empty body really costs in RSS (run in release, alone).

@@ -11,10 +11,12 @@ use service_kit::{HttpMetrics, ListenerArgs, ListenerMetrics};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::admission::{AdmissionLimits, SeriesAdmission};
 use crate::aggregate::Shards;
 use crate::config::{Role, ServeArgs};
 use crate::flush::Flusher;
 use crate::ingest::{UdpIngest, bind_udp};
+use crate::retention::{RetentionMetrics, RetentionPolicy};
 use crate::routes::{AppState, router};
 use crate::storage::{Database, Sources, Store};
 use crate::telemetry::ServiceMetrics;
@@ -32,6 +34,9 @@ pub struct ServeConfig {
     pub udp_workers: usize,
     pub udp_recv_buffer: usize,
     pub max_series: usize,
+    pub max_new_series: usize,
+    pub max_new_series_per_source: usize,
+    pub retention: RetentionPolicy,
 }
 
 impl From<ServeArgs> for ServeConfig {
@@ -48,6 +53,19 @@ impl From<ServeArgs> for ServeConfig {
             udp_workers: args.udp_workers.map_or(cpus, usize::from),
             udp_recv_buffer: args.udp_recv_buffer,
             max_series: usize::try_from(args.max_series).unwrap_or(usize::MAX),
+            max_new_series: args.max_new_series.map_or(
+                usize::try_from(args.max_series / 10)
+                    .unwrap_or(usize::MAX)
+                    .max(1),
+                |n| usize::try_from(n).unwrap_or(usize::MAX),
+            ),
+            max_new_series_per_source: usize::try_from(args.max_new_series_per_source)
+                .unwrap_or(usize::MAX),
+            retention: RetentionPolicy {
+                max_age_hours: i64::from(args.retention_days) * 24,
+                max_rows: args.max_stored_series,
+                ..RetentionPolicy::default()
+            },
         }
     }
 }
@@ -66,6 +84,9 @@ impl ServeConfig {
             udp_workers: 2,
             udp_recv_buffer: 4 * 1024 * 1024,
             max_series: 100_000,
+            max_new_series: 10_000,
+            max_new_series_per_source: 1_000,
+            retention: RetentionPolicy::default(),
         }
     }
 }
@@ -87,16 +108,26 @@ impl Application {
         let service_metrics = ServiceMetrics::register(&http_metrics.registry);
         let workers = config.udp_workers.max(1);
         // +1: the POST /ingest shard.
-        let shards = Shards::new((config.max_series / (workers + 1)).max(1));
+        let admission = Arc::new(SeriesAdmission::new(AdmissionLimits {
+            known_keys: config.max_series,
+            new_per_window: config.max_new_series,
+            new_per_source: config.max_new_series_per_source,
+        }));
+        let shards = Shards::with_admission((config.max_series / (workers + 1)).max(1), admission);
+        let retention_metrics = RetentionMetrics::register(&http_metrics.registry)
+            .context("registering the retention metrics")?;
 
         let (udp, flusher, http_shard) = if config.role.collects() {
             let store = open_store(&config.database).await?;
-            let flusher = Arc::new(Flusher::new(
-                shards.clone(),
-                store,
-                config.max_series,
-                service_metrics.clone(),
-            ));
+            let flusher = Arc::new(
+                Flusher::new(
+                    shards.clone(),
+                    store,
+                    config.max_series,
+                    service_metrics.clone(),
+                )
+                .with_retention(config.retention, retention_metrics),
+            );
             let socket = bind_udp(config.udp, config.udp_recv_buffer)
                 .with_context(|| format!("cannot bind UDP {}", config.udp))?;
             let udp_addr = socket.local_addr().context("UDP socket address")?;

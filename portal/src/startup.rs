@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use metrics_client::{ClientConfig, MetricsClient};
-use service_kit::{HttpMetrics, ListenerMetrics};
 use service_kit::http_metrics::ResponseObserver;
+use service_kit::{HttpMetrics, ListenerMetrics};
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::watch;

@@ -80,7 +80,10 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, 
     let started = Instant::now();
     let mut text = Vec::new();
     let _ = tokio::time::timeout(limit, stream.read_to_end(&mut text)).await;
-    (String::from_utf8_lossy(&text).into_owned(), started.elapsed())
+    (
+        String::from_utf8_lossy(&text).into_owned(),
+        started.elapsed(),
+    )
 }
 
 async fn get_ok(addr: std::net::SocketAddr) -> bool {
@@ -105,7 +108,10 @@ async fn half_a_request_line_is_cut_off_at_the_header_read_timeout() {
         waited >= Duration::from_millis(250) && waited < Duration::from_secs(2),
         "closed after {waited:?}, expected about 300 ms"
     );
-    assert!(!text.starts_with("HTTP/1.1 200"), "no response to half a request: {text}");
+    assert!(
+        !text.starts_with("HTTP/1.1 200"),
+        "no response to half a request: {text}"
+    );
     assert_eq!(server.counter("http_header_read_timeouts_total"), 1.0);
     server.stop().await;
 }
@@ -128,7 +134,10 @@ async fn a_kept_alive_connection_outlives_the_header_timeout_and_closes_at_the_i
         .await
         .unwrap();
     let n = client.read(&mut buf).await.unwrap();
-    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "second request on the same connection");
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "second request on the same connection"
+    );
     let (_, waited) = read_until_closed(&mut client, Duration::from_secs(4)).await;
     assert!(
         waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
@@ -162,7 +171,10 @@ async fn beyond_the_cap_a_connection_gets_a_503_and_served_ones_free_their_place
     drop(holders);
     let deadline = Instant::now() + Duration::from_secs(2);
     while !get_ok(server.addr).await {
-        assert!(Instant::now() < deadline, "never served after the holders left");
+        assert!(
+            Instant::now() < deadline,
+            "never served after the holders left"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.stop().await;

@@ -182,7 +182,16 @@ struct Corrupt {
 fn check_row(raw: RawRow) -> Checked {
     use rusqlite::types::Value;
     let id = raw.id;
-    let [provider, name, vcpus, memory_gib, gpus, availability, computed_at, seq] = raw.values;
+    let [
+        provider,
+        name,
+        vcpus,
+        memory_gib,
+        gpus,
+        availability,
+        computed_at,
+        seq,
+    ] = raw.values;
     let bad = |column: &'static str, value: &Value| Corrupt {
         id,
         column,

@@ -51,7 +51,11 @@ async fn unreadable_availability_values_are_served_as_never_computed_and_recompu
     let rows = second.get_json("/hardware/").await;
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), total, "every profile is still served");
-    assert_eq!(computed(rows), total - 4, "the four corrupt rows count as never computed");
+    assert_eq!(
+        computed(rows),
+        total - 4,
+        "the four corrupt rows count as never computed"
+    );
     let metrics = second
         .client
         .get(second.url("/metrics"))
@@ -97,6 +101,9 @@ async fn a_corrupt_catalog_row_is_left_out_and_the_rest_is_served() {
         .wait_until(Duration::from_secs(20), |rows| computed(rows) == rows.len())
         .await;
     assert_eq!(rows.len(), total - 1);
-    assert!(rows.iter().all(|row| row["id"] != 5), "profile 5 is left out");
+    assert!(
+        rows.iter().all(|row| row["id"] != 5),
+        "profile 5 is left out"
+    );
     second.stop().await;
 }

@@ -77,7 +77,9 @@ impl ListenerArgs {
             Some(cap) => cap as usize,
             None => {
                 let limit = fd_limit::current_descriptor_limit();
-                limit.saturating_sub(RESERVED_DESCRIPTORS).clamp(16, 1 << 20) as usize
+                limit
+                    .saturating_sub(RESERVED_DESCRIPTORS)
+                    .clamp(16, 1 << 20) as usize
             }
         }
     }
@@ -88,7 +90,9 @@ fn parse_secs(value: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("'{value}' is not a number of seconds"))?;
     if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
-        return Err(format!("'{value}' must be more than 0 and at most 86400 seconds"));
+        return Err(format!(
+            "'{value}' must be more than 0 and at most 86400 seconds"
+        ));
     }
     Ok(Duration::from_secs_f64(secs))
 }
