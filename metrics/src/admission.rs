@@ -16,7 +16,7 @@
 //! What a flood can still store is bounded by the quotas per window, and on disk by the
 //! retention policy (`crate::retention`).
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
@@ -68,7 +68,7 @@ impl SeriesAdmission {
     pub fn new(limits: AdmissionLimits) -> Self {
         Self {
             limits,
-            hasher: foldhash::fast::FixedState::with_seed(0x6d65_7472_6963_73),
+            hasher: foldhash::fast::FixedState::with_seed(0x006d_6574_7269_6373),
             state: Mutex::new(State::default()),
         }
     }
@@ -83,9 +83,7 @@ impl SeriesAdmission {
     }
 
     fn hash(&self, key: &str) -> u64 {
-        let mut hasher = self.hasher.build_hasher();
-        key.hash(&mut hasher);
-        hasher.finish()
+        self.hasher.hash_one(key)
     }
 
     /// Called once per window for a key the shard does not hold yet.
