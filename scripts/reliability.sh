@@ -109,7 +109,7 @@ echo "==> building hardware, portal and metrics (debug)"
 cargo build --locked -q -p hardware -p portal -p metrics
 
 if wants slow-clients; then
-    n=$([ $LONG = 1 ] && echo 15000 || echo 2000)
+    n=$([ $LONG = 1 ] && echo 15000 || echo 1000)
     seconds=$([ $LONG = 1 ] && echo 20 || echo 5)
     port=$(free_port)
     HTTP_HEADER_READ_TIMEOUT=2 start_hardware "$port" "$WORK/slow.db"
@@ -157,9 +157,9 @@ if wants corrupt-row || wants restart; then
     total=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from hardware').fetchone()[0])" "$db")
 
     if wants restart; then
-        # A 60 s fake computation: anything computed after the restart would not show in time.
+        # A 30 s fake computation: anything computed after the restart would not show in time.
         started=$(date +%s%N)
-        start_hardware "$port" "$db" --fake-compute-ms 60000
+        start_hardware "$port" "$db" --fake-compute-ms 30000
         wait_http "http://127.0.0.1:$port/hardware/" 30
         served_ms=$(( ($(date +%s%N) - started) / 1000000 ))
         never=$(curl -fsS "http://127.0.0.1:$port/hardware/" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["availability"] is None))')
