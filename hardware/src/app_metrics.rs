@@ -20,6 +20,8 @@ pub struct AppMetrics {
     pub refresh_cycle_running_seconds: Gauge,
     pub refresh_cycles: IntCounter,
     pub store_errors: IntCounter,
+    /// Corrupt values met while loading rows (each cost its own row only).
+    pub corrupt_values: IntGauge,
     pub results_pending: IntGauge,
     pub persist_seconds: Histogram,
 }
@@ -67,6 +69,12 @@ impl AppMetrics {
                 "Database operations that failed (they are retried).",
             )
             .expect("valid"),
+            corrupt_values: IntGauge::new(
+                "hardware_store_corrupt_values",
+                "Unreadable values met while loading rows; each row was served as never \
+                 computed (and recomputed) or left out, never the whole catalog.",
+            )
+            .expect("valid"),
             results_pending: IntGauge::new(
                 "hardware_results_pending",
                 "Computed results waiting to be written to the database.",
@@ -90,6 +98,7 @@ impl AppMetrics {
             Box::new(metrics.refresh_cycle_running_seconds.clone()),
             Box::new(metrics.refresh_cycles.clone()),
             Box::new(metrics.store_errors.clone()),
+            Box::new(metrics.corrupt_values.clone()),
             Box::new(metrics.results_pending.clone()),
             Box::new(metrics.persist_seconds.clone()),
         ] {

@@ -53,6 +53,9 @@ pub struct ServeArgs {
     #[arg(long, env = "HARDWARE_BIND", default_value = "127.0.0.1:5001")]
     pub bind: SocketAddr,
 
+    #[command(flatten)]
+    pub listener: service_kit::ListenerArgs,
+
     /// SQLite file (PATH or sqlite://PATH, created and seeded from database.sql when missing)
     /// or postgres://USER:PASSWORD@HOST/DB.
     #[arg(long, env = "DATABASE_URL", default_value = "hardware.db", value_parser = parse_database_url)]

@@ -230,6 +230,9 @@ impl Refresher {
     async fn reload_changes(&mut self) -> Result<usize, crate::store::StoreError> {
         let since = self.snapshot.load().version.seq;
         let changed = self.store.load_rows(Some(since)).await?;
+        self.metrics
+            .corrupt_values
+            .set(self.store.corrupt_values() as i64);
         let count = changed.len();
         self.snapshot.apply(changed);
         Ok(count)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use metrics_client::{ClientConfig, MetricsClient};
-use service_kit::HttpMetrics;
+use service_kit::{HttpMetrics, ListenerArgs, ListenerMetrics};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -25,6 +25,8 @@ use crate::store::{Store, open_store};
 
 pub struct Application {
     listener: TcpListener,
+    listener_args: ListenerArgs,
+    listener_metrics: ListenerMetrics,
     state: AppState,
     refresher: Refresher,
     backlog_metric: Option<EmfConfig>,
@@ -90,6 +92,11 @@ impl Application {
         );
         let snapshot = SnapshotHandle::new(snapshot);
         let app_metrics = AppMetrics::register(&http_metrics.registry);
+        app_metrics
+            .corrupt_values
+            .set(store.corrupt_values() as i64);
+        let listener_metrics = ListenerMetrics::register(&http_metrics.registry)
+            .context("registering the listener's metrics")?;
         let store_healthy = Arc::new(AtomicBool::new(true));
         let workers = args.workers();
         let refresher = Refresher::new(
@@ -111,6 +118,8 @@ impl Application {
             .with_context(|| format!("binding {}", args.bind))?;
         Ok(Self {
             listener,
+            listener_args: args.listener.clone(),
+            listener_metrics,
             state: AppState {
                 snapshot,
                 responses: response_cache(),
@@ -154,12 +163,17 @@ impl Application {
         let refresher = tokio::spawn(self.refresher.run(stop_rx));
         let app = crate::routes::router(self.state);
         tracing::info!(addr = %self.listener.local_addr()?, "hardware listening");
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
+        let served = service_kit::serve(
+            self.listener,
+            app,
+            &self.listener_args,
+            self.listener_metrics,
+            async move {
                 shutdown.await;
                 let _ = stop_tx.send(true);
-            })
-            .await;
+            },
+        )
+        .await;
         refresher.await.context("the refresher task panicked")?;
         served.context("serving HTTP")?;
         tracing::info!("hardware stopped");

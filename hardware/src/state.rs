@@ -23,11 +23,33 @@ pub struct CachedBody {
 
 pub type ResponseCache = moka::sync::Cache<(Arc<str>, String), CachedBody>;
 
-/// Bounded by bytes: the full catalog of 100,000 profiles is ~15 MB of JSON.
+/// The cache's memory cap, in bytes: the full catalog of 100,000 profiles is ~15 MB of JSON.
+pub const RESPONSE_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
+/// What one entry costs beyond its key and body: moka's entry, its place in the eviction
+/// and idle-time lists, the hash table slot and the allocator's headers. Measured, not
+/// guessed: `cargo test -p hardware --lib -- --ignored --nocapture entry_overhead`
+/// prints RSS per entry for empty bodies (docs/reliability.md has the figure).
+const ENTRY_OVERHEAD_BYTES: usize = 384;
+
+/// The bytes one entry really holds, so the cap holds whatever the query mix: a stream of
+/// distinct queries with empty results is bounded as well as one huge catalog page.
+pub fn entry_weight(key: &(Arc<str>, String), value: &CachedBody) -> u32 {
+    let (version, query) = key;
+    let weight = ENTRY_OVERHEAD_BYTES
+        + std::mem::size_of::<(Arc<str>, String)>()
+        + version.len()
+        + query.capacity()
+        + std::mem::size_of::<CachedBody>()
+        + value.body.len()
+        + value.link.as_ref().map_or(0, String::capacity);
+    weight.try_into().unwrap_or(u32::MAX)
+}
+
 pub fn response_cache() -> ResponseCache {
     moka::sync::Cache::builder()
-        .max_capacity(128 * 1024 * 1024)
-        .weigher(|_key, value: &CachedBody| value.body.len().try_into().unwrap_or(u32::MAX))
+        .max_capacity(RESPONSE_CACHE_BYTES)
+        .weigher(entry_weight)
         // Entries of old versions are never asked for again; let them go soon.
         .time_to_idle(Duration::from_secs(30))
         .build()
@@ -44,4 +66,81 @@ pub struct AppState {
     pub refresh_interval: Duration,
     /// The refresher's slots and current work, for `GET /hardware/status`.
     pub compute_status: ComputeStatusHandle,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty() -> CachedBody {
+        CachedBody {
+            body: Bytes::from_static(b"[]"),
+            total: 0,
+            link: None,
+        }
+    }
+
+    #[test]
+    fn an_empty_result_still_weighs_its_key_and_overhead() {
+        let key: (Arc<str>, String) = (Arc::from("v1"), "provider=x".repeat(10));
+        let weight = entry_weight(&key, &empty()) as usize;
+        assert!(weight >= ENTRY_OVERHEAD_BYTES + 100 + 2, "weight {weight}");
+    }
+
+    #[test]
+    fn distinct_empty_queries_cannot_grow_the_cache_past_its_cap() {
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(1024 * 1024)
+            .weigher(entry_weight)
+            .build();
+        let version: Arc<str> = Arc::from("v1");
+        for i in 0..20_000 {
+            cache.insert(
+                (version.clone(), format!("name=no-such-profile-{i}")),
+                empty(),
+            );
+        }
+        cache.run_pending_tasks();
+        assert!(
+            cache.weighted_size() <= 1024 * 1024,
+            "weighted {} over the cap",
+            cache.weighted_size()
+        );
+        // Each entry weighs ~530 bytes, so 1 MiB holds under 2,000 of the 20,000.
+        assert!(
+            cache.entry_count() < 2_000,
+            "{} entries",
+            cache.entry_count()
+        );
+    }
+
+    /// Prints what an entry with an empty body really costs in RSS (run in release, alone).
+    #[test]
+    #[ignore = "a measurement, not a check: run with --ignored --nocapture"]
+    fn entry_overhead() {
+        fn rss_bytes() -> usize {
+            let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+            let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+            pages * 4096
+        }
+        let cache: ResponseCache = moka::sync::Cache::builder()
+            .max_capacity(u64::MAX)
+            .weigher(entry_weight)
+            .build();
+        let version: Arc<str> = Arc::from("v1");
+        let entries = 200_000;
+        let before = rss_bytes();
+        let mut weighed = 0u64;
+        for i in 0..entries {
+            let key = (version.clone(), format!("name=no-such-profile-{i:08}"));
+            weighed += u64::from(entry_weight(&key, &empty()));
+            cache.insert(key, empty());
+        }
+        cache.run_pending_tasks();
+        let per_entry = (rss_bytes() - before) / entries;
+        println!(
+            "RSS per entry: {per_entry} bytes; weigher says {} bytes",
+            weighed / entries as u64
+        );
+    }
 }

@@ -57,6 +57,9 @@ pub struct ServeArgs {
     #[arg(long, env = "METRICS_BIND", default_value = "127.0.0.1:5002")]
     pub bind: SocketAddr,
 
+    #[command(flatten)]
+    pub listener: service_kit::ListenerArgs,
+
     /// UDP address receiving `key:value` lines (several per datagram, newline-separated).
     #[arg(long, env = "METRICS_UDP", default_value = "127.0.0.1:8125")]
     pub udp: SocketAddr,
@@ -97,6 +100,25 @@ pub struct ServeArgs {
     /// It also caps the backlog kept while flushes fail (oldest hours dropped first).
     #[arg(long, env = "METRICS_MAX_SERIES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_series: u64,
+
+    /// New keys (never flushed before) admitted per flush window over all senders; known keys
+    /// are always admitted first. Default: a tenth of --max-series.
+    #[arg(long, env = "METRICS_MAX_NEW_SERIES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_new_series: Option<u64>,
+
+    /// New keys admitted per flush window from one sender (UDP address; all of POST /ingest
+    /// is one sender), so a flood from one sender cannot crowd out another's new key.
+    #[arg(long, env = "METRICS_MAX_NEW_SERIES_PER_SOURCE", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_new_series_per_source: u64,
+
+    /// Days of hourly statistics kept; older hours are deleted.
+    #[arg(long, env = "METRICS_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub retention_days: u32,
+
+    /// Most (key, hour) rows kept in the database (about 1 KiB each); beyond it the rows
+    /// with the fewest values are deleted first.
+    #[arg(long, env = "METRICS_MAX_STORED_SERIES", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_stored_series: u64,
 
     /// Log format on stderr: text or json.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]

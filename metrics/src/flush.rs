@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, watch};
 
 use crate::aggregate::{Pending, Shards};
+use crate::domain::UtcHour;
+use crate::retention::{RetentionMetrics, RetentionPolicy};
 use crate::storage::{StorageError, Store};
 use crate::telemetry::ServiceMetrics;
 
@@ -27,6 +29,14 @@ pub struct Flusher {
     /// oldest hours are dropped beyond it, and counted, so memory stays bounded.
     max_carried_series: usize,
     metrics: ServiceMetrics,
+    /// Applied after a successful flush, at most once per `policy.every`.
+    retention: Option<Retention>,
+}
+
+struct Retention {
+    policy: RetentionPolicy,
+    metrics: RetentionMetrics,
+    last_pass: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Flusher {
@@ -42,6 +52,53 @@ impl Flusher {
             carried_over: Mutex::new(Pending::default()),
             max_carried_series: max_carried_series.max(1),
             metrics,
+            retention: None,
+        }
+    }
+
+    /// Bounds what the database keeps (see `crate::retention`).
+    pub fn with_retention(mut self, policy: RetentionPolicy, metrics: RetentionMetrics) -> Self {
+        self.retention = Some(Retention {
+            policy,
+            metrics,
+            last_pass: std::sync::Mutex::new(None),
+        });
+        self
+    }
+
+    /// Runs the retention pass when one is due. A failure is logged and retried next time:
+    /// it never costs a flush.
+    async fn enforce_retention_if_due(&self) {
+        let Some(retention) = &self.retention else {
+            return;
+        };
+        {
+            let mut last = retention.last_pass.lock().expect("retention lock poisoned");
+            if last.is_some_and(|at| at.elapsed() < retention.policy.every) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let oldest_kept = retention.policy.oldest_kept(UtcHour::now());
+        match self
+            .store
+            .enforce_retention(oldest_kept, retention.policy.max_rows)
+            .await
+        {
+            Ok(pruned) => {
+                retention.metrics.record(pruned);
+                if pruned.expired + pruned.over_budget > 0 {
+                    tracing::info!(
+                        expired = pruned.expired,
+                        over_budget = pruned.over_budget,
+                        remaining = pruned.remaining,
+                        "retention pruned stored rows"
+                    );
+                }
+            }
+            Err(err) => {
+                tracing::warn!(%err, "retention pass failed; retrying after the next flush")
+            }
         }
     }
 
@@ -69,6 +126,7 @@ impl Flusher {
         match result {
             Ok(()) => {
                 self.metrics.pending_series.set(0);
+                self.enforce_retention_if_due().await;
                 Ok(outcome)
             }
             Err(err) => {

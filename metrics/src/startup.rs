@@ -7,14 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use service_kit::HttpMetrics;
+use service_kit::{HttpMetrics, ListenerArgs, ListenerMetrics};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::admission::{AdmissionLimits, SeriesAdmission};
 use crate::aggregate::Shards;
 use crate::config::{Role, ServeArgs};
 use crate::flush::Flusher;
 use crate::ingest::{UdpIngest, bind_udp};
+use crate::retention::{RetentionMetrics, RetentionPolicy};
 use crate::routes::{AppState, router};
 use crate::storage::{Database, Sources, Store};
 use crate::telemetry::ServiceMetrics;
@@ -23,6 +25,7 @@ use crate::telemetry::ServiceMetrics;
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub bind: SocketAddr,
+    pub listener: ListenerArgs,
     pub udp: SocketAddr,
     pub role: Role,
     pub database: Database,
@@ -31,6 +34,9 @@ pub struct ServeConfig {
     pub udp_workers: usize,
     pub udp_recv_buffer: usize,
     pub max_series: usize,
+    pub max_new_series: usize,
+    pub max_new_series_per_source: usize,
+    pub retention: RetentionPolicy,
 }
 
 impl From<ServeArgs> for ServeConfig {
@@ -38,6 +44,7 @@ impl From<ServeArgs> for ServeConfig {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             bind: args.bind,
+            listener: args.listener,
             udp: args.udp,
             role: args.role,
             database: args.database,
@@ -46,6 +53,19 @@ impl From<ServeArgs> for ServeConfig {
             udp_workers: args.udp_workers.map_or(cpus, usize::from),
             udp_recv_buffer: args.udp_recv_buffer,
             max_series: usize::try_from(args.max_series).unwrap_or(usize::MAX),
+            max_new_series: args.max_new_series.map_or(
+                usize::try_from(args.max_series / 10)
+                    .unwrap_or(usize::MAX)
+                    .max(1),
+                |n| usize::try_from(n).unwrap_or(usize::MAX),
+            ),
+            max_new_series_per_source: usize::try_from(args.max_new_series_per_source)
+                .unwrap_or(usize::MAX),
+            retention: RetentionPolicy {
+                max_age_hours: i64::from(args.retention_days) * 24,
+                max_rows: args.max_stored_series,
+                ..RetentionPolicy::default()
+            },
         }
     }
 }
@@ -55,6 +75,7 @@ impl ServeConfig {
     pub fn for_tests(role: Role, database: impl Into<Database>) -> Self {
         Self {
             bind: "127.0.0.1:0".parse().expect("valid address"),
+            listener: ListenerArgs::default(),
             udp: "127.0.0.1:0".parse().expect("valid address"),
             role,
             database: database.into(),
@@ -63,12 +84,17 @@ impl ServeConfig {
             udp_workers: 2,
             udp_recv_buffer: 4 * 1024 * 1024,
             max_series: 100_000,
+            max_new_series: 10_000,
+            max_new_series_per_source: 1_000,
+            retention: RetentionPolicy::default(),
         }
     }
 }
 
 pub struct Application {
     listener: TcpListener,
+    listener_args: ListenerArgs,
+    listener_metrics: ListenerMetrics,
     http_addr: SocketAddr,
     udp: Option<(UdpIngest, SocketAddr)>,
     flusher: Option<Arc<Flusher>>,
@@ -82,16 +108,26 @@ impl Application {
         let service_metrics = ServiceMetrics::register(&http_metrics.registry);
         let workers = config.udp_workers.max(1);
         // +1: the POST /ingest shard.
-        let shards = Shards::new((config.max_series / (workers + 1)).max(1));
+        let admission = Arc::new(SeriesAdmission::new(AdmissionLimits {
+            known_keys: config.max_series,
+            new_per_window: config.max_new_series,
+            new_per_source: config.max_new_series_per_source,
+        }));
+        let shards = Shards::with_admission((config.max_series / (workers + 1)).max(1), admission);
+        let retention_metrics = RetentionMetrics::register(&http_metrics.registry)
+            .context("registering the retention metrics")?;
 
         let (udp, flusher, http_shard) = if config.role.collects() {
             let store = open_store(&config.database).await?;
-            let flusher = Arc::new(Flusher::new(
-                shards.clone(),
-                store,
-                config.max_series,
-                service_metrics.clone(),
-            ));
+            let flusher = Arc::new(
+                Flusher::new(
+                    shards.clone(),
+                    store,
+                    config.max_series,
+                    service_metrics.clone(),
+                )
+                .with_retention(config.retention, retention_metrics),
+            );
             let socket = bind_udp(config.udp, config.udp_recv_buffer)
                 .with_context(|| format!("cannot bind UDP {}", config.udp))?;
             let udp_addr = socket.local_addr().context("UDP socket address")?;
@@ -120,8 +156,12 @@ impl Application {
             .await
             .with_context(|| format!("cannot bind HTTP {}", config.bind))?;
         let http_addr = listener.local_addr().context("HTTP listener address")?;
+        let listener_metrics = ListenerMetrics::register(&http_metrics.registry)
+            .context("registering the listener's metrics")?;
         Ok(Self {
             listener,
+            listener_args: config.listener.clone(),
+            listener_metrics,
             http_addr,
             udp,
             flusher: flusher.clone(),
@@ -163,10 +203,15 @@ impl Application {
             .clone()
             .map(|flusher| tokio::spawn(flusher.run(self.flush_interval, stop)));
         tracing::info!(http = %self.http_addr, udp = ?self.udp_addr(), role = ?self.state.role, "metrics serving");
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("HTTP server failed")?;
+        service_kit::serve(
+            self.listener,
+            router(self.state),
+            &self.listener_args,
+            self.listener_metrics,
+            shutdown,
+        )
+        .await
+        .context("HTTP server failed")?;
 
         if let Some((udp, _)) = self.udp {
             tokio::task::spawn_blocking(move || udp.stop())

@@ -46,6 +46,9 @@ pub struct ServeConfig {
     #[arg(long, env = "PORTAL_BIND", default_value = "127.0.0.1:5000")]
     pub bind: SocketAddr,
 
+    #[command(flatten)]
+    pub listener: service_kit::ListenerArgs,
+
     /// Base URL of the hardware service; the portal polls its /hardware/changes.
     #[arg(long, env = "HARDWARE_URL", default_value = "http://127.0.0.1:5001", value_parser = parse_http_url)]
     pub hardware_url: Url,

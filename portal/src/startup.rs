@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use metrics_client::{ClientConfig, MetricsClient};
-use service_kit::HttpMetrics;
 use service_kit::http_metrics::ResponseObserver;
+use service_kit::{HttpMetrics, ListenerMetrics};
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -40,6 +40,7 @@ pub enum StartupError {
 
 pub struct Application {
     listener: TcpListener,
+    listener_metrics: ListenerMetrics,
     state: AppState,
     syncer: Syncer,
     config: ServeConfig,
@@ -61,6 +62,8 @@ impl Application {
             http_metrics = http_metrics.with_observer(observer);
         }
         let metrics = PortalMetrics::register(&http_metrics).map_err(StartupError::Metrics)?;
+        let listener_metrics =
+            ListenerMetrics::register(&http_metrics.registry).map_err(StartupError::Metrics)?;
         let store = Arc::new(SnapshotStore::new(process_boot_id()));
         let state = AppState::new(
             store.clone(),
@@ -73,6 +76,7 @@ impl Application {
         let syncer = Syncer::new(client, store, metrics);
         Ok(Self {
             listener,
+            listener_metrics,
             state,
             syncer,
             config,
@@ -103,9 +107,14 @@ impl Application {
             hardware = %self.config.hardware_url,
             "portal listening"
         );
-        let served = axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = service_kit::serve(
+            self.listener,
+            router(self.state),
+            &self.config.listener,
+            self.listener_metrics,
+            shutdown,
+        )
+        .await;
         let _ = stop_sync.send(true);
         let _ = sync_task.await;
         tracing::info!("portal stopped");

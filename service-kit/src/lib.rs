@@ -1,10 +1,13 @@
 //! What every service in this workspace shares, and nothing more: logging set-up,
-//! the shutdown signal, and the per-route request latency histogram behind `/metrics`.
+//! the shutdown signal, the per-route request latency histogram behind `/metrics`, and the
+//! HTTP listener with its timeouts and connection cap.
 
 pub mod http_metrics;
+pub mod listener;
 pub mod shutdown;
 pub mod telemetry;
 
 pub use http_metrics::HttpMetrics;
+pub use listener::{ListenerArgs, ListenerMetrics, raise_descriptor_limit, serve};
 pub use shutdown::shutdown_signal;
 pub use telemetry::{LogFormat, init_tracing};

@@ -54,8 +54,16 @@ pub trait Store: Send + Sync + 'static {
     /// callers holding a change version that they must resynchronise.
     async fn database_id(&self) -> Result<String, StoreError>;
 
+    /// Corrupt values met while loading rows since the store was opened; each cost only its
+    /// own row (see `load_rows`). Shown in `/metrics`.
+    fn corrupt_values(&self) -> u64 {
+        0
+    }
+
     /// Every profile with its availability (`since_seq = None`), or only the rows written
-    /// after `since_seq`. Ordered by id.
+    /// after `since_seq`. Ordered by id. A value that cannot be read costs its row only: a
+    /// bad availability is served as never computed (and reset, so it is recomputed), a bad
+    /// catalog column leaves the profile out; each is logged where it was found.
     async fn load_rows(&self, since_seq: Option<i64>) -> Result<Vec<ProfileRow>, StoreError>;
 
     /// Leases up to `limit` profiles that are due: never computed first (by id), then those

@@ -5,6 +5,7 @@
 //! whole catalog once at start and then only writes small batches and reads small deltas.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ pub const SCHEMA_AND_SEED: &str = include_str!("../../../database.sql");
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
+    /// Corrupt values met while loading rows (each logged once, where it was found).
+    corrupt_seen: Arc<AtomicU64>,
 }
 
 impl SqliteStore {
@@ -34,6 +37,7 @@ impl SqliteStore {
             .map_err(|err| StoreError::TaskFailed(err.to_string()))??;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
+            corrupt_seen: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -134,47 +138,172 @@ fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<i64, StoreError> {
     )?)
 }
 
-fn row_from_sql(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(ProfileRow, Option<String>, Option<String>)> {
-    Ok((
-        ProfileRow {
-            id: row.get(0)?,
-            provider: row.get(1)?,
-            name: row.get(2)?,
-            vcpus: row.get(3)?,
-            memory_gib: row.get(4)?,
-            gpus: row.get(5)?,
-            availability: None,
-            computed_at: None,
-            seq: row.get::<_, Option<i64>>(8)?.unwrap_or(0),
-        },
-        row.get(6)?,
-        row.get(7)?,
-    ))
+/// A row as read, before its values are checked: SQLite keeps whatever a column was given
+/// (any text, a number where text belongs), so nothing is trusted until [`check_row`].
+struct RawRow {
+    id: ProfileId,
+    values: [rusqlite::types::Value; 8],
 }
 
-fn finish_row(
-    (mut row, availability, computed_at): (ProfileRow, Option<String>, Option<String>),
-) -> Result<ProfileRow, StoreError> {
-    row.availability = availability
-        .map(|text| {
-            text.parse::<Availability>()
-                .map_err(|_| StoreError::BadValue {
-                    column: "availability.availability",
-                    value: text,
-                })
+fn row_from_sql(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        id: row.get(0)?,
+        values: [
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+            row.get(4)?,
+            row.get(5)?,
+            row.get(6)?,
+            row.get(7)?,
+            row.get(8)?,
+        ],
+    })
+}
+
+/// What one row's values amount to. A corrupt value costs its row only: a bad catalog column
+/// leaves the profile out, a bad availability column makes it "never computed" (and
+/// recomputed), so one bad row never stops the service from starting.
+enum Checked {
+    Good(ProfileRow),
+    /// Served as never computed; its availability columns are reset so it is recomputed.
+    BadAvailability(ProfileRow, Corrupt),
+    /// Left out: a profile without a usable name or size cannot be shown.
+    BadProfile(Corrupt),
+}
+
+#[derive(Debug)]
+struct Corrupt {
+    id: ProfileId,
+    column: &'static str,
+    value: String,
+}
+
+fn check_row(raw: RawRow) -> Checked {
+    use rusqlite::types::Value;
+    let id = raw.id;
+    let [
+        provider,
+        name,
+        vcpus,
+        memory_gib,
+        gpus,
+        availability,
+        computed_at,
+        seq,
+    ] = raw.values;
+    let bad = |column: &'static str, value: &Value| Corrupt {
+        id,
+        column,
+        value: format!("{value:?}"),
+    };
+    let text = |column, value: Value| match value {
+        Value::Text(text) => Ok(text),
+        other => Err(bad(column, &other)),
+    };
+    let integer = |column, value: Value| match value {
+        Value::Integer(n) => Ok(n),
+        other => Err(bad(column, &other)),
+    };
+    let profile = (|| {
+        Ok::<_, Corrupt>(ProfileRow {
+            id,
+            provider: text("hardware.provider", provider)?,
+            name: text("hardware.name", name)?,
+            vcpus: integer("hardware.vcpus", vcpus)?,
+            memory_gib: match memory_gib {
+                Value::Real(gib) => gib,
+                Value::Integer(gib) => gib as f64,
+                other => return Err(bad("hardware.memory_gib", &other)),
+            },
+            gpus: integer("hardware.gpus", gpus)?,
+            availability: None,
+            computed_at: None,
+            seq: match seq {
+                Value::Integer(seq) => seq,
+                _ => 0,
+            },
         })
-        .transpose()?;
-    row.computed_at = computed_at
-        .map(|text| {
-            timestamp::parse(&text).ok_or(StoreError::BadValue {
-                column: "availability.computed_at",
-                value: text,
-            })
-        })
-        .transpose()?;
-    Ok(row)
+    })();
+    let mut row = match profile {
+        Ok(row) => row,
+        Err(corrupt) => return Checked::BadProfile(corrupt),
+    };
+    let values = (|| {
+        let availability = match availability {
+            Value::Null => None,
+            Value::Text(text) => Some(
+                text.parse::<Availability>()
+                    .map_err(|_| bad("availability.availability", &Value::Text(text)))?,
+            ),
+            other => return Err(bad("availability.availability", &other)),
+        };
+        let computed_at = match computed_at {
+            Value::Null => None,
+            Value::Text(text) => Some(
+                timestamp::parse(&text)
+                    .ok_or_else(|| bad("availability.computed_at", &Value::Text(text)))?,
+            ),
+            other => return Err(bad("availability.computed_at", &other)),
+        };
+        Ok((availability, computed_at))
+    })();
+    match values {
+        Ok((availability, computed_at)) => {
+            row.availability = availability;
+            row.computed_at = computed_at;
+            Checked::Good(row)
+        }
+        Err(corrupt) => Checked::BadAvailability(row, corrupt),
+    }
+}
+
+/// Checks every row read, logs each corrupt value once (with its row and column) and resets
+/// the availability of rows whose value cannot be read, so the refresher recomputes them.
+fn check_rows(
+    connection: &Connection,
+    raw: Vec<RawRow>,
+    corrupt_seen: &AtomicU64,
+) -> Vec<ProfileRow> {
+    let mut rows = Vec::with_capacity(raw.len());
+    let mut reset = Vec::new();
+    for raw in raw {
+        match check_row(raw) {
+            Checked::Good(row) => rows.push(row),
+            Checked::BadAvailability(row, corrupt) => {
+                tracing::warn!(
+                    profile = corrupt.id,
+                    column = corrupt.column,
+                    value = %corrupt.value,
+                    "corrupt value: serving the profile as never computed and recomputing it"
+                );
+                corrupt_seen.fetch_add(1, Ordering::Relaxed);
+                reset.push(row.id);
+                rows.push(row);
+            }
+            Checked::BadProfile(corrupt) => {
+                tracing::warn!(
+                    profile = corrupt.id,
+                    column = corrupt.column,
+                    value = %corrupt.value,
+                    "corrupt value: leaving the profile out of the catalog"
+                );
+                corrupt_seen.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    for id in reset {
+        // Best effort: on a read-only file the row stays corrupt on disk and is served as
+        // never computed; the next start logs it again.
+        if let Err(err) = connection.execute(
+            "UPDATE availability SET availability = NULL, computed_at = NULL
+             WHERE hardware_id = ?1",
+            params![id],
+        ) {
+            tracing::warn!(profile = id, %err, "cannot reset the corrupt availability");
+        }
+    }
+    rows
 }
 
 fn profile_from_sql(row: &rusqlite::Row<'_>) -> rusqlite::Result<Profile> {
@@ -207,6 +336,10 @@ const LOAD_SINCE: &str = "SELECT h.id, h.provider, h.name, h.vcpus, h.memory_gib
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn corrupt_values(&self) -> u64 {
+        self.corrupt_seen.load(Ordering::Relaxed)
+    }
+
     async fn database_id(&self) -> Result<String, StoreError> {
         self.with_connection(|connection| {
             Ok(connection.query_row(
@@ -219,6 +352,7 @@ impl Store for SqliteStore {
     }
 
     async fn load_rows(&self, since_seq: Option<i64>) -> Result<Vec<ProfileRow>, StoreError> {
+        let corrupt_seen = self.corrupt_seen.clone();
         self.with_connection(move |connection| {
             let rows = match since_seq {
                 None => connection
@@ -232,7 +366,7 @@ impl Store for SqliteStore {
                     .query_map(params![since], row_from_sql)?
                     .collect::<rusqlite::Result<Vec<_>>>()?,
             };
-            rows.into_iter().map(finish_row).collect()
+            Ok(check_rows(connection, rows, &corrupt_seen))
         })
         .await
     }
@@ -270,7 +404,8 @@ impl Store for SqliteStore {
                      ORDER BY a.hardware_id LIMIT ?2"
                 ))?;
                 for profile in never.query_map(params![now_text, read], profile_from_sql)? {
-                    let profile = profile?;
+                    // A corrupt catalog row cannot be computed; it must not block the others.
+                    let Ok(profile) = profile else { continue };
                     if claimed.len() < limit && !exclude.contains(&profile.id) {
                         claimed.push(profile);
                     }
@@ -287,7 +422,7 @@ impl Store for SqliteStore {
                 for profile in
                     oldest.query_map(params![stale_before, now_text, rest], profile_from_sql)?
                 {
-                    let profile = profile?;
+                    let Ok(profile) = profile else { continue };
                     if claimed.len() < limit && !exclude.contains(&profile.id) {
                         claimed.push(profile);
                     }

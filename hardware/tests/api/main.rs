@@ -2,6 +2,7 @@
 
 mod binary;
 mod changes;
+mod corrupt_rows;
 mod helpers;
 mod lifecycle;
 mod list;

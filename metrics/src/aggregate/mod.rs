@@ -7,4 +7,4 @@ pub mod shard;
 
 pub use hour_stats::{HourStats, SketchDecodeError};
 pub use pending::Pending;
-pub use shard::{SeriesLimitReached, Shard, Shards};
+pub use shard::{SeriesLimitReached, SeriesRefused, Shard, Shards};

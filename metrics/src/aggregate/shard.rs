@@ -7,30 +7,58 @@ use std::sync::{Arc, Mutex};
 use foldhash::HashMap;
 
 use super::{HourStats, Pending};
+use crate::admission::{Refusal, SeriesAdmission, Source};
 use crate::domain::UtcHour;
 
-/// A new key was refused because the shard holds its share of `--max-series` already.
+/// Why a message for a key the shard does not hold yet was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SeriesLimitReached;
+pub enum SeriesRefused {
+    /// The shard holds its share of `--max-series` already.
+    SeriesLimit,
+    /// A never-seen key over its source's (or the window's) quota of new keys.
+    NewSeriesQuota,
+}
+
+/// Kept for callers that only ask whether a message got in.
+pub type SeriesLimitReached = SeriesRefused;
 
 pub struct Shard {
     /// Few entries (the current hour, briefly the previous one), so a Vec beats a map.
     hours: Vec<(UtcHour, HashMap<Box<str>, HourStats>)>,
     series: usize,
     max_series: usize,
+    admission: Arc<SeriesAdmission>,
 }
 
 impl Shard {
+    /// A shard that admits any key up to `max_series` (tests, tools).
     pub fn new(max_series: usize) -> Self {
+        Self::with_admission(max_series, Arc::new(SeriesAdmission::unlimited()))
+    }
+
+    pub fn with_admission(max_series: usize, admission: Arc<SeriesAdmission>) -> Self {
         Self {
             hours: Vec::new(),
             series: 0,
             max_series,
+            admission,
         }
     }
 
-    /// Adds one value. Looking up an existing key does not allocate.
-    pub fn add(&mut self, hour: UtcHour, key: &str, value: f64) -> Result<(), SeriesLimitReached> {
+    /// Adds one value from an in-process caller.
+    pub fn add(&mut self, hour: UtcHour, key: &str, value: f64) -> Result<(), SeriesRefused> {
+        self.add_from(hour, key, value, Source::Local)
+    }
+
+    /// Adds one value sent by `source`. Looking up a key the shard holds does not allocate
+    /// and takes no other lock; only a key new to this window asks the admission policy.
+    pub fn add_from(
+        &mut self,
+        hour: UtcHour,
+        key: &str,
+        value: f64,
+        source: Source,
+    ) -> Result<(), SeriesRefused> {
         let index = match self.hours.iter().position(|(h, _)| *h == hour) {
             Some(index) => index,
             None => {
@@ -44,8 +72,13 @@ impl Shard {
             return Ok(());
         }
         if self.series >= self.max_series {
-            return Err(SeriesLimitReached);
+            return Err(SeriesRefused::SeriesLimit);
         }
+        self.admission
+            .admit(key, source)
+            .map_err(|refusal| match refusal {
+                Refusal::NewSeriesQuota => SeriesRefused::NewSeriesQuota,
+            })?;
         self.series += 1;
         keys.entry(Box::from(key)).or_default().add(value);
         Ok(())
@@ -67,20 +100,34 @@ impl Shard {
 pub struct Shards {
     all: Arc<Mutex<Vec<Arc<Mutex<Shard>>>>>,
     max_series_per_shard: usize,
+    admission: Arc<SeriesAdmission>,
 }
 
 impl Shards {
     /// `max_series` bounds memory: distinct (key, hour) pairs held by each shard between
     /// flushes, so a flood of random keys cannot exhaust memory.
     pub fn new(max_series_per_shard: usize) -> Self {
+        Self::with_admission(max_series_per_shard, Arc::new(SeriesAdmission::unlimited()))
+    }
+
+    /// Shards sharing one admission policy, which learns the keys of every drain.
+    pub fn with_admission(max_series_per_shard: usize, admission: Arc<SeriesAdmission>) -> Self {
         Self {
             all: Arc::default(),
             max_series_per_shard,
+            admission,
         }
     }
 
+    pub fn admission(&self) -> &Arc<SeriesAdmission> {
+        &self.admission
+    }
+
     pub fn new_shard(&self) -> Arc<Mutex<Shard>> {
-        let shard = Arc::new(Mutex::new(Shard::new(self.max_series_per_shard)));
+        let shard = Arc::new(Mutex::new(Shard::with_admission(
+            self.max_series_per_shard,
+            self.admission.clone(),
+        )));
         self.all
             .lock()
             .expect("shard list lock poisoned")
@@ -97,6 +144,9 @@ impl Shards {
                 .expect("shard lock poisoned")
                 .take_into(&mut pending);
         }
+        // The window ends here: what was drained is known from now on.
+        self.admission
+            .end_window(pending.series.keys().map(|(key, _)| key.as_ref()));
         pending
     }
 }
@@ -129,7 +179,10 @@ mod tests {
         let mut shard = Shard::new(2);
         shard.add(UtcHour(1), "a", 1.0).unwrap();
         shard.add(UtcHour(1), "b", 1.0).unwrap();
-        assert_eq!(shard.add(UtcHour(1), "c", 1.0), Err(SeriesLimitReached));
+        assert_eq!(
+            shard.add(UtcHour(1), "c", 1.0),
+            Err(SeriesRefused::SeriesLimit)
+        );
         assert_eq!(shard.add(UtcHour(1), "a", 2.0), Ok(()));
         let mut pending = Pending::default();
         shard.take_into(&mut pending);

@@ -1,6 +1,7 @@
 //! Feeds `key:value` lines into a shard and counts what was accepted and dropped (and why).
 
-use crate::aggregate::Shard;
+use crate::admission::Source;
+use crate::aggregate::{SeriesRefused, Shard};
 use crate::domain::{MessageError, UtcHour, parse_line};
 use crate::telemetry::ServiceMetrics;
 
@@ -12,14 +13,17 @@ pub enum DropReason {
     BadValue,
     /// A new key arrived while the shard already held `--max-series` series.
     SeriesLimit,
+    /// A never-seen key beyond its source's or the window's quota of new keys.
+    NewSeriesQuota,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 4] = [
+    pub const ALL: [DropReason; 5] = [
         Self::Malformed,
         Self::BadKey,
         Self::BadValue,
         Self::SeriesLimit,
+        Self::NewSeriesQuota,
     ];
 
     pub fn label(self) -> &'static str {
@@ -28,6 +32,7 @@ impl DropReason {
             Self::BadKey => MessageError::BadKey.label(),
             Self::BadValue => MessageError::BadValue.label(),
             Self::SeriesLimit => "series_limit",
+            Self::NewSeriesQuota => "new_series_quota",
         }
     }
 }
@@ -42,12 +47,21 @@ impl From<MessageError> for DropReason {
     }
 }
 
+impl From<SeriesRefused> for DropReason {
+    fn from(refused: SeriesRefused) -> Self {
+        match refused {
+            SeriesRefused::SeriesLimit => Self::SeriesLimit,
+            SeriesRefused::NewSeriesQuota => Self::NewSeriesQuota,
+        }
+    }
+}
+
 /// Counts for one datagram or request, published to Prometheus in one go (a shared atomic
 /// per message would bounce a cache line between the receive threads).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
     pub accepted: u64,
-    pub dropped: [u64; 4],
+    pub dropped: [u64; 5],
 }
 
 impl Tally {
@@ -80,15 +94,21 @@ impl Tally {
 
 /// Adds every valid line of `payload` (newline-separated) to `shard` under `hour`. Empty lines
 /// are ignored; bad lines are counted and skipped, never fatal.
-pub fn ingest_lines(shard: &mut Shard, hour: UtcHour, payload: &[u8], tally: &mut Tally) {
+pub fn ingest_lines(
+    shard: &mut Shard,
+    hour: UtcHour,
+    payload: &[u8],
+    source: Source,
+    tally: &mut Tally,
+) {
     for line in payload.split(|&byte| byte == b'\n') {
         if line.is_empty() || line == b"\r" {
             continue;
         }
         match parse_line(line) {
-            Ok((key, value)) => match shard.add(hour, key, value) {
+            Ok((key, value)) => match shard.add_from(hour, key, value, source) {
                 Ok(()) => tally.accepted += 1,
-                Err(_) => tally.drop_one(DropReason::SeriesLimit),
+                Err(refused) => tally.drop_one(refused.into()),
             },
             Err(error) => tally.drop_one(error.into()),
         }
@@ -105,7 +125,7 @@ mod tests {
         let mut shard = Shard::new(10);
         let mut tally = Tally::default();
         let payload = b"a:1\nbroken\na:3\r\n\nb/c:2\nb:-4\nb:5\n";
-        ingest_lines(&mut shard, UtcHour(1), payload, &mut tally);
+        ingest_lines(&mut shard, UtcHour(1), payload, Source::Local, &mut tally);
         assert_eq!(tally.accepted, 3);
         assert_eq!(tally.dropped(DropReason::Malformed), 1);
         assert_eq!(tally.dropped(DropReason::BadKey), 1);

@@ -12,6 +12,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::{Tally, ingest_lines};
+use crate::admission::Source;
 use crate::aggregate::{Shard, Shards};
 use crate::domain::UtcHour;
 use crate::telemetry::ServiceMetrics;
@@ -99,8 +100,8 @@ impl Receiver {
         let mut buffer = vec![0u8; 65_536];
         let mut draining = false;
         loop {
-            match self.socket.recv(&mut buffer) {
-                Ok(len) => self.ingest(&buffer[..len]),
+            match self.socket.recv_from(&mut buffer) {
+                Ok((len, sender)) => self.ingest(&buffer[..len], Source::Udp(sender)),
                 Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     if draining {
                         return;
@@ -125,12 +126,12 @@ impl Receiver {
         }
     }
 
-    fn ingest(&self, datagram: &[u8]) {
+    fn ingest(&self, datagram: &[u8], source: Source) {
         let mut tally = Tally::default();
         let hour = UtcHour::now();
         {
             let mut shard = self.shard.lock().expect("shard lock poisoned");
-            ingest_lines(&mut shard, hour, datagram, &mut tally);
+            ingest_lines(&mut shard, hour, datagram, source, &mut tally);
         }
         self.metrics.datagrams.inc();
         tally.publish(&self.metrics, "udp");

@@ -79,14 +79,16 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
     {
         let mut shard = shard.lock().expect("shard lock poisoned");
         for message in &valid {
-            match shard.add(message.hour, &message.key, message.value) {
+            let source = crate::admission::Source::Http;
+            match shard.add_from(message.hour, &message.key, message.value, source) {
                 Ok(()) => tally.accepted += 1,
-                Err(_) => tally.drop_one(DropReason::SeriesLimit),
+                Err(refused) => tally.drop_one(refused.into()),
             }
         }
     }
     tally.publish(&state.service_metrics, "http");
-    let refused = tally.dropped(DropReason::SeriesLimit);
+    let refused =
+        tally.dropped(DropReason::SeriesLimit) + tally.dropped(DropReason::NewSeriesQuota);
     if refused > 0 {
         return error_response(
             StatusCode::TOO_MANY_REQUESTS,
@@ -105,6 +107,7 @@ fn describe(reason: DropReason) -> String {
         DropReason::BadKey => MessageError::BadKey.to_string(),
         DropReason::BadValue => MessageError::BadValue.to_string(),
         DropReason::SeriesLimit => "too many distinct keys".to_owned(),
+        DropReason::NewSeriesQuota => "too many new keys from this source".to_owned(),
     }
 }
 

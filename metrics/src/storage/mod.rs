@@ -157,6 +157,23 @@ impl Store {
         }
     }
 
+    /// Applies the retention policy to the stored rows (see `crate::retention`).
+    pub async fn enforce_retention(
+        &self,
+        oldest_kept: UtcHour,
+        max_rows: u64,
+    ) -> Result<crate::retention::Pruned, StorageError> {
+        match self {
+            Self::Sqlite(store) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || store.enforce_retention(oldest_kept, max_rows))
+                    .await
+                    .expect("retention does not panic")
+            }
+            Self::Postgres(store) => store.enforce_retention(oldest_kept, max_rows).await,
+        }
+    }
+
     /// A cheap query proving the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StorageError> {
         match self {

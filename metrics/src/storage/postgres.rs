@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS metrics_hourly_stats (
     max    DOUBLE PRECISION NOT NULL,
     sketch BYTEA            NOT NULL,  -- DDSketch (JSON), merged on every flush
     PRIMARY KEY (key, hour)
-)";
+);
+CREATE INDEX IF NOT EXISTS metrics_hourly_stats_by_hour ON metrics_hourly_stats (hour)";
 
 /// Serializes schema creation: two processes running `CREATE TABLE IF NOT EXISTS` at the same
 /// moment can otherwise fail on the catalog's unique index. Any constant unique to this table.
@@ -203,6 +204,52 @@ impl PostgresStore {
                 .await
                 .map_err(|err| self.error(&err))?;
             row.map(|row| self.decode(&row, key, hour.0, 0)).transpose()
+        })
+        .await
+    }
+
+    /// Deletes rows older than `oldest_kept`, then, while more than `max_rows` remain, the
+    /// rows with the fewest values (oldest first among equals). See `crate::retention`.
+    pub async fn enforce_retention(
+        &self,
+        oldest_kept: UtcHour,
+        max_rows: u64,
+    ) -> Result<crate::retention::Pruned, StorageError> {
+        self.bounded(FLUSH_TIMEOUT, "enforcing retention", async {
+            let client = self.client().await?;
+            let pg = |err: tokio_postgres::Error| self.error(&err);
+            let expired = client
+                .execute(
+                    &format!("DELETE FROM {TABLE} WHERE hour < $1"),
+                    &[&oldest_kept.0],
+                )
+                .await
+                .map_err(pg)?;
+            let rows: i64 = client
+                .query_one(&format!("SELECT count(*) FROM {TABLE}"), &[])
+                .await
+                .map_err(pg)?
+                .get(0);
+            let excess = (rows as u64).saturating_sub(max_rows);
+            let over_budget = if excess == 0 {
+                0
+            } else {
+                client
+                    .execute(
+                        &format!(
+                            "DELETE FROM {TABLE} WHERE (key, hour) IN
+                             (SELECT key, hour FROM {TABLE} ORDER BY count, hour LIMIT $1)"
+                        ),
+                        &[&(excess as i64)],
+                    )
+                    .await
+                    .map_err(pg)?
+            };
+            Ok(crate::retention::Pruned {
+                expired,
+                over_budget,
+                remaining: rows as u64 - over_budget,
+            })
         })
         .await
     }

@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS hourly_stats (
     sketch BLOB    NOT NULL,  -- DDSketch (JSON), merged on every flush
     PRIMARY KEY (key, hour)
 ) WITHOUT ROWID;
+-- Retention deletes by age (crate::retention).
+CREATE INDEX IF NOT EXISTS hourly_stats_by_hour ON hourly_stats (hour);
 ";
 
 /// Another process (a second collector) may hold the write lock during its flush.
@@ -66,6 +68,43 @@ impl SqliteStore {
             path: self.path.display().to_string(),
             source,
         }
+    }
+
+    /// Deletes rows older than `oldest_kept`, then, while more than `max_rows` remain, the
+    /// rows with the fewest values (oldest first among equals). See `crate::retention`.
+    pub fn enforce_retention(
+        &self,
+        oldest_kept: UtcHour,
+        max_rows: u64,
+    ) -> Result<crate::retention::Pruned, StorageError> {
+        let connection = self.connection.lock().expect("connection lock poisoned");
+        let sqlite = |err| self.sqlite_error(err);
+        let expired = connection
+            .execute(
+                "DELETE FROM hourly_stats WHERE hour < ?1",
+                params![oldest_kept.0],
+            )
+            .map_err(sqlite)? as u64;
+        let rows: i64 = connection
+            .query_row("SELECT count(*) FROM hourly_stats", [], |row| row.get(0))
+            .map_err(sqlite)?;
+        let excess = (rows as u64).saturating_sub(max_rows);
+        let over_budget = if excess == 0 {
+            0
+        } else {
+            connection
+                .execute(
+                    "DELETE FROM hourly_stats WHERE (key, hour) IN
+                     (SELECT key, hour FROM hourly_stats ORDER BY count, hour LIMIT ?1)",
+                    params![excess as i64],
+                )
+                .map_err(sqlite)? as u64
+        };
+        Ok(crate::retention::Pruned {
+            expired,
+            over_budget,
+            remaining: rows as u64 - over_budget,
+        })
     }
 
     /// Merges every pending series into its stored row, all in one write transaction, so two

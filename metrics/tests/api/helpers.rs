@@ -29,6 +29,11 @@ pub async fn spawn_app(role: Role, database: &Path, sources: &[PathBuf]) -> Test
 pub async fn spawn_app_on(role: Role, database: Database, sources: Vec<Database>) -> TestApp {
     let mut config = ServeConfig::for_tests(role, database);
     config.sources = sources;
+    spawn_config(config).await
+}
+
+/// Starts a process with exactly this configuration.
+pub async fn spawn_config(config: ServeConfig) -> TestApp {
     let app = Application::build(config).await.expect("app builds");
     let base = format!("http://{}", app.http_addr());
     let udp = app.udp_addr();

@@ -5,6 +5,7 @@ mod helpers;
 
 mod bad_input;
 mod collectors;
+mod flood;
 mod hours;
 mod lifecycle;
 mod query_accuracy;

@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# Runs each fault the services must survive, on loopback, each bounded in time, and prints
+# its figures and a verdict. Exit status 1 when any verdict is FAIL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() {
+    cat <<'USAGE'
+Usage: scripts/reliability.sh [--long] [--only NAME]
+
+Starts the debug builds of hardware, portal and metrics on loopback ports and runs, each
+bounded in time:
+
+  slow-clients     N connections that send half a request line, against hardware, while a
+                   client at 200 req/s must get every response within 1 s
+  low-fd-limit     1,100 slow connections against hardware started with a 1,024 descriptor
+                   limit: it refuses with 503 beyond its cap, logs no accept-error loop, and
+                   serves everyone again once the slow clients go
+  corrupt-row      unparseable computed_at values in hardware's SQLite file: it starts,
+                   serves every profile, counts them in /metrics and recomputes them
+  restart          hardware restarted on a computed database serves its persisted values
+                   with nothing recomputed (time from exec to the first full answer)
+  cache-busting    distinct queries with empty results: hardware's RSS stays bounded
+  collector-flood  random keys from one UDP sender while an app instance sends: the
+                   instance loses nothing, the database stays within its row budget
+  hardware-killed  hardware killed with SIGKILL and restarted under 200 req/s on the portal:
+                   the portal fails no request
+
+The short form (the default, used by scripts/ci/check-reliability.sh) runs in well under two
+minutes; --long runs bigger and longer versions (20 k slow connections, a 1 M key flood,
+50 k cache-busting queries, a 60 s soak). Figures and verdicts: docs/reliability.md.
+
+Options:
+  --long        the long form
+  --only NAME   one scenario
+  -h, --help    this text
+USAGE
+}
+
+LONG=0
+ONLY=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --long) LONG=1 ;;
+        --only) ONLY=${2:?--only needs a scenario name}; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
+BIN="$CARGO_TARGET_DIR/debug"
+PROBE="python3 scripts/reliability/probe.py"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/reliability.XXXXXX")
+PIDS=()
+FAILED=()
+RESULTS=()
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL SECONDS : until URL answers 200.
+wait_http() {
+    local deadline=$(( $(date +%s) + $2 ))
+    until curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null; do
+        [ "$(date +%s)" -lt "$deadline" ] || { echo "error: $1 never answered" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
+metric() { # metric URL NAME
+    curl -fsS --max-time 2 "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
+}
+
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+
+verdict() { # verdict NAME PASS|FAIL FIGURES
+    RESULTS+=("$(printf '%-16s %-4s %s' "$1" "$2" "$3")")
+    printf '\n[%s] %s: %s\n' "$2" "$1" "$3"
+    [ "$2" = PASS ] || FAILED+=("$1")
+}
+
+wants() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+
+start_hardware() { # start_hardware PORT DB [extra args...] ; sets HW_PID
+    local port=$1 db=$2
+    shift 2
+    "$BIN/hardware" --bind "127.0.0.1:$port" --database "$db" --availability-source fake \
+        --fake-compute-ms 5 "$@" >>"$WORK/hardware.log" 2>&1 &
+    HW_PID=$!
+    PIDS+=("$HW_PID")
+}
+
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+echo "==> building hardware, portal and metrics (debug)"
+cargo build --locked -q -p hardware -p portal -p metrics
+
+if wants slow-clients; then
+    n=$([ $LONG = 1 ] && echo 15000 || echo 1000)
+    seconds=$([ $LONG = 1 ] && echo 20 || echo 5)
+    port=$(free_port)
+    HTTP_HEADER_READ_TIMEOUT=2 start_hardware "$port" "$WORK/slow.db"
+    wait_http "http://127.0.0.1:$port/healthz" 30
+    out=$($PROBE slow-and-paced "127.0.0.1:$port" --slow "$n" --rate 200 --seconds "$seconds")
+    pct=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ok_within_1s_pct'])" "$out")
+    held=$(metric "http://127.0.0.1:$port" http_header_read_timeouts_total)
+    stop_pid "$HW_PID"
+    [ "$pct" = "100.0" ] && v=PASS || v=FAIL
+    verdict slow-clients $v "$n slow connections; paced client ${pct}% within 1 s; header timeouts $held; $out"
+fi
+
+if wants low-fd-limit; then
+    port=$(free_port)
+    : >"$WORK/hardware.log"
+    HTTP_HEADER_READ_TIMEOUT=2 prlimit --nofile=1024:1024 -- "$BIN/hardware" --bind "127.0.0.1:$port" \
+        --database "$WORK/fd.db" --availability-source fake --fake-compute-ms 5 \
+        >>"$WORK/hardware.log" 2>&1 &
+    HW_PID=$!
+    PIDS+=("$HW_PID")
+    wait_http "http://127.0.0.1:$port/healthz" 30
+    during=$($PROBE slow-and-paced "127.0.0.1:$port" --slow 1100 --rate 50 --seconds 4)
+    after=$($PROBE paced "127.0.0.1:$port" --rate 200 --seconds 2)
+    accept_lines=$(grep -c "accept failed" "$WORK/hardware.log" || true)
+    refused=$(metric "http://127.0.0.1:$port" http_connections_refused_total)
+    alive=$(kill -0 "$HW_PID" 2>/dev/null && echo yes || echo no)
+    stop_pid "$HW_PID"
+    after_pct=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ok_within_1s_pct'])" "$after")
+    if [ "$alive" = yes ] && [ "$after_pct" = "100.0" ] && [ "$accept_lines" -le 3 ] && [ "${refused%.*}" -gt 0 ]; then v=PASS; else v=FAIL; fi
+    verdict low-fd-limit $v "alive=$alive refused_503=$refused accept_error_log_lines=$accept_lines; during: $during; after: ${after_pct}% within 1 s"
+fi
+
+if wants corrupt-row || wants restart; then
+    port=$(free_port)
+    db="$WORK/corrupt.db"
+    start_hardware "$port" "$db"
+    wait_http "http://127.0.0.1:$port/readyz" 30
+    # Until every profile is computed.
+    for _ in $(seq 1 200); do
+        never=$(curl -fsS "http://127.0.0.1:$port/hardware/" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["availability"] is None))')
+        [ "$never" = 0 ] && break
+        sleep 0.1
+    done
+    stop_pid "$HW_PID"
+    total=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from hardware').fetchone()[0])" "$db")
+
+    if wants restart; then
+        # A 30 s fake computation: anything computed after the restart would not show in time.
+        started=$(date +%s%N)
+        start_hardware "$port" "$db" --fake-compute-ms 30000
+        wait_http "http://127.0.0.1:$port/hardware/" 30
+        served_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+        never=$(curl -fsS "http://127.0.0.1:$port/hardware/" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["availability"] is None))')
+        computations=$(metric "http://127.0.0.1:$port" hardware_computations_total)
+        stop_pid "$HW_PID"
+        [ "$never" = 0 ] && [ "${computations%.*}" = 0 ] && v=PASS || v=FAIL
+        verdict restart $v "first full answer ${served_ms} ms after exec (debug build, includes process start); $never of $total never computed; $computations recomputed"
+    fi
+
+    if wants corrupt-row; then
+        python3 - "$db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("update availability set computed_at = '' where hardware_id = 1")
+c.execute("update availability set computed_at = 'not a time' where hardware_id = 2")
+c.commit()
+PY
+        : >"$WORK/hardware.log"
+        start_hardware "$port" "$db"
+        wait_http "http://127.0.0.1:$port/readyz" 30
+        corrupt=$(metric "http://127.0.0.1:$port" hardware_store_corrupt_values)
+        served=$(curl -fsS "http://127.0.0.1:$port/hardware/" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+        recomputed=no
+        for _ in $(seq 1 100); do
+            never=$(curl -fsS "http://127.0.0.1:$port/hardware/" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["availability"] is None))')
+            [ "$never" = 0 ] && { recomputed=yes; break; }
+            sleep 0.1
+        done
+        warnings=$(grep -c "corrupt value" "$WORK/hardware.log" || true)
+        stop_pid "$HW_PID"
+        [ "$served" = "$total" ] && [ "$corrupt" = 2 ] && [ "$recomputed" = yes ] && [ "$warnings" = 2 ] && v=PASS || v=FAIL
+        verdict corrupt-row $v "started and served $served of $total profiles; corrupt values counted $corrupt, logged $warnings times; recomputed=$recomputed"
+    fi
+fi
+
+if wants cache-busting; then
+    count=$([ $LONG = 1 ] && echo 50000 || echo 3000)
+    port=$(free_port)
+    start_hardware "$port" "$WORK/bust.db"
+    wait_http "http://127.0.0.1:$port/readyz" 30
+    before=$(rss_kib "$HW_PID")
+    out=$($PROBE bust "http://127.0.0.1:$port" --count "$count")
+    after=$(rss_kib "$HW_PID")
+    stop_pid "$HW_PID"
+    grown=$(( (after - before) / 1024 ))
+    # The cache's cap is 128 MiB by its weigher; growth must stay below it.
+    [ "$grown" -lt 160 ] && v=PASS || v=FAIL
+    verdict cache-busting $v "$count distinct empty queries: RSS ${before} -> ${after} KiB (+${grown} MiB); $out"
+fi
+
+if wants collector-flood; then
+    keys=$([ $LONG = 1 ] && echo 1000000 || echo 100000)
+    http=$(free_port)
+    udp=$(free_port)
+    budget=20000
+    "$BIN/metrics" --bind "127.0.0.1:$http" --udp "127.0.0.1:$udp" --database "$WORK/m.db" \
+        --flush-interval 1 --max-stored-series "$budget" >>"$WORK/metrics.log" 2>&1 &
+    MX_PID=$!
+    PIDS+=("$MX_PID")
+    wait_http "http://127.0.0.1:$http/healthz" 30
+    out=$($PROBE flood "127.0.0.1:$udp" --count "$keys" --values 1000 --key app-instance)
+    sleep 2.5 # two flushes
+    hour=$(date -u +%Y-%m-%d/%-H)
+    stored=$(curl -fsS "http://127.0.0.1:$http/app-instance/average/${hour}" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("count"))' || echo 0)
+    rows=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from hourly_stats').fetchone()[0])" "$WORK/m.db")
+    quota=$(curl -fsS "http://127.0.0.1:$http/metrics" | awk '$1 == "metrics_messages_dropped_total{reason=\"new_series_quota\"}" { print $2 }')
+    disk_kib=$(du -sk "$WORK"/m.db* | awk '{ s += $1 } END { print s }')
+    stop_pid "$MX_PID"
+    [ "$stored" = 1000 ] && [ "$rows" -le "$budget" ] && v=PASS || v=FAIL
+    verdict collector-flood $v "$keys random keys from one sender: app instance stored $stored of 1000 values; $rows rows (budget $budget); refused new_series_quota=$quota; disk ${disk_kib} KiB; $out"
+fi
+
+if wants hardware-killed; then
+    seconds=$([ $LONG = 1 ] && echo 60 || echo 6)
+    hw=$(free_port)
+    pt=$(free_port)
+    start_hardware "$hw" "$WORK/killed.db"
+    wait_http "http://127.0.0.1:$hw/readyz" 30
+    "$BIN/portal" --bind "127.0.0.1:$pt" --hardware-url "http://127.0.0.1:$hw" >>"$WORK/portal.log" 2>&1 &
+    PT_PID=$!
+    PIDS+=("$PT_PID")
+    wait_http "http://127.0.0.1:$pt/readyz" 30
+    $PROBE paced "127.0.0.1:$pt" --path / --rate 200 --seconds "$seconds" >"$WORK/killed.json" &
+    load=$!
+    sleep 1
+    kill -9 "$HW_PID"
+    sleep $(( seconds / 2 ))
+    start_hardware "$hw" "$WORK/killed.db"
+    wait "$load"
+    out=$(cat "$WORK/killed.json")
+    stop_pid "$PT_PID"
+    stop_pid "$HW_PID"
+    pct=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ok_within_1s_pct'])" "$out")
+    [ "$pct" = "100.0" ] && v=PASS || v=FAIL
+    verdict hardware-killed $v "hardware SIGKILLed 1 s in, restarted $(( seconds / 2 )) s later; portal ${pct}% within 1 s; $out"
+fi
+
+echo
+echo "==> reliability summary"
+printf '%s\n' "${RESULTS[@]}"
+if [ ${#FAILED[@]} -gt 0 ]; then
+    echo "FAILED: ${FAILED[*]}" >&2
+    exit 1
+fi
+[ ${#RESULTS[@]} -gt 0 ] || { echo "error: no scenario named '$ONLY'" >&2; exit 2; }

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Fault generators and probes for scripts/reliability.sh. Standard library only, loopback only.
+
+Subcommands print one JSON object on stdout (the figures), progress on stderr.
+
+  slow-and-paced HOST:PORT  N slow connections (half a request line each, held open and
+                            re-opened when closed) while a paced client sends RATE req/s for
+                            SECONDS; reports the paced client's responses within 1 s.
+  paced URL                 RATE req/s for SECONDS; statuses and latencies.
+  bust URL                  COUNT distinct queries (cache busting), then the service's RSS.
+  flood HOST:PORT           COUNT random keys from one UDP socket while a second socket sends
+                            VALUES values of one key; reports what was sent.
+"""
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import sys
+import time
+import urllib.request
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+async def one_get(host, port, path, timeout):
+    """One HTTP/1.1 GET on a fresh connection; returns (status or error text, seconds)."""
+    started = time.monotonic()
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        writer.write(f"GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n".encode())
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), timeout)
+        await asyncio.wait_for(reader.read(), timeout)
+        writer.close()
+        status = int(line.split()[1]) if line.startswith(b"HTTP/") else "garbled"
+    except asyncio.TimeoutError:
+        status = "timeout"
+    except OSError as err:
+        status = type(err).__name__
+    return status, time.monotonic() - started
+
+
+async def paced(host, port, path, rate, seconds):
+    results = []
+    tasks = []
+    started = time.monotonic()
+    n = int(rate * seconds)
+    for i in range(n):
+        delay = started + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one_get(host, port, path, 5.0)))
+    results = await asyncio.gather(*tasks)
+    statuses = {}
+    for status, _ in results:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    latencies = sorted(t for s, t in results if s == 200)
+    within = sum(1 for s, t in results if s == 200 and t < 1.0)
+    return {
+        "sent": n,
+        "ok_within_1s": within,
+        "ok_within_1s_pct": round(100.0 * within / n, 2) if n else 0.0,
+        "statuses": statuses,
+        "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1) if latencies else None,
+    }
+
+
+async def hold_slow(host, port, stop, counters):
+    """Keeps one slow connection open: half a request line, then nothing; re-opens on close."""
+    while not stop.is_set():
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            counters["connect_failed"] += 1
+            await asyncio.sleep(0.2)
+            continue
+        counters["opened"] += 1
+        writer.write(b"GET /hardware/ HT")
+        try:
+            await writer.drain()
+            # Returns when the server closes (header timeout) or refuses (503).
+            data = await reader.read(64)
+            if data.startswith(b"HTTP/1.1 503"):
+                counters["refused_503"] += 1
+            else:
+                counters["closed_by_server"] += 1
+        except OSError:
+            counters["closed_by_server"] += 1
+        writer.close()
+
+
+async def slow_and_paced(args):
+    host, port = args.target.rsplit(":", 1)
+    port = int(port)
+    stop = asyncio.Event()
+    counters = {"opened": 0, "connect_failed": 0, "refused_503": 0, "closed_by_server": 0}
+    holders = []
+    for i in range(args.slow):
+        holders.append(asyncio.ensure_future(hold_slow(host, port, stop, counters)))
+        if i % 500 == 499:
+            await asyncio.sleep(0.05)  # let the accept queue drain
+    await asyncio.sleep(args.settle)
+    log(f"slow clients opened {counters['opened']}; paced client starts")
+    result = await paced(host, port, args.path, args.rate, args.seconds)
+    stop.set()
+    for holder in holders:
+        holder.cancel()
+    await asyncio.gather(*holders, return_exceptions=True)
+    result["slow"] = counters
+    return result
+
+
+def bust(args):
+    base = args.url.rstrip("/")
+    started = time.monotonic()
+    slow = 0
+    errors = 0
+    for i in range(args.count):
+        url = f"{base}/hardware/?provider=no-such-provider-{random.getrandbits(64):x}"
+        t0 = time.monotonic()
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                response.read()
+        except OSError:
+            errors += 1
+        if time.monotonic() - t0 > 1.0:
+            slow += 1
+    return {"queries": args.count, "errors": errors, "over_1s": slow,
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+def flood(args):
+    host, port = args.target.rsplit(":", 1)
+    to = (host, int(port))
+    flooder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    instance = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sent_values = 0
+    batch = []
+    every = max(1, args.count // args.values)
+    started = time.monotonic()
+    for i in range(args.count):
+        batch.append(f"flood-{random.getrandbits(64):x}:1")
+        if len(batch) == 40:
+            flooder.sendto("\n".join(batch).encode(), to)
+            batch = []
+            # Pace to stay under the loopback receive buffer: the test is admission, not UDP loss.
+            if i % 4000 == 3999:
+                time.sleep(0.01)
+        if i % every == 0 and sent_values < args.values:
+            instance.sendto(f"{args.key}:{sent_values % 100 + 1}".encode(), to)
+            sent_values += 1
+    if batch:
+        flooder.sendto("\n".join(batch).encode(), to)
+    while sent_values < args.values:
+        instance.sendto(f"{args.key}:1".encode(), to)
+        sent_values += 1
+    return {"flood_keys": args.count, "instance_values": sent_values,
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("slow-and-paced")
+    p.add_argument("target")
+    p.add_argument("--slow", type=int, default=2000)
+    p.add_argument("--rate", type=float, default=200)
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--settle", type=float, default=1)
+    p.add_argument("--path", default="/healthz")
+    p = sub.add_parser("paced")
+    p.add_argument("target")
+    p.add_argument("--rate", type=float, default=200)
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--path", default="/healthz")
+    p = sub.add_parser("bust")
+    p.add_argument("url")
+    p.add_argument("--count", type=int, default=5000)
+    p = sub.add_parser("flood")
+    p.add_argument("target")
+    p.add_argument("--count", type=int, default=100_000)
+    p.add_argument("--values", type=int, default=1000)
+    p.add_argument("--key", default="app-instance")
+    args = parser.parse_args()
+    if args.command == "slow-and-paced":
+        result = asyncio.run(slow_and_paced(args))
+    elif args.command == "paced":
+        host, port = args.target.rsplit(":", 1)
+        result = asyncio.run(paced(host, int(port), args.path, args.rate, args.seconds))
+    elif args.command == "bust":
+        result = bust(args)
+    else:
+        result = flood(args)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

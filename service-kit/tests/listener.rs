@@ -1,0 +1,216 @@
+//! The listener against real sockets on loopback: slow clients are cut off, idle keep-alive
+//! connections are closed after their own (longer) timeout, the cap refuses with a 503, and
+//! normal clients keep being served while slow ones hold connections.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use prometheus::Registry;
+use service_kit::{ListenerArgs, ListenerMetrics, serve};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+struct Running {
+    addr: std::net::SocketAddr,
+    registry: Registry,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    async fn start(args: ListenerArgs) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let registry = Registry::new();
+        let metrics = ListenerMetrics::register(&registry).unwrap();
+        let router = Router::new().route("/", get(|| async { "ok" }));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            serve(listener, router, &args, metrics, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Self {
+            addr,
+            registry,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    fn counter(&self, name: &str) -> f64 {
+        self.registry
+            .gather()
+            .iter()
+            .find(|family| family.name() == name)
+            .map(|family| {
+                let metric = &family.get_metric()[0];
+                if family.get_field_type() == prometheus::proto::MetricType::COUNTER {
+                    metric.get_counter().get_value()
+                } else {
+                    metric.get_gauge().get_value()
+                }
+            })
+            .unwrap_or_else(|| panic!("no metric {name}"))
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .expect("serve returns after shutdown")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+fn args(header_ms: u64, idle_ms: u64, cap: Option<u32>) -> ListenerArgs {
+    ListenerArgs {
+        header_read_timeout: Duration::from_millis(header_ms),
+        idle_timeout: Duration::from_millis(idle_ms),
+        max_connections: cap,
+    }
+}
+
+/// Reads until the peer closes; returns what arrived and how long it took.
+async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Duration) {
+    let started = Instant::now();
+    let mut text = Vec::new();
+    let _ = tokio::time::timeout(limit, stream.read_to_end(&mut text)).await;
+    (
+        String::from_utf8_lossy(&text).into_owned(),
+        started.elapsed(),
+    )
+}
+
+async fn get_ok(addr: std::net::SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect(addr).await else {
+        return false;
+    };
+    let request = b"GET / HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n";
+    if stream.write_all(request).await.is_err() {
+        return false;
+    }
+    let (text, _) = read_until_closed(&mut stream, Duration::from_secs(1)).await;
+    text.starts_with("HTTP/1.1 200") && text.ends_with("ok")
+}
+
+#[tokio::test]
+async fn half_a_request_line_is_cut_off_at_the_header_read_timeout() {
+    let server = Running::start(args(300, 5_000, None)).await;
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(b"GET / HT").await.unwrap();
+    let (text, waited) = read_until_closed(&mut slow, Duration::from_secs(3)).await;
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(2),
+        "closed after {waited:?}, expected about 300 ms"
+    );
+    assert!(
+        !text.starts_with("HTTP/1.1 200"),
+        "no response to half a request: {text}"
+    );
+    assert_eq!(server.counter("http_header_read_timeouts_total"), 1.0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_outlives_the_header_timeout_and_closes_at_the_idle_timeout() {
+    let server = Running::start(args(200, 1_000, None)).await;
+    let mut client = TcpStream::connect(server.addr).await.unwrap();
+    client
+        .write_all(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = client.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    // Idle for longer than the header timeout: the connection must still serve.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    client
+        .write_all(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let n = client.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "second request on the same connection"
+    );
+    let (_, waited) = read_until_closed(&mut client, Duration::from_secs(4)).await;
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "idle connection closed after {waited:?}, expected about 1 s"
+    );
+    assert_eq!(server.counter("http_idle_timeouts_total"), 1.0);
+    assert_eq!(server.counter("http_header_read_timeouts_total"), 0.0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn beyond_the_cap_a_connection_gets_a_503_and_served_ones_free_their_place() {
+    let server = Running::start(args(5_000, 5_000, Some(4))).await;
+    let mut holders = Vec::new();
+    for _ in 0..4 {
+        let mut held = TcpStream::connect(server.addr).await.unwrap();
+        held.write_all(b"GET").await.unwrap();
+        holders.push(held);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut refused = TcpStream::connect(server.addr).await.unwrap();
+    refused
+        .write_all(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let (text, _) = read_until_closed(&mut refused, Duration::from_secs(2)).await;
+    assert!(text.starts_with("HTTP/1.1 503"), "refusal: {text}");
+    assert!(text.contains("too many connections"));
+    assert_eq!(server.counter("http_connections_refused_total"), 1.0);
+    assert_eq!(server.counter("http_connections_open"), 4.0);
+    drop(holders);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !get_ok(server.addr).await {
+        assert!(
+            Instant::now() < deadline,
+            "never served after the holders left"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn normal_clients_are_all_served_while_500_slow_clients_hold_connections() {
+    let server = Running::start(args(2_000, 10_000, None)).await;
+    let mut slow = Vec::new();
+    for _ in 0..500 {
+        let mut held = TcpStream::connect(server.addr).await.unwrap();
+        held.write_all(b"GET /").await.unwrap();
+        slow.push(held);
+    }
+    let mut served = 0;
+    for _ in 0..50 {
+        let started = Instant::now();
+        if get_ok(server.addr).await && started.elapsed() < Duration::from_secs(1) {
+            served += 1;
+        }
+    }
+    assert_eq!(served, 50, "every normal request served within 1 s");
+    drop(slow);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_connections_and_returns() {
+    let server = Running::start(args(5_000, 60_000, None)).await;
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let _ = idle.read(&mut buf).await.unwrap();
+    let started = Instant::now();
+    server.stop().await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
