@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Seed(args)) => seed(args).await,
         Some(Command::Healthcheck(args)) => {
             return match hardware::healthcheck::check(args.bind, args.timeout).await {
