@@ -22,10 +22,10 @@ def test_root_exposes_the_deployer_outputs(modules, name):
     assert name in modules["root"].outputs, f"output {name} is part of the deployer contract"
 
 
-def test_aws_provider_is_pinned_to_6_4_and_below_7(modules):
+def test_aws_provider_is_pinned_to_6_66_and_below_7(modules):
     versions = [block for block in modules["root"].terraform if "required_providers" in block]
     providers = versions[0]["required_providers"][0]
-    assert providers["aws"]["version"] == ">= 6.4, < 7.0"
+    assert providers["aws"]["version"] == ">= 6.66, < 7.0"
 
 
 def test_state_backend_is_s3(modules):
