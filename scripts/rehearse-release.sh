@@ -19,7 +19,7 @@ Rehearse a blue/green release of portal+hardware under constant load, on loopbac
 Options:
   --rate N              requests per second through the production port (default 2000)
   --phase-seconds S     load duration of each phase: before, during, after (default 15)
-  --fail-smoke          green is started broken (wrong database): its smoke check fails and
+  --fail-smoke          green is started broken (portal cannot reach hardware): its smoke check fails and
                         production traffic must never reach it
   --rollback-during-bake
                         after the shift, roll production back to blue during the bake
@@ -131,14 +131,15 @@ step_done "start PostgreSQL" "$t"
 
 # start_color COLOR VERSION DATABASE: hardware + portal of one color on host-network loopback ports.
 start_color() {
-    local c=$1 v=$2 db=$3 hp pp
+    local c=$1 v=$2 db=$3 hp pp hw_url
+    hw_url=${4:-}
     hp=$(free_port); pp=$(free_port)
     podman_ run -d --name "$RUN_ID-$c-hardware" --network host --read-only \
         -e HARDWARE_BIND="127.0.0.1:$hp" -e DATABASE_URL="$db" -e RELEASE_VERSION="$v" \
         -e AVAILABILITY_SOURCE=fake -e FAKE_COMPUTE_MS=1 \
         "localhost/hwdash-hardware:$TAG" >/dev/null
     podman_ run -d --name "$RUN_ID-$c-portal" --network host --read-only \
-        -e PORTAL_BIND="127.0.0.1:$pp" -e HARDWARE_URL="http://127.0.0.1:$hp" -e RELEASE_VERSION="$v" \
+        -e PORTAL_BIND="127.0.0.1:$pp" -e HARDWARE_URL="${hw_url:-http://127.0.0.1:$hp}" -e RELEASE_VERSION="$v" \
         -e PORTAL_HEALTHCHECK_URL="http://127.0.0.1:$pp/healthz" \
         "localhost/hwdash-portal:$TAG" >/dev/null
     eval "${c^^}_HW=$hp; ${c^^}_PORTAL=$pp"
@@ -226,8 +227,9 @@ load_start before; load_wait before
 echo "--- green (N+1) up, smoke on test port, under load"
 load_start during
 t=$(now)
-GREEN_DB=$DB; [ "$FAIL_SMOKE" = 1 ] && GREEN_DB="postgres://hwdash:hwdash@127.0.0.1:1/postgres"
-start_color green N+1 "$GREEN_DB"
+# A broken green: its portal points at a closed port, so its page never shows hardware's data.
+GREEN_HW_URL=""; [ "$FAIL_SMOKE" = 1 ] && GREEN_HW_URL="http://127.0.0.1:1"
+start_color green N+1 "$DB" "$GREEN_HW_URL"
 write_nginx blue green
 if wait_for "green smoke" 30 smoke; then
     step_done "green start + smoke on test port" "$t"
