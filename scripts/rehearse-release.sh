@@ -90,6 +90,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap "exit 143" INT TERM # so the EXIT trap also cleans up after a timeout
 runuser_() { if [ "$(id -u)" = 0 ]; then runuser -u "$PG_TEST_USER" -- "$@"; else "$@"; fi; }
 
 fail() { echo "rehearse: FAILED: $*" >&2; exit 1; }
