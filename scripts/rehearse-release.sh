@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# Rehearses a blue/green release the way ECS + the ALB do it, on loopback, with real parts:
+# the project's container images (podman), one real PostgreSQL (host binaries from $PG_BIN),
+# nginx as the load balancer (blue and green upstreams, a production and a test port, passive
+# health checks via max_fails), and a constant-rate load from the project's `loadtest`.
+#
+# Steps: start N (blue) -> load "before" -> start N+1 (green) -> readiness poll + smoke check
+# on the test port -> shift production (nginx reload) under load "during" -> SIGTERM blue ->
+# bake under load "after". Prints requests, errors, responses over 1 s and p99 per phase and
+# the time each step took. Every wait is bounded; everything is removed on exit.
+set -euo pipefail
+
+usage() {
+    cat <<'HELP'
+Usage: scripts/rehearse-release.sh [OPTIONS]
+
+Rehearse a blue/green release of portal+hardware under constant load, on loopback.
+
+Options:
+  --rate N              requests per second through the production port (default 2000)
+  --phase-seconds S     load duration of each phase: before, during, after (default 15)
+  --fail-smoke          green is started broken (portal cannot reach hardware): its smoke check fails and
+                        production traffic must never reach it
+  --rollback-during-bake
+                        after the shift, roll production back to blue during the bake
+                        (blue is kept until the bake ends, as CodeDeploy keeps the old set)
+  --no-build            use the images already tagged localhost/hwdash-*:rehearse
+  -h, --help            this text
+
+Versions: N and N+1 are the same build of the working tree told apart by RELEASE_VERSION
+(blue=N, green=N+1). Exit code 0 when every phase has 0 errors and 0 responses over 1 s.
+HELP
+}
+
+RATE=2000 PHASE=15 FAIL_SMOKE=0 ROLLBACK=0 BUILD=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --rate) RATE=$2; shift 2 ;;
+        --phase-seconds) PHASE=$2; shift 2 ;;
+        --fail-smoke) FAIL_SMOKE=1; shift ;;
+        --rollback-during-bake) ROLLBACK=1; shift ;;
+        --no-build) BUILD=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "error: unknown option '$1' (see --help)" >&2; exit 64 ;;
+    esac
+done
+[[ "$RATE" =~ ^[0-9]+$ && "$RATE" -gt 0 ]] || { echo "error: --rate '$RATE' is not a positive integer" >&2; exit 64; }
+[[ "$PHASE" =~ ^[0-9]+$ && "$PHASE" -gt 0 ]] || { echo "error: --phase-seconds '$PHASE' is not a positive integer" >&2; exit 64; }
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export ROOT
+# shellcheck source=scripts/ci/lib.sh
+source scripts/ci/lib.sh
+apt_install nginx podman runc ca-certificates
+# shellcheck source=scripts/ci/setup-postgres.sh
+source scripts/ci/setup-postgres.sh
+if [ -z "${CONTAINERS_CONF:-}" ] || [ ! -f "$CONTAINERS_CONF" ]; then
+    _conf_dir="${TMPDIR:-/tmp}/hwdash-containers-$(id -u)"
+    mkdir -p "$_conf_dir"
+    cat >"$_conf_dir/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+    export CONTAINERS_CONF="$_conf_dir/containers.conf"
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
+TARGET=x86_64-unknown-linux-gnu
+TAG=rehearse
+RUN_ID="hwdash-rehearse-$$"
+WORK=$(mktemp -d -t hwdash-rehearse.XXXXXX)
+chmod 0755 "$WORK"
+declare -a STEP_NAMES=() STEP_SECS=() PHASE_LINES=()
+FAILED=0
+
+podman_() { podman "$@" 2> >(grep -v "unable to get systemd connection" >&2); }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+step_done() { STEP_NAMES+=("$1"); STEP_SECS+=("$(python3 -c "print(f'{$(now) - $2:.1f}')")"); }
+
+cleanup() {
+    for c in blue green; do podman rm -f -t 0 "$RUN_ID-$c-portal" "$RUN_ID-$c-hardware" >/dev/null 2>&1 || true; done
+    [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+    [ -d "$WORK/pg" ] && runuser_ "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap "exit 143" INT TERM # so the EXIT trap also cleans up after a timeout
+runuser_() { if [ "$(id -u)" = 0 ]; then runuser -u "$PG_TEST_USER" -- "$@"; else "$@"; fi; }
+
+fail() { echo "rehearse: FAILED: $*" >&2; exit 1; }
+wait_for() {
+    local what=$1 seconds=$2; shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+}
+
+t=$(now)
+if [ "$BUILD" = 1 ]; then
+    echo "--- static binaries and images"
+    RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target "$TARGET" -p portal -p hardware
+    mkdir -p "$WORK/ctx/prebuilt" "$WORK/ctx/infra/docker"
+    cp "$CARGO_TARGET_DIR/$TARGET/release/portal" "$CARGO_TARGET_DIR/$TARGET/release/hardware" \
+        /etc/ssl/certs/ca-certificates.crt "$WORK/ctx/prebuilt/"
+    cp -r infra/docker/rootfs infra/docker/writable "$WORK/ctx/infra/docker/"
+    for s in hardware portal; do
+        podman build --quiet --format docker -f infra/docker/Dockerfile --build-arg BINARY_FROM=prebuilt \
+            --target "$s" -t "localhost/hwdash-$s:$TAG" "$WORK/ctx" >/dev/null || fail "podman build of $s"
+    done
+fi
+cargo build --quiet --locked -p loadtest
+LOADTEST="$CARGO_TARGET_DIR/debug/loadtest"
+step_done "build images + loadtest" "$t"
+
+echo "--- PostgreSQL"
+t=$(now)
+PG_PORT=$(free_port)
+mkdir -p "$WORK/pg" && chown "$PG_TEST_USER" "$WORK/pg" 2>/dev/null || true
+runuser_ "$PG_BIN/initdb" -D "$WORK/pg" -A trust -U hwdash >/dev/null
+runuser_ "$PG_BIN/pg_ctl" -D "$WORK/pg" -w -t 30 -l "$WORK/pg/log" \
+    -o "-h 127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=200" start >/dev/null || fail "postgres start"
+DB="postgres://hwdash:hwdash@127.0.0.1:$PG_PORT/postgres"
+step_done "start PostgreSQL" "$t"
+
+# start_color COLOR VERSION DATABASE: hardware + portal of one color on host-network loopback ports.
+start_color() {
+    local c=$1 v=$2 db=$3 hp pp hw_url
+    hw_url=${4:-}
+    hp=$(free_port); pp=$(free_port)
+    podman_ run -d --name "$RUN_ID-$c-hardware" --network host --read-only \
+        -e HARDWARE_BIND="127.0.0.1:$hp" -e DATABASE_URL="$db" -e RELEASE_VERSION="$v" \
+        -e AVAILABILITY_SOURCE=fake -e FAKE_COMPUTE_MS=1 \
+        "localhost/hwdash-hardware:$TAG" >/dev/null
+    podman_ run -d --name "$RUN_ID-$c-portal" --network host --read-only \
+        -e PORTAL_BIND="127.0.0.1:$pp" -e HARDWARE_URL="${hw_url:-http://127.0.0.1:$hp}" -e RELEASE_VERSION="$v" \
+        -e PORTAL_HEALTHCHECK_URL="http://127.0.0.1:$pp/healthz" \
+        "localhost/hwdash-portal:$TAG" >/dev/null
+    eval "${c^^}_HW=$hp; ${c^^}_PORTAL=$pp"
+}
+
+PROD_PORT=$(free_port); TEST_PORT=$(free_port)
+# write_nginx ACTIVE [TEST]: production -> ACTIVE color, test port -> TEST color (ALB listeners).
+write_nginx() {
+    local active=$1 test=${2:-$1}
+    {
+        echo "worker_processes 2; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log warn;"
+        echo "events { worker_connections 4096; }"
+        echo "http { access_log off; client_body_temp_path $WORK/ngx; proxy_temp_path $WORK/ngx;"
+        echo "  fastcgi_temp_path $WORK/ngx; uwsgi_temp_path $WORK/ngx; scgi_temp_path $WORK/ngx;"
+        for c in blue green; do
+            local p h; p=${c^^}_PORTAL; h=${c^^}_HW
+            [ -n "${!p:-}" ] || continue
+            echo "  upstream portal_$c { server 127.0.0.1:${!p} max_fails=1 fail_timeout=5s; keepalive 64; }"
+            echo "  upstream hardware_$c { server 127.0.0.1:${!h} max_fails=1 fail_timeout=5s; keepalive 64; }"
+        done
+        for pair in "$PROD_PORT:$active" "$TEST_PORT:$test"; do
+            echo "  server { listen 127.0.0.1:${pair%%:*};"
+            echo "    proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_next_upstream error timeout http_502 http_503;"
+            echo "    location /hardware/ { proxy_pass http://hardware_${pair##*:}; }"
+            echo "    location / { proxy_pass http://portal_${pair##*:}; } }"
+        done
+        echo "}"
+    } >"$WORK/nginx.conf"
+    mkdir -p "$WORK/ngx"
+    if [ -f "$WORK/nginx.pid" ]; then /usr/sbin/nginx -c "$WORK/nginx.conf" -s reload
+    else /usr/sbin/nginx -c "$WORK/nginx.conf"; fi
+}
+
+ready() { curl -fsS --max-time 1 "http://127.0.0.1:$1/hardware/" >/dev/null && curl -fsS --max-time 1 "http://127.0.0.1:$2/" | grep -q c5; }
+smoke() { curl -fsS --max-time 2 "http://127.0.0.1:$TEST_PORT/hardware/" | grep -q '"c5"' && curl -fsS --max-time 2 "http://127.0.0.1:$TEST_PORT/" | grep -q c5; }
+
+cat >"$WORK/load.toml" <<TOML
+name = "rehearsal"
+description = "constant load through the production port: portal page and hardware list"
+duration = "${PHASE}s"
+sla = ["max < 1s", "errors = 0"]
+[[actor]]
+name = "viewer"
+target = "prod"
+groups = [{ count = 1, members = $((RATE / 2)) }]
+schedule = { requests = 1, every = "1s" }
+[[actor.step]]
+name = "portal page"
+method = "GET"
+path = "/"
+[[actor]]
+name = "api"
+target = "prod"
+groups = [{ count = 1, members = $((RATE - RATE / 2)) }]
+schedule = { requests = 1, every = "1s" }
+[[actor.step]]
+name = "hardware list"
+method = "GET"
+path = "/hardware/"
+TOML
+
+# load PHASE: runs loadtest in the background, JSON to $WORK/PHASE.json.
+load_start() {
+    "$LOADTEST" run "$WORK/load.toml" --target "prod=http://127.0.0.1:$PROD_PORT" --timeout 5s \
+        --connections 256 --progress never --json "$WORK/$1.json" >"$WORK/$1.out" 2>&1 &
+    LOAD_PID=$!
+}
+load_wait() {
+    local rc=0; wait "$LOAD_PID" || rc=$?
+    [ "$rc" -le 2 ] || { cat "$WORK/$1.out" >&2; fail "loadtest ($1) exit $rc"; }
+    PHASE_LINES+=("$(python3 "$ROOT/scripts/rehearsal-figures.py" "$1" "$WORK/$1.json")") || fail "figures of $1"
+    grep -q ' errors=0 over1s=0 ' <<<"${PHASE_LINES[-1]} " || FAILED=1
+}
+
+echo "--- blue (N) up"
+t=$(now)
+start_color blue N "$DB"
+wait_for "blue ready" 60 ready "$BLUE_HW" "$BLUE_PORTAL" || fail "blue not ready in 60 s"
+write_nginx blue
+step_done "blue start + ready" "$t"
+
+echo "--- load before ($RATE req/s for ${PHASE}s)"
+load_start before; load_wait before
+
+echo "--- green (N+1) up, smoke on test port, under load"
+load_start during
+t=$(now)
+# A broken green: its portal points at a closed port, so its page never shows hardware's data.
+GREEN_HW_URL=""; [ "$FAIL_SMOKE" = 1 ] && GREEN_HW_URL="http://127.0.0.1:1"
+start_color green N+1 "$DB" "$GREEN_HW_URL"
+write_nginx blue green
+if wait_for "green smoke" 30 smoke; then
+    step_done "green start + smoke on test port" "$t"
+    t=$(now); write_nginx green green; step_done "shift production to green" "$t"
+    SHIFTED=1
+else
+    step_done "green start + smoke FAILED (30 s bound)" "$t"
+    echo "green failed its smoke check: production stays on blue"
+    SHIFTED=0
+fi
+load_wait during
+
+if [ "$SHIFTED" = 1 ] && [ "$ROLLBACK" = 0 ]; then
+    echo "--- drain and SIGTERM blue, bake under load"
+    load_start after
+    t=$(now)
+    sleep 2 # deregistration delay: nginx has already stopped routing new requests to blue
+    podman_ stop -t 15 "$RUN_ID-blue-portal" "$RUN_ID-blue-hardware" >/dev/null
+    step_done "drain + stop blue (exit $(podman inspect --format '{{.State.ExitCode}}' "$RUN_ID-blue-portal")/$(podman inspect --format '{{.State.ExitCode}}' "$RUN_ID-blue-hardware"))" "$t"
+    load_wait after
+elif [ "$SHIFTED" = 1 ]; then
+    echo "--- bake, then rollback to blue under load"
+    load_start after
+    sleep $((PHASE / 2))
+    t=$(now); write_nginx blue blue; step_done "rollback production to blue" "$t"
+    load_wait after
+    t=$(now); podman_ stop -t 15 "$RUN_ID-green-portal" "$RUN_ID-green-hardware" >/dev/null; step_done "stop green" "$t"
+else
+    load_start after; load_wait after
+fi
+
+echo
+echo "=== rehearsal: rate=$RATE req/s, phase=${PHASE}s, fail_smoke=$FAIL_SMOKE rollback=$ROLLBACK"
+printf '%s\n' "${PHASE_LINES[@]}"
+for i in "${!STEP_NAMES[@]}"; do printf 'step %-45s %6ss\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}"; done
+[ "$FAILED" = 0 ] || fail "requests failed or took over 1 s (see the phases above)"
+echo "rehearsal passed: 0 errors, 0 responses over 1 s"
