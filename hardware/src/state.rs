@@ -28,7 +28,7 @@ pub const RESPONSE_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
 /// What one entry costs beyond its key and body: moka's entry, its place in the eviction
 /// and idle-time lists, the hash table slot and the allocator's headers. Measured, not
-/// guessed: `cargo test -p hardware --lib -- --ignored --nocapture entry_overhead`
+/// guessed: `cargo run --release -p hardware --example cache_entry_overhead`
 /// prints RSS per entry for empty bodies (docs/reliability.md has the figure).
 const ENTRY_OVERHEAD_BYTES: usize = 384;
 
@@ -111,36 +111,6 @@ mod tests {
             cache.entry_count() < 2_000,
             "{} entries",
             cache.entry_count()
-        );
-    }
-
-    /// Prints what an entry with an empty body really costs in RSS (run in release, alone).
-    #[test]
-    #[ignore = "a measurement, not a check: run with --ignored --nocapture"]
-    fn entry_overhead() {
-        fn rss_bytes() -> usize {
-            let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-            let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-            pages * 4096
-        }
-        let cache: ResponseCache = moka::sync::Cache::builder()
-            .max_capacity(u64::MAX)
-            .weigher(entry_weight)
-            .build();
-        let version: Arc<str> = Arc::from("v1");
-        let entries = 200_000;
-        let before = rss_bytes();
-        let mut weighed = 0u64;
-        for i in 0..entries {
-            let key = (version.clone(), format!("name=no-such-profile-{i:08}"));
-            weighed += u64::from(entry_weight(&key, &empty()));
-            cache.insert(key, empty());
-        }
-        cache.run_pending_tasks();
-        let per_entry = (rss_bytes() - before) / entries;
-        println!(
-            "RSS per entry: {per_entry} bytes; weigher says {} bytes",
-            weighed / entries as u64
         );
     }
 }
