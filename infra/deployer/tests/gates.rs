@@ -868,9 +868,18 @@ async fn hardwares_rolling_deployment_is_followed_to_its_circuit_breaker_rollbac
         .output(move || tripped(Status::RollbackSuccessful, 3))
         .build();
     let stop = stop_rule(Arc::new(AtomicBool::new(false)));
+    let rolling_service = mock!(Ecs::describe_services).then_output(|| {
+        let mut service = service(OLD_TD);
+        service.deployment_configuration = Some(
+            aws_sdk_ecs::types::DeploymentConfiguration::builder()
+                .strategy(aws_sdk_ecs::types::DeploymentStrategy::Rolling)
+                .build(),
+        );
+        DescribeServicesOutput::builder().services(service).build()
+    });
     let clients = mock_clients(MockRules {
         ecs: vec![
-            &r.describe_service,
+            &rolling_service,
             &r.describe_task_definition,
             &r.register,
             &r.update,
@@ -903,5 +912,6 @@ async fn hardwares_rolling_deployment_is_followed_to_its_circuit_breaker_rollbac
     );
     let printed = output.text();
     println!("{printed}{outcome}");
+    assert!(printed.contains("(ROLLING deployment)"), "{printed}");
     assert!(printed.contains("failed tasks 2/3"), "{printed}");
 }

@@ -377,8 +377,11 @@ async fn verify_passes_when_everything_a_release_needs_exists() {
             "execution role",
             "task role",
             "log group",
-            "alarm hwdash-portal-5xx-rate",
-            "alarm hwdash-portal-p99-latency",
+            "alarm hwdash-portal-blue-5xx-rate",
+            "alarm hwdash-portal-green-5xx-rate",
+            "alarm hwdash-portal-blue-p99-latency",
+            "alarm hwdash-portal-green-p99-latency",
+            "alarm hwdash-portal-lb-5xx-rate",
         ]
     );
 
@@ -468,7 +471,7 @@ async fn the_binary_plans_verifies_and_reports_errors_by_exit_code() {
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
     let stdout = text(&plan.stdout);
     assert!(
-        stdout.contains("rollback alarms  hwdash-portal-5xx-rate, hwdash-portal-p99-latency"),
+        stdout.contains(&format!("rollback alarms  {}", ALARMS.join(", "))),
         "{stdout}"
     );
     assert_eq!(revisions_registered(&fixture).await, 1);

@@ -176,7 +176,7 @@ async fn two_rollbacks_in_a_row_never_return_to_the_bad_release() {
         .await
         .unwrap();
 
-    println!("{}", output.text());
+    println!("{}{first}\n{second}", output.text());
     assert_eq!(
         first,
         RollbackOutcome::Returned {
