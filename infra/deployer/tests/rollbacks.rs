@@ -189,6 +189,34 @@ async fn two_rollbacks_in_a_row_never_return_to_the_bad_release() {
             task_definition: td(5)
         }
     );
+
+    // `deployer history` reads the same account back: newest first, each revision a rollback
+    // left marked.
+    let history = deployer::history::read(&clients, &common::canned::target())
+        .await
+        .unwrap();
+    let shown = history.to_string();
+    println!("{shown}");
+    let rows: Vec<&str> = shown.lines().skip(2).collect();
+    assert_eq!(rows.len(), 5, "{shown}");
+    assert!(
+        rows[0].contains("hwdash-portal:5") && !rows[0].contains("rolled back"),
+        "{shown}"
+    );
+    assert!(
+        rows[1].contains("hwdash-portal:6") && rows[1].contains("(rolled back: "),
+        "{shown}"
+    );
+    assert!(
+        rows[2].contains("hwdash-portal:7") && rows[2].contains("(rolled back: "),
+        "{shown}"
+    );
+    // Tag values allow no backquote: the deployer writes `_` in its place.
+    assert!(
+        rows[2].contains("requested with _deployer rollback_"),
+        "{shown}"
+    );
+
     let account = account.lock().unwrap();
     assert_eq!(account.updates, [td(6), td(5)]);
     let rolled_back: Vec<&String> = account
