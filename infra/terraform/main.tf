@@ -130,9 +130,13 @@ module "hardware_autoscaling" {
 # --- portal: public through the ALB, blue/green ----------------------------------------------
 
 module "alarms" {
-  source                  = "./modules/alarms"
-  name_prefix             = var.name
-  alb_arn_suffix          = module.alb.arn_suffix
+  source         = "./modules/alarms"
+  name_prefix    = var.name
+  alb_arn_suffix = module.alb.arn_suffix
+  target_group_arn_suffixes = {
+    blue  = module.alb.blue_target_group_arn_suffix
+    green = module.alb.green_target_group_arn_suffix
+  }
   max_5xx_percent         = var.portal_max_5xx_percent
   max_p99_latency_seconds = var.portal_max_p99_latency_seconds
   alarm_actions           = var.alarm_actions
@@ -170,7 +174,6 @@ module "portal_service" {
   production_listener_rule_arn  = module.alb.production_listener_rule_arn
   test_listener_rule_arn        = module.alb.test_listener_rule_arn
   bake_time_minutes             = var.portal_bake_time_minutes
-  rollback_alarm_names          = module.alarms.portal_alarm_names
   service_connect_namespace_arn = module.cluster.service_connect_namespace_arn
 }
 

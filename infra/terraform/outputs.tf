@@ -76,7 +76,7 @@ output "database_secret_arn" {
 }
 
 output "portal_alarm_names" {
-  description = "Alarms that roll a portal release back: [5xx rate, p99 latency]."
+  description = "Alarms `deployer release` rolls a portal release back on (per target group; only the production group counts) and the load balancer 5xx alarm."
   value       = module.alarms.portal_alarm_names
 }
 

@@ -305,11 +305,15 @@ def blue_green_violations(portal_service: Module, root: Module) -> list[str]:
     breaker = single(service.get("deployment_circuit_breaker", [{}]))
     if breaker.get("enable") is not True or breaker.get("rollback") is not True:
         found.append("portal's circuit breaker is not enabled with rollback")
-    alarms = single(service.get("alarms", [{}]))
-    if alarms.get("enable") is not True or alarms.get("rollback") is not True or not alarms.get("alarm_names"):
-        found.append("portal's deployment alarms are not enabled with rollback")
-    if root.modules.get("portal_service", {}).get("rollback_alarm_names") != "${module.alarms.portal_alarm_names}":
-        found.append("portal's rollback alarms are not the alarms module's portal_alarm_names")
+    # ECS's alarm rollback watches a fixed alarm list for the whole deployment: the test
+    # listener's traffic before the shift, and alarms already firing before the release. The
+    # deployer's gate acts on alarms instead (production target group only, entered ALARM
+    # after the release started), so ECS must not roll back on alarms a second time.
+    for alarms in service.get("alarms", []):
+        if alarms.get("rollback") is True or alarms.get("enable") is True:
+            found.append("portal's ECS deployment alarms roll back on their own (the deployer's alarm gate does)")
+    if "rollback_alarm_names" in root.modules.get("portal_service", {}):
+        found.append("portal_service still takes rollback_alarm_names")
     return found
 
 
@@ -404,38 +408,71 @@ def evaluate_alarm(alarm: dict, datapoints: dict[str, float]) -> float | None:
     return Scope()[returned[0]["id"]].value
 
 
-# (datapoints of one minute, the 5xx percent the rollback alarm must see)
-FIVE_XX_SCENARIOS: list[tuple[dict[str, float], float]] = [
+# (datapoints of one minute, the 5xx percent each rollback alarm must see)
+TARGET_GROUP_5XX_SCENARIOS: list[tuple[dict[str, float], float]] = [
+    ({"RequestCount": 1000, "HTTPCode_Target_5XX_Count": 20}, 2.0),
+    # The load balancer's own 5xx are not published per target group: not this alarm's.
+    ({"RequestCount": 1000, "HTTPCode_ELB_5XX_Count": 30}, 0.0),
+    ({"RequestCount": 1000}, 0.0),
+]
+LOAD_BALANCER_5XX_SCENARIOS: list[tuple[dict[str, float], float]] = [
     # Crashing tasks: only the load balancer answers (502/503), RequestCount has no datapoint.
     ({"HTTPCode_ELB_5XX_Count": 30}, 100.0),
     ({"RequestCount": 1000, "HTTPCode_ELB_5XX_Count": 50}, 5.0),
-    ({"RequestCount": 1000, "HTTPCode_Target_5XX_Count": 20}, 2.0),
-    ({"RequestCount": 1000, "HTTPCode_Target_5XX_Count": 20, "HTTPCode_ELB_5XX_Count": 30}, 5.0),
+    ({"RequestCount": 1000, "HTTPCode_Target_5XX_Count": 20}, 0.0),
     ({"RequestCount": 1000}, 0.0),
 ]
+TARGET_GROUP_DIMENSIONS = {"LoadBalancer": "${var.alb_arn_suffix}", "TargetGroup": "${each.value}"}
+LOAD_BALANCER_DIMENSIONS = {"LoadBalancer": "${var.alb_arn_suffix}"}
 
 
-def five_xx_alarm_violations(alarms: Module) -> list[str]:
-    """portal's 5xx rollback alarm counts the 5xx of portal and of the load balancer, over the
-    whole load balancer (both target groups), and is one of the rollback alarms."""
-    alarm = alarms.resources_of("aws_cloudwatch_metric_alarm").get("portal_5xx_rate")
-    if alarm is None:
-        return ["modules/alarms has no portal_5xx_rate alarm"]
+def _scenario_violations(name: str, alarm: dict, scenarios) -> list[str]:
     found = []
-    for query in alarm.get("metric_query", []):
-        if query.get("metric"):
-            metric = single(query["metric"])
-            if metric.get("dimensions") != {"LoadBalancer": "${var.alb_arn_suffix}"}:
-                found.append(f"{metric.get('metric_name')} is not measured over the whole load balancer")
-    for datapoints, expected in FIVE_XX_SCENARIOS:
+    for datapoints, expected in scenarios:
         got = evaluate_alarm(alarm, datapoints)
         if got is None and expected == 0:
             continue  # a missing value is not breaching (treat_missing_data)
         if got is None or abs(got - expected) > 1e-9:
-            found.append(f"5xx rate for {datapoints} is {got}, expected {expected}")
-    names = alarms.outputs.get("portal_alarm_names", {}).get("value", [])
-    if "${aws_cloudwatch_metric_alarm.portal_5xx_rate.alarm_name}" not in names:
-        found.append("portal_5xx_rate is not among portal_alarm_names")
+            found.append(f"{name}: 5xx rate for {datapoints} is {got}, expected {expected}")
+    return found
+
+
+def _dimension_violations(name: str, alarm: dict, expected: dict) -> list[str]:
+    metrics = [single(q["metric"]) for q in alarm.get("metric_query", []) if q.get("metric")]
+    if not alarm.get("metric_query"):
+        metrics = [alarm]
+    return [
+        f"{name}: {m.get('metric_name')} is measured over {m.get('dimensions')}, not {expected}"
+        for m in metrics
+        if m.get("dimensions") != expected
+    ]
+
+
+def five_xx_alarm_violations(alarms: Module) -> list[str]:
+    """portal's rollback alarms judge production traffic only: the 5xx rate and p99 latency of
+    each target group (one alarm per group, so the deployer can count only the group that
+    carries production traffic, never the test listener's), and the load balancer's own 5xx
+    (published per load balancer only) in an alarm of its own. Every one is a rollback alarm."""
+    defined = alarms.resources_of("aws_cloudwatch_metric_alarm")
+    found = []
+    for name in ("portal_5xx_rate", "portal_p99_latency", "load_balancer_5xx_rate"):
+        if name not in defined:
+            found.append(f"modules/alarms has no {name} alarm")
+    if found:
+        return found
+    for name in ("portal_5xx_rate", "portal_p99_latency"):
+        if defined[name].get("for_each") != "${var.target_group_arn_suffixes}":
+            found.append(f"{name} is not one alarm per target group")
+        found += _dimension_violations(name, defined[name], TARGET_GROUP_DIMENSIONS)
+    found += _dimension_violations("load_balancer_5xx_rate", defined["load_balancer_5xx_rate"], LOAD_BALANCER_DIMENSIONS)
+    found += _scenario_violations("portal_5xx_rate", defined["portal_5xx_rate"], TARGET_GROUP_5XX_SCENARIOS)
+    found += _scenario_violations(
+        "load_balancer_5xx_rate", defined["load_balancer_5xx_rate"], LOAD_BALANCER_5XX_SCENARIOS
+    )
+    names = str(alarms.outputs.get("portal_alarm_names", {}).get("value", ""))
+    for name in ("portal_5xx_rate", "portal_p99_latency", "load_balancer_5xx_rate"):
+        if f"aws_cloudwatch_metric_alarm.{name}" not in names:
+            found.append(f"{name} is not among portal_alarm_names")
     return found
 
 

@@ -180,7 +180,6 @@ resource "aws_ecs_service" "this" {
         "portal advanced_configuration lacks test_listener_rule",
         "portal advanced_configuration lacks role_arn",
         "portal's circuit breaker is not enabled with rollback",
-        "portal's deployment alarms are not enabled with rollback",
     ]
 
 
@@ -188,14 +187,24 @@ def test_rollback_alarms_cover_5xx_rate_and_p99_latency(modules):
     alarms = modules["alarms"].resources_of("aws_cloudwatch_metric_alarm")
     rate = alarms["portal_5xx_rate"]
     metrics = {q["metric"][0]["metric_name"] for q in rate["metric_query"] if q.get("metric")}
-    assert metrics == {"HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count", "RequestCount"}
+    assert metrics == {"HTTPCode_Target_5XX_Count", "RequestCount"}
+    balancer = alarms["load_balancer_5xx_rate"]
+    metrics = {q["metric"][0]["metric_name"] for q in balancer["metric_query"] if q.get("metric")}
+    assert metrics == {"HTTPCode_ELB_5XX_Count", "RequestCount"}
     latency = alarms["portal_p99_latency"]
     assert latency["metric_name"] == "TargetResponseTime"
     assert latency["extended_statistic"] == "p99"
-    names = modules["alarms"].outputs["portal_alarm_names"]["value"]
-    assert names == [
-        "${aws_cloudwatch_metric_alarm.portal_5xx_rate.alarm_name}",
-        "${aws_cloudwatch_metric_alarm.portal_p99_latency.alarm_name}",
+
+
+def test_ecs_does_not_roll_back_on_alarms_a_second_time(modules):
+    service = modules["portal-service"].resources_of("aws_ecs_service")["this"]
+    assert "alarms" not in service
+    broken = copy.deepcopy(modules["portal-service"])
+    broken.resources[("aws_ecs_service", "this")]["alarms"] = [
+        {"enable": True, "rollback": True, "alarm_names": "${var.rollback_alarm_names}"}
+    ]
+    assert blue_green_violations(broken, modules["root"]) == [
+        "portal's ECS deployment alarms roll back on their own (the deployer's alarm gate does)"
     ]
 
 
@@ -213,52 +222,27 @@ def test_5xx_alarm_counts_portal_and_load_balancer_errors(modules):
     assert five_xx_alarm_violations(modules["alarms"]) == []
 
 
-def test_5xx_alarm_blind_to_load_balancer_errors_is_caught(modules):
-    # The alarm as it was: portal's own 5xx only, so crashing tasks (502/503 from the load
-    # balancer) never rolled a release back.
-    broken = parse_text("""
-resource "aws_cloudwatch_metric_alarm" "portal_5xx_rate" {
-  metric_query {
-    id          = "rate"
-    expression  = "IF(requests > 0, 100 * errors / requests, 0)"
-    return_data = true
-  }
-  metric_query {
-    id = "errors"
-    metric {
-      metric_name = "HTTPCode_Target_5XX_Count"
-      dimensions  = { LoadBalancer = var.alb_arn_suffix }
-    }
-  }
-  metric_query {
-    id = "requests"
-    metric {
-      metric_name = "RequestCount"
-      dimensions  = { LoadBalancer = var.alb_arn_suffix }
-    }
-  }
-}
-""")
-    broken.outputs = modules["alarms"].outputs
-    assert five_xx_alarm_violations(broken) == [
-        "5xx rate for {'HTTPCode_ELB_5XX_Count': 30} is None, expected 100.0",
-        "5xx rate for {'RequestCount': 1000, 'HTTPCode_ELB_5XX_Count': 50} is None, expected 5.0",
-        "5xx rate for {'RequestCount': 1000, 'HTTPCode_Target_5XX_Count': 20, 'HTTPCode_ELB_5XX_Count': 30}"
-        " is 2.0, expected 5.0",
-    ]
+def test_a_5xx_alarm_over_the_whole_load_balancer_is_caught(modules):
+    # The alarm as it was: one rate over the whole load balancer, so the test listener's failed
+    # smoke checks counted as production errors.
+    broken = copy.deepcopy(modules["alarms"])
+    alarm = broken.resources[("aws_cloudwatch_metric_alarm", "portal_5xx_rate")]
+    del alarm["for_each"]
+    for query in alarm["metric_query"]:
+        if query.get("metric"):
+            query["metric"][0]["dimensions"] = {"LoadBalancer": "${var.alb_arn_suffix}"}
+    found = five_xx_alarm_violations(broken)
+    assert found[0] == "portal_5xx_rate is not one alarm per target group"
+    assert len(found) == 3, found
 
 
-def test_5xx_sum_without_fill_is_caught(modules):
-    # Summing the two counts without FILL loses every minute that has only one kind of 5xx.
-    alarm = modules["alarms"].resources_of("aws_cloudwatch_metric_alarm")["portal_5xx_rate"]
-    broken = parse_text("")
-    broken.resources[("aws_cloudwatch_metric_alarm", "portal_5xx_rate")] = copy.deepcopy(alarm)
-    broken.outputs = modules["alarms"].outputs
-    for query in broken.resources[("aws_cloudwatch_metric_alarm", "portal_5xx_rate")]["metric_query"]:
-        if query["id"] == "errors":
-            query["expression"] = "target_5xx + elb_5xx"
+def test_5xx_rate_without_fill_is_caught(modules):
+    # Without FILL a minute of nothing but load balancer 5xx has no denominator and no value.
+    broken = copy.deepcopy(modules["alarms"])
+    alarm = broken.resources[("aws_cloudwatch_metric_alarm", "load_balancer_5xx_rate")]
+    for query in alarm["metric_query"]:
+        if query["id"] == "total":
+            query["expression"] = "requests"
     assert five_xx_alarm_violations(broken) == [
-        "5xx rate for {'HTTPCode_ELB_5XX_Count': 30} is None, expected 100.0",
-        "5xx rate for {'RequestCount': 1000, 'HTTPCode_ELB_5XX_Count': 50} is None, expected 5.0",
-        "5xx rate for {'RequestCount': 1000, 'HTTPCode_Target_5XX_Count': 20} is None, expected 2.0",
+        "load_balancer_5xx_rate: 5xx rate for {'HTTPCode_ELB_5XX_Count': 30} is None, expected 100.0",
     ]

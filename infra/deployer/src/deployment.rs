@@ -6,7 +6,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_ecs::types::{
     DeploymentLifecycleHookStatus, DeploymentLifecycleHookTargetType, Service, ServiceDeployment,
     ServiceDeploymentRollbackMonitorsStatus, ServiceDeploymentStatus as Status,
@@ -19,6 +18,7 @@ use crate::progress::{DeploymentView, Reporter};
 use crate::smoke::SmokeSettings;
 use crate::task_definition::short_name;
 
+pub use crate::alarms::{FiringAlarms, firing_alarms};
 pub use crate::follow::follow;
 
 #[derive(Debug, Clone)]
@@ -325,51 +325,6 @@ pub fn reason_of(deployment: &ServiceDeployment) -> String {
         .or(deployment.status_reason())
         .unwrap_or("no reason given by ECS")
         .to_string()
-}
-
-/// Alarms among `names` in ALARM, split into those that entered ALARM at or after `since`
-/// (they count) and those already firing before (reported, not counted).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct FiringAlarms {
-    pub counted: Vec<String>,
-    pub before_release: Vec<String>,
-}
-
-pub async fn firing_alarms(
-    clients: &AwsClients,
-    names: &[String],
-    since: Option<SystemTime>,
-) -> Result<FiringAlarms, DeployError> {
-    let mut firing = FiringAlarms::default();
-    if names.is_empty() {
-        return Ok(firing);
-    }
-    let output = clients
-        .cloudwatch
-        .describe_alarms()
-        .set_alarm_names(Some(names.to_vec()))
-        .state_value(StateValue::Alarm)
-        .send()
-        .await
-        .map_err(|e| DeployError::aws(format!("reading alarms {}", names.join(", ")), &e))?;
-    for alarm in output.metric_alarms() {
-        if alarm.state_value() != Some(&StateValue::Alarm) {
-            continue;
-        }
-        let Some(name) = alarm.alarm_name() else {
-            continue;
-        };
-        let entered = alarm
-            .state_updated_timestamp()
-            .and_then(|t| SystemTime::try_from(*t).ok());
-        match (since, entered) {
-            (Some(since), Some(entered)) if entered < since => {
-                firing.before_release.push(name.to_string())
-            }
-            _ => firing.counted.push(name.to_string()),
-        }
-    }
-    Ok(firing)
 }
 
 /// Stops `arn` with rollback. Returns the deployment to follow from now on: the same one, or

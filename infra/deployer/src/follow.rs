@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, ServiceDeployment};
 
+use crate::alarms::ProductionOf;
 use crate::aws::AwsClients;
 use crate::deployment::{
     FollowOptions, FollowOutcome, Phase, RollbackStarted, RollbackTarget, awaiting_pause_hook,
@@ -56,6 +57,8 @@ struct Follower<'a> {
     answered_hooks: Vec<String>,
     /// Alarms already reported as firing before the release, so they are named once.
     old_alarms_reported: Vec<String>,
+    /// Alarms reported as watching a target group without production traffic.
+    idle_alarms_reported: Vec<String>,
 }
 
 /// Follows `arn` until it ends, answering PAUSE hooks and rolling back on failed smoke checks or
@@ -82,6 +85,7 @@ pub async fn follow(
         bake_started: None,
         answered_hooks: Vec::new(),
         old_alarms_reported: Vec::new(),
+        idle_alarms_reported: Vec::new(),
     };
     let started = Instant::now();
     loop {
@@ -272,8 +276,20 @@ impl Follower<'_> {
             self.clients,
             &self.options.alarm_names,
             self.options.alarms_since,
+            Some(ProductionOf {
+                cluster: &self.target.cluster,
+                service: &self.target.service,
+            }),
         )
         .await?;
+        for name in firing.not_production {
+            if !self.idle_alarms_reported.contains(&name) {
+                self.reporter.note(&format!(
+                    "alarm {name} watches a target group without production traffic: not counted"
+                ));
+                self.idle_alarms_reported.push(name);
+            }
+        }
         for name in firing.before_release {
             if !self.old_alarms_reported.contains(&name) {
                 self.reporter.note(&format!(

@@ -3,6 +3,7 @@
 //! `verify`); `deployment` is the state machine that follows a deployment to its end;
 //! `aws::AwsClients` holds the SDK clients so tests can point them at moto or at mocks.
 
+pub mod alarms;
 pub mod aws;
 pub mod cli;
 pub mod deployment;

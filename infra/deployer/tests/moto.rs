@@ -377,8 +377,11 @@ async fn verify_passes_when_everything_a_release_needs_exists() {
             "execution role",
             "task role",
             "log group",
-            "alarm hwdash-portal-5xx-rate",
-            "alarm hwdash-portal-p99-latency",
+            "alarm hwdash-portal-blue-5xx-rate",
+            "alarm hwdash-portal-green-5xx-rate",
+            "alarm hwdash-portal-blue-p99-latency",
+            "alarm hwdash-portal-green-p99-latency",
+            "alarm hwdash-portal-lb-5xx-rate",
         ]
     );
 
@@ -468,7 +471,7 @@ async fn the_binary_plans_verifies_and_reports_errors_by_exit_code() {
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
     let stdout = text(&plan.stdout);
     assert!(
-        stdout.contains("rollback alarms  hwdash-portal-5xx-rate, hwdash-portal-p99-latency"),
+        stdout.contains(&format!("rollback alarms  {}", ALARMS.join(", "))),
         "{stdout}"
     );
     assert_eq!(revisions_registered(&fixture).await, 1);
@@ -801,4 +804,112 @@ async fn wait_times_out_against_moto_naming_the_service_its_tasks_and_its_logs()
         "{}",
         output.text()
     );
+}
+
+#[tokio::test]
+async fn logs_prints_the_last_lines_of_the_services_log_group() {
+    let fixture = Fixture::new().await;
+    let stream = "portal/portal/feedbeef";
+    let logs = &fixture.clients.logs;
+    logs.create_log_stream()
+        .log_group_name(LOG_GROUP)
+        .log_stream_name(stream)
+        .send()
+        .await
+        .unwrap();
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let mut put = logs
+        .put_log_events()
+        .log_group_name(LOG_GROUP)
+        .log_stream_name(stream);
+    for (i, message) in [
+        "starting",
+        "listening on 0.0.0.0:8080",
+        "synced 78 profiles",
+    ]
+    .iter()
+    .enumerate()
+    {
+        put = put.log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now_ms - 3000 + i64::try_from(i).unwrap() * 1000)
+                .message(*message)
+                .build()
+                .unwrap(),
+        );
+    }
+    put.send().await.unwrap();
+    let request = deployer::logs::LogsRequest {
+        target: fixture.target(),
+        since: Duration::from_secs(600),
+        follow: false,
+        lines: 2,
+        poll_interval: Duration::from_millis(100),
+    };
+    let mut out = Vec::new();
+
+    deployer::logs::logs(&fixture.clients, &request, &mut out)
+        .await
+        .unwrap();
+
+    let text = String::from_utf8(out).unwrap();
+    println!("{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "--lines 2: {text}");
+    assert!(
+        lines[0].contains("feedbeef listening on 0.0.0.0:8080"),
+        "{text}"
+    );
+    assert!(lines[1].contains("feedbeef synced 78 profiles"), "{text}");
+
+    // A log group that does not exist is named, not a stack trace.
+    let mut missing = fixture.target();
+    missing.log_group = Some("/hwdash/nope".into());
+    let err = deployer::logs::logs(
+        &fixture.clients,
+        &deployer::logs::LogsRequest {
+            target: missing,
+            ..request
+        },
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("/hwdash/nope"), "{err}");
+}
+
+#[tokio::test]
+async fn diff_shows_what_a_release_would_change_in_the_task_definition() {
+    let fixture = Fixture::new().await;
+    let image: deployer::image::ImageRef =
+        format!("{}:v2", fixture.repository_url).parse().unwrap();
+
+    let diff = deployer::diff::diff(&fixture.clients, &fixture.target(), &image)
+        .await
+        .unwrap();
+
+    println!("{diff}");
+    assert_eq!(diff.changes.len(), 1, "only the image: {diff}");
+    let (field, old, new) = &diff.changes[0];
+    assert!(field.contains("image"), "{field}");
+    assert!(old.ends_with(":v1"), "{old}");
+    assert!(new.ends_with(":v2"), "{new}");
+    assert_eq!(
+        revisions_registered(&fixture).await,
+        1,
+        "diff registers nothing"
+    );
+
+    let same: deployer::image::ImageRef = format!("{}:v1", fixture.repository_url).parse().unwrap();
+    let none = deployer::diff::diff(&fixture.clients, &fixture.target(), &same)
+        .await
+        .unwrap();
+    assert!(none.changes.is_empty(), "{none}");
+    assert!(none.to_string().contains("no change"), "{none}");
 }

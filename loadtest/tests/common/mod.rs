@@ -63,6 +63,7 @@ impl TestServer {
             .route("/portal", get(portal))
             .route("/loop", get(looping))
             .route("/slow", get(slow))
+            .route("/steady", get(steady))
             .route("/fail", get(fail))
             .route("/stall", get(stall))
             .with_state(state);
@@ -226,6 +227,14 @@ async fn looping(State(state): State<AppState>, uri: axum::http::Uri) -> Html<&'
     } else {
         "<a rel=\"next\" href=\"/loop?page=2\">next</a>"
     })
+}
+
+/// Answers after 2 ms, so the fastest response of a run is never far below it (charts whose
+/// axis range follows the data get the same range on a fast machine and a loaded one).
+async fn steady(State(state): State<AppState>, uri: axum::http::Uri) -> &'static str {
+    note(&state, &uri);
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    "steady"
 }
 
 async fn slow(State(state): State<AppState>, uri: axum::http::Uri) -> &'static str {

@@ -36,7 +36,13 @@ pub const HARDWARE_SERVICE: &str = "hardware";
 pub const HARDWARE_FAMILY: &str = "hwdash-hardware";
 pub const HARDWARE_REPOSITORY: &str = "hwdash/hardware";
 pub const HARDWARE_LOG_GROUP: &str = "/hwdash/hardware";
-pub const ALARMS: [&str; 2] = ["hwdash-portal-5xx-rate", "hwdash-portal-p99-latency"];
+pub const ALARMS: [&str; 5] = [
+    "hwdash-portal-blue-5xx-rate",
+    "hwdash-portal-green-5xx-rate",
+    "hwdash-portal-blue-p99-latency",
+    "hwdash-portal-green-p99-latency",
+    "hwdash-portal-lb-5xx-rate",
+];
 pub const ALB_DNS_NAME: &str = "hwdash-1234567890.us-east-1.elb.amazonaws.com";
 const SUFFIX: &str = "20261101090000000000000001";
 const PORT: i32 = 8080;

@@ -34,6 +34,7 @@ pub struct MockRules<'a> {
     pub ecs: Vec<&'a Rule>,
     pub ecr: Vec<&'a Rule>,
     pub cloudwatch: Vec<&'a Rule>,
+    pub elbv2: Vec<&'a Rule>,
     pub logs: Vec<&'a Rule>,
     /// Empty: the release lock is free (PutParameter and DeleteParameter succeed).
     pub ssm: Vec<&'a Rule>,
@@ -76,7 +77,7 @@ pub fn mock_clients(rules: MockRules<'_>) -> AwsClients {
         ecs: mocked!(aws_sdk_ecs, ecs),
         ecr: mocked!(aws_sdk_ecr, rules.ecr),
         cloudwatch: mocked!(aws_sdk_cloudwatch, rules.cloudwatch),
-        elbv2: mocked!(aws_sdk_elasticloadbalancingv2, none.iter().copied()),
+        elbv2: mocked!(aws_sdk_elasticloadbalancingv2, rules.elbv2),
         autoscaling: mocked!(aws_sdk_applicationautoscaling, none.iter().copied()),
         iam: mocked!(aws_sdk_iam, none.iter().copied()),
         logs: mocked!(aws_sdk_cloudwatchlogs, rules.logs),

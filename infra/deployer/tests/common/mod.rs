@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod canned;
 pub mod fixture;
 pub mod mocks;
 pub mod moto;

@@ -8,6 +8,16 @@ variable "alb_arn_suffix" {
   type        = string
 }
 
+variable "target_group_arn_suffixes" {
+  description = "portal's target groups by colour (blue, green) -> ARN suffix (the TargetGroup metric dimension)."
+  type        = map(string)
+
+  validation {
+    condition     = length(var.target_group_arn_suffixes) == 2
+    error_message = "Give both of portal's blue/green target groups."
+  }
+}
+
 variable "max_5xx_percent" {
   description = "Percent of 5xx responses above which a release is bad."
   type        = number

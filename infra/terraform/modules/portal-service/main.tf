@@ -4,7 +4,7 @@
 # A release (infra/deployer, called by scripts/deploy.sh) registers a new task definition
 # revision and updates the service; ECS starts the new tasks in the alternate target group,
 # sends test-listener traffic to them, shifts production traffic, waits the bake time and
-# rolls back by itself when the circuit breaker trips or an alarm fires. Terraform therefore
+# rolls back by itself when the circuit breaker trips or the PAUSE hook times out. Terraform therefore
 # creates the service but ignores what releases and autoscaling change afterwards.
 
 data "aws_iam_policy_document" "ecs_assume" {
@@ -103,13 +103,14 @@ resource "aws_ecs_service" "this" {
     rollback = true
   }
 
-  # A release that raises the 5xx rate or the p99 latency during the deployment or the bake
-  # time is rolled back.
-  alarms {
-    enable      = true
-    rollback    = true
-    alarm_names = var.rollback_alarm_names
-  }
+  # No `alarms` block: ECS's alarm rollback watches a fixed list of alarms for the whole
+  # deployment, so it would act on the test listener's traffic before the production shift
+  # (the new target group's alarms), on the old revision's alarms (a fault that was firing
+  # before the release, which blocks every fix-forward), and a second time on what
+  # `deployer release` already acts on. The deployer rolls back on alarms of the target group
+  # that carries production traffic, entered ALARM after the release started, from the
+  # production shift to the end of the bake time (docs/deploy.md, "Which rollback acts on
+  # what"). The alarms still page through alarm_actions when no deployer is running.
 
   # Client side of Service Connect: portal reaches hardware as hardware.<namespace>.
   service_connect_configuration {

@@ -66,16 +66,6 @@ variable "bake_time_minutes" {
   }
 }
 
-variable "rollback_alarm_names" {
-  description = "CloudWatch alarms that roll a deployment back when they fire."
-  type        = list(string)
-
-  validation {
-    condition     = length(var.rollback_alarm_names) > 0
-    error_message = "Give at least one rollback alarm: without one a bad release is only caught by the circuit breaker."
-  }
-}
-
 variable "service_connect_namespace_arn" {
   description = "Service Connect namespace in which portal finds hardware."
   type        = string
