@@ -6,7 +6,7 @@ output "aws_region" {
 }
 
 output "cluster_name" {
-  description = "ECS cluster of both services."
+  description = "ECS cluster of every service."
   value       = module.cluster.cluster_name
 }
 
