@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Deploys the dashboard to AWS: build both images, push them to ECR tagged with the git
-# commit, terraform apply, release the new images with infra/deployer (ECS blue/green for
-# portal), then wait until both services run healthy and the dashboard serves data.
+# Deploys the dashboard to AWS: build the three images, push them to ECR tagged with the git
+# commit, terraform apply (which also rolls out metrics), release the new portal and hardware
+# images with infra/deployer (ECS blue/green for portal), then wait until the services run
+# healthy and the dashboard serves data.
 # Safe to run again after a failure at any step: an image whose content is already in ECR is
 # neither pushed nor released again, terraform applies only differences, releasing the
 # running image changes nothing, and the wait is repeated every time.
@@ -12,17 +13,18 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TF_DIR="$ROOT/infra/terraform"
 DOCKERFILE="$ROOT/infra/docker/Dockerfile"
-SERVICES=(portal hardware)
+SERVICES=(portal hardware metrics)
 RUST_TARGET=x86_64-unknown-linux-gnu
 
 usage() {
     cat <<'EOF'
 Usage: scripts/deploy.sh [OPTIONS]
 
-Builds the portal and hardware images, pushes them to ECR tagged with the current git commit
-(never `latest`), runs `terraform apply` in infra/terraform, releases both images with
-`deployer release` (blue/green for portal, rolling for hardware), and waits until every
-service runs its desired count of healthy tasks and the dashboard serves a page with data.
+Builds the portal, hardware and metrics images, pushes them to ECR tagged with the current git
+commit (never `latest`), runs `terraform apply` in infra/terraform (which rolls out metrics and
+waits for it to be steady), releases portal and hardware with `deployer release` (blue/green
+for portal, rolling for hardware), and waits until every service runs its desired count of
+healthy tasks and the dashboard serves a page with data.
 It reports success only then; a service that never gets there fails the run, naming it, the
 stopped tasks' reasons and its last log lines. An image whose content (binary, CA bundle,
 image files) is already in ECR is reused: not pushed, not released again.
@@ -267,7 +269,7 @@ step "ECR repositories"
 APPROVE=()
 [ "$YES" = 1 ] && APPROVE=(-auto-approve)
 run terraform -chdir="$TF_DIR" apply -input=false "${APPROVE[@]}" -target=module.ecr "${TF_VARS[@]}" \
-    -var "portal_image_tag=$TAG" -var "hardware_image_tag=$TAG"
+    -var "portal_image_tag=$TAG" -var "hardware_image_tag=$TAG" -var "metrics_image_tag=$TAG"
 
 repo_url() {
     local url
@@ -294,7 +296,7 @@ CONTEXT="$ROOT"
 BUILD_ARGS=()
 if [ "$BUILDER" = local ]; then
     run env RUSTFLAGS='-C target-feature=+crt-static' \
-        cargo build --release --locked --target "$RUST_TARGET" -p portal -p hardware
+        cargo build --release --locked --target "$RUST_TARGET" -p portal -p hardware -p metrics
     # A small context holding only what the `prebuilt` stage and the runtime need.
     CONTEXT="$(mktemp -d -t hwdash-deploy.XXXXXX)"
     trap 'rm -rf "$CONTEXT"' EXIT
@@ -302,7 +304,7 @@ if [ "$BUILDER" = local ]; then
     run mkdir -p "$CONTEXT/prebuilt" "$CONTEXT/infra/docker"
     [ -f /etc/ssl/certs/ca-certificates.crt ] || die "no CA bundle at /etc/ssl/certs/ca-certificates.crt (install ca-certificates, or use --builder image)"
     run cp "$target_dir/$RUST_TARGET/release/portal" "$target_dir/$RUST_TARGET/release/hardware" \
-        /etc/ssl/certs/ca-certificates.crt "$CONTEXT/prebuilt/"
+        "$target_dir/$RUST_TARGET/release/metrics" /etc/ssl/certs/ca-certificates.crt "$CONTEXT/prebuilt/"
     run cp -r "$ROOT/infra/docker/rootfs" "$ROOT/infra/docker/writable" "$CONTEXT/infra/docker/"
     BUILD_ARGS=(--build-arg BINARY_FROM=prebuilt)
 fi
@@ -338,7 +340,7 @@ content_digest() {
 }
 
 if [ "$PLAN" = 1 ]; then
-    info "[plan] would log $ENGINE in to ${IMAGE[portal]%%/*} and push what ECR does not hold yet: ${IMAGE[portal]} ${IMAGE[hardware]}"
+    info "[plan] would log $ENGINE in to ${IMAGE[portal]%%/*} and push what ECR does not hold yet: ${IMAGE[portal]} ${IMAGE[hardware]} ${IMAGE[metrics]}"
 else
     registry="${IMAGE[portal]%%/*}"
     awscli ecr get-login-password | "$ENGINE" login --username AWS --password-stdin "$registry" >/dev/null
@@ -370,7 +372,8 @@ else
         ecr_tag "$repository" "$TAG" "release-$TAG"
     done
 fi
-TF_VARS+=(-var "portal_image_tag=${IMAGE[portal]##*:}" -var "hardware_image_tag=${IMAGE[hardware]##*:}")
+TF_VARS+=(-var "portal_image_tag=${IMAGE[portal]##*:}" -var "hardware_image_tag=${IMAGE[hardware]##*:}"
+    -var "metrics_image_tag=${IMAGE[metrics]##*:}")
 
 # --- 6. infrastructure -----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ output "aws_region" {
 }
 
 output "cluster_name" {
-  description = "ECS cluster of both services."
+  description = "ECS cluster of every service."
   value       = module.cluster.cluster_name
 }
 
@@ -83,4 +83,34 @@ output "portal_alarm_names" {
 output "hardware_url" {
   description = "Private URL of hardware inside the cluster (portal's HARDWARE_URL)."
   value       = module.hardware_service.url
+}
+
+output "metrics_service_name" {
+  description = "ECS service of metrics (container `metrics`, HTTP 8080, UDP 8125); Terraform itself rolls out its new images."
+  value       = module.metrics_service.service_name
+}
+
+output "metrics_ecr_repository_url" {
+  description = "ECR repository of the metrics image."
+  value       = module.ecr.repository_urls["metrics"]
+}
+
+output "metrics_log_group_name" {
+  description = "CloudWatch log group of metrics."
+  value       = module.metrics_task.log_group_name
+}
+
+output "metrics_url" {
+  description = "Private URL of the metrics query API inside the cluster (from portal and hardware only)."
+  value       = module.metrics_service.url
+}
+
+output "metrics_ingest_addresses" {
+  description = "Fixed private UDP addresses of the metrics ingest load balancer (portal's and hardware's METRICS_UDP)."
+  value       = module.metrics_service.ingest_addresses
+}
+
+output "metrics_database_secret_arn" {
+  description = "Secrets Manager secret with metrics' METRICS_DATABASE."
+  value       = module.metrics_database.secret_arn
 }

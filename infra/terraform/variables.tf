@@ -43,6 +43,16 @@ variable "hardware_image_tag" {
   }
 }
 
+variable "metrics_image_tag" {
+  description = "Tag (the git commit) of the metrics image in its ECR repository; scripts/deploy.sh sets it."
+  type        = string
+
+  validation {
+    condition     = var.metrics_image_tag != "latest" && can(regex("^[A-Za-z0-9_.-]{1,128}$", var.metrics_image_tag))
+    error_message = "metrics_image_tag must be a real tag (a git commit), never latest."
+  }
+}
+
 # --- network ---------------------------------------------------------------------------------
 
 variable "vpc_cidr" {
@@ -197,6 +207,49 @@ variable "portal_environment" {
   description = "Extra environment of portal tasks (e.g. SYNC_INTERVAL, METRICS_UDP)."
   type        = map(string)
   default     = {}
+}
+
+# --- metrics ---------------------------------------------------------------------------------
+
+variable "metrics_cpu" {
+  description = "Fargate CPU units of a metrics task (its UDP receive threads default to the task's vCPUs)."
+  type        = number
+  default     = 512
+}
+
+variable "metrics_memory" {
+  description = "Memory of a metrics task in MiB (its in-memory series are bounded by METRICS_MAX_SERIES)."
+  type        = number
+  default     = 1024
+}
+
+variable "metrics_tasks" {
+  description = "metrics tasks (2 = one per zone); every one flushes into the same PostgreSQL database, where their aggregates merge."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.metrics_tasks >= 1
+    error_message = "metrics_tasks must be at least 1."
+  }
+}
+
+variable "metrics_environment" {
+  description = "Extra environment of metrics tasks (e.g. METRICS_FLUSH_INTERVAL, METRICS_RETENTION_DAYS, METRICS_MAX_SERIES)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "metrics_database_instance_class" {
+  description = "RDS instance class of metrics' own PostgreSQL database."
+  type        = string
+  default     = "db.t4g.micro"
+}
+
+variable "metrics_database_password_version" {
+  description = "Increase to rotate the password of metrics' database (rewrites it and metrics' METRICS_DATABASE secret)."
+  type        = number
+  default     = 1
 }
 
 # --- database --------------------------------------------------------------------------------

@@ -18,7 +18,12 @@ ALLOWED_INGRESS_SOURCES: dict[str, set[str | None]] = {
     "portal": {"alb"},
     "hardware": {"portal"},
     "database": {"hardware"},
-    "endpoints": {"portal", "hardware"},
+    # metrics: response times only through its internal ingest load balancer (and that
+    # balancer's health checks); queries from portal and hardware; its database from it alone.
+    "metrics_ingest": {"portal", "hardware"},
+    "metrics": {"metrics_ingest", "portal", "hardware"},
+    "metrics_database": {"metrics"},
+    "endpoints": {"portal", "hardware", "metrics"},
 }
 
 _SG_REF = re.compile(r"^\$\{aws_security_group\.([a-z_]+)\.id\}$")
@@ -93,9 +98,9 @@ def public_ip_violations(modules: dict[str, Module]) -> list[str]:
 
 
 def task_subnet_violations(root: Module) -> list[str]:
-    """Both services and the database are placed in the private subnets."""
+    """Every service and database is placed in the private subnets."""
     found = []
-    for call in ("portal_service", "hardware_service", "database"):
+    for call in ("portal_service", "hardware_service", "metrics_service", "database", "metrics_database"):
         subnets = root.modules.get(call, {}).get("private_subnet_ids")
         if subnets != "${module.network.private_subnet_ids}":
             found.append(f"module.{call} is not placed in module.network.private_subnet_ids ({subnets!r})")
@@ -108,6 +113,8 @@ def wiring_violations(root: Module) -> list[str]:
         "portal_service": "portal_security_group_id",
         "hardware_service": "hardware_security_group_id",
         "database": "database_security_group_id",
+        "metrics_service": "metrics_security_group_id",
+        "metrics_database": "metrics_database_security_group_id",
         "alb": "alb_security_group_id",
     }
     found = []
@@ -156,7 +163,8 @@ def alb_violations(modules: dict[str, Module]) -> list[str]:
         for name in module.resources_of("aws_lb_target_group_attachment"):
             found.append(f"{module_name}: aws_lb_target_group_attachment.{name}")
         for name, service in module.resources_of("aws_ecs_service").items():
-            if service.get("load_balancer") and service.get("name") != "portal":
+            # metrics' one is its internal UDP ingest balancer (metrics_ingest_violations).
+            if service.get("load_balancer") and service.get("name") not in ("portal", "metrics"):
                 found.append(f"{module_name}: service {service.get('name')} is attached to a load balancer")
     return found
 
@@ -498,4 +506,118 @@ def database_secret_violations(database: Module) -> list[str]:
         found.append("the secret is not rewritten when the database instance is replaced")
     if "${aws_db_instance.this}" in triggers:
         found.append("the secret is rewritten on every change of the instance, also those that keep its password")
+    return found
+
+
+def metrics_ingest_violations(modules: dict[str, Module]) -> list[str]:
+    """metrics takes response times over UDP through an internal Network Load Balancer with
+    fixed private addresses, and portal and hardware send to exactly those addresses."""
+    found = []
+    module = modules["metrics-service"]
+    balancers = module.resources_of("aws_lb")
+    if len(balancers) != 1:
+        return [f"expected one aws_lb in modules/metrics-service, found {len(balancers)}"]
+    balancer = next(iter(balancers.values()))
+    if balancer.get("internal") is not True or balancer.get("load_balancer_type") != "network":
+        found.append("metrics' ingest load balancer is not an internal network load balancer")
+    if not balancer.get("security_groups"):
+        found.append("metrics' ingest load balancer has no security group (one cannot be added later)")
+    mappings = balancer.get("dynamic", [])
+    mapping = next((d["subnet_mapping"] for d in mappings if "subnet_mapping" in d), None)
+    content = single(mapping.get("content")) if mapping else {}
+    if not mapping or mapping.get("for_each") != "${var.private_subnet_ids}" or not content.get("private_ipv4_address"):
+        found.append("metrics' ingest load balancer has no fixed private address in every private subnet")
+    for name, listener in module.resources_of("aws_lb_listener").items():
+        if listener.get("protocol") != "UDP":
+            found.append(f"metrics ingest listener {name} is {listener.get('protocol')!r}, not UDP")
+    for name, group in module.resources_of("aws_lb_target_group").items():
+        if group.get("protocol") != "UDP" or group.get("target_type") != "ip":
+            found.append(f"metrics target group {name} is not a UDP group of task addresses")
+    service = module.resources_of("aws_ecs_service").get("this", {})
+    attached = single(service.get("load_balancer", [{}]))
+    if attached.get("container_name") != "metrics" or not str(attached.get("target_group_arn", "")).startswith(
+        "${aws_lb_target_group."
+    ):
+        found.append("the metrics service is not attached to its own ingest target group")
+    root = modules["root"]
+    for sender in ("portal_task", "hardware_task"):
+        environment = str(root.modules.get(sender, {}).get("environment", ""))
+        if 'METRICS_UDP = join(",", module.metrics_service.ingest_addresses)' not in environment:
+            found.append(f"module.{sender} does not send to metrics' ingest addresses (METRICS_UDP)")
+    return found
+
+
+# The task definitions the root module makes, and the front whose idle timeout each service's
+# own keep-alive timeout must exceed.
+SERVICE_FRONTS = {
+    "portal_task": "alb_idle_timeout_seconds",
+    "hardware_task": "proxy_idle_timeout_seconds",
+    "metrics_task": "proxy_idle_timeout_seconds",
+}
+
+
+def keep_alive_violations(modules: dict[str, Module]) -> list[str]:
+    """Each service closes an idle keep-alive connection only after whatever is in front of it
+    (the ALB, a Service Connect proxy) has: its HTTP_IDLE_TIMEOUT is longer than their idle
+    timeouts, which are set explicitly from the same locals."""
+    found = []
+    root = modules["root"]
+    values = {}
+    for name in ("alb_idle_timeout_seconds", "proxy_idle_timeout_seconds", "http_idle_timeout_seconds"):
+        value = root.locals.get(name)
+        if not isinstance(value, int):
+            found.append(f"local.{name} is not a number of seconds ({value!r})")
+        values[name] = value
+    if found:
+        return found
+    listener = root.locals.get("listener_environment", {})
+    if listener.get("HTTP_IDLE_TIMEOUT") != "${tostring(local.http_idle_timeout_seconds)}":
+        found.append(f"local.listener_environment sets HTTP_IDLE_TIMEOUT to {listener.get('HTTP_IDLE_TIMEOUT')!r}")
+    if root.modules.get("alb", {}).get("idle_timeout_seconds") != "${local.alb_idle_timeout_seconds}":
+        found.append("module.alb's idle timeout is not local.alb_idle_timeout_seconds")
+    alb = single(list(modules["alb"].resources_of("aws_lb").values()) or [{}])
+    if alb.get("idle_timeout") != "${var.idle_timeout_seconds}":
+        found.append("the ALB's idle_timeout is not set from its idle_timeout_seconds variable")
+    for call in ("hardware_service", "metrics_service"):
+        if root.modules.get(call, {}).get("proxy_idle_timeout_seconds") != "${local.proxy_idle_timeout_seconds}":
+            found.append(f"module.{call}'s Service Connect idle timeout is not local.proxy_idle_timeout_seconds")
+    for directory in ("hardware-service", "metrics-service"):
+        service = modules[directory].resources_of("aws_ecs_service").get("this", {})
+        published = single(single(service.get("service_connect_configuration", [{}])).get("service", [{}]))
+        timeout = single(published.get("timeout", [{}]))
+        if timeout.get("idle_timeout_seconds") != "${var.proxy_idle_timeout_seconds}":
+            found.append(f"{directory}: Service Connect publishes no idle timeout from proxy_idle_timeout_seconds")
+    for task, front in SERVICE_FRONTS.items():
+        environment = str(root.modules.get(task, {}).get("environment", ""))
+        # merge(...) keeps the last map's value: the listener settings must come last.
+        if not environment.rstrip().endswith("local.listener_environment)}"):
+            found.append(f"module.{task} does not end its environment with local.listener_environment")
+        if values["http_idle_timeout_seconds"] <= values[front]:
+            found.append(
+                f"{task}: HTTP_IDLE_TIMEOUT {values['http_idle_timeout_seconds']} s is not longer than "
+                f"local.{front} ({values[front]} s)"
+            )
+    return found
+
+
+def descriptor_limit_violations(modules: dict[str, Module], minimum: int = 65536) -> list[str]:
+    """Every container gets an explicit nofile limit (soft = hard) of at least `minimum`, and no
+    task definition call lowers it."""
+    found = []
+    task = modules["ecs-task"]
+    definition = task.resources_of("aws_ecs_task_definition").get("this", {})
+    containers = str(definition.get("container_definitions", ""))
+    compact = re.sub(r"\s+", " ", containers)
+    if 'name = "nofile"' not in compact or "softLimit = var.nofile_limit" not in compact or (
+        "hardLimit = var.nofile_limit" not in compact
+    ):
+        found.append("ecs-task's container definition does not set ulimits nofile from var.nofile_limit")
+    default = task.variables.get("nofile_limit", {}).get("default")
+    if not isinstance(default, int) or default < minimum:
+        found.append(f"ecs-task's nofile_limit default is {default!r}, below {minimum}")
+    for call, args in modules["root"].modules.items():
+        if str(args.get("source", "")).endswith("/ecs-task") and "nofile_limit" in args:
+            value = args["nofile_limit"]
+            if not isinstance(value, int) or value < minimum:
+                found.append(f"module.{call} sets nofile_limit to {value!r}, below {minimum}")
     return found

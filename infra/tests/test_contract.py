@@ -37,14 +37,16 @@ def test_containers_are_named_after_the_services_on_port_8080(modules):
     root = modules["root"]
     assert root.modules["portal_task"]["container_name"] == "portal"
     assert root.modules["hardware_task"]["container_name"] == "hardware"
+    assert root.modules["metrics_task"]["container_name"] == "metrics"
     assert re.search(r"^\s*container_port\s*=\s*8080\s*$", (root.path / "main.tf").read_text(), re.M)
     assert root.modules["portal_task"]["environment"].count("0.0.0.0:${local.container_port}") == 1
     assert root.modules["hardware_task"]["environment"].count("0.0.0.0:${local.container_port}") == 1
+    assert root.modules["metrics_task"]["environment"].count("0.0.0.0:${local.container_port}") == 1
 
 
 def test_images_are_tagged_never_latest(modules):
     root = modules["root"]
-    for service in ("portal", "hardware"):
+    for service in ("portal", "hardware", "metrics"):
         image = root.modules[f"{service}_task"]["image"]
         assert image.endswith(f":${{var.{service}_image_tag}}"), image
         assert "latest" in root.variables[f"{service}_image_tag"]["validation"][0]["condition"]

@@ -186,6 +186,22 @@ def test_a_deployment_pushes_applies_and_releases_in_order(sandbox):
     assert not any(":latest" in c for c in calls)
 
 
+def test_metrics_is_built_pushed_and_rolled_out_by_the_apply_not_by_the_deployer(sandbox):
+    checkout, _, log, _ = sandbox
+    registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hwdash"
+    result = deploy(sandbox, "--engine", "podman", "--yes", "--builder", "image", FAKE_REGISTRY=registry)
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short=12", "HEAD"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert any(c.startswith("podman build") and f"--target metrics -t {registry}/metrics:{commit}" in c for c in calls)
+    assert f"podman push {registry}/metrics:{commit}" in calls
+    applies = [c for c in calls if c.startswith("terraform -chdir") and " apply " in c]
+    assert len(applies) == 2 and all(f"-var metrics_image_tag={commit}" in c for c in applies)
+    # infra/deployer releases portal and hardware only; Terraform rolls metrics out itself.
+    assert not any(c.startswith("cargo run") and "--service metrics" in c for c in calls)
+
+
 def _calls(log):
     return log.read_text().splitlines()
 

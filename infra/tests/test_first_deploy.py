@@ -27,9 +27,21 @@ def test_hardware_taking_the_secret_instead_of_its_value_is_caught(modules):
     broken = dict(modules)
     broken["database"] = copy.deepcopy(modules["database"])
     broken["database"].outputs["secret_arn"] = {"value": "${aws_secretsmanager_secret.database_url.arn}"}
+    # Both databases are instances of modules/database, so metrics' service breaks the same way.
     assert order_violations(build(broken)) == [
         "hardware's service is created after its DATABASE_URL secret has a value",
         "hardware's service is created after its database",
+        "metrics' service is created after its METRICS_DATABASE secret has a value",
+        "metrics' service is created after its database",
+    ]
+
+
+def test_metrics_created_before_its_listener_is_caught(modules):
+    broken = dict(modules)
+    broken["metrics-service"] = copy.deepcopy(modules["metrics-service"])
+    del broken["metrics-service"].resources[("aws_ecs_service", "this")]["depends_on"]
+    assert order_violations(build(broken)) == [
+        "metrics' service is created after a listener uses its target group (ECS refuses it before)",
     ]
 
 

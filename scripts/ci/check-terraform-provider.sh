@@ -73,7 +73,7 @@ for _ in $(seq 1 150); do
 done
 [ -n "$endpoint" ] || { cat "$WORK/moto.log" >&2; echo "check-terraform-provider: FAILED: moto did not start within 30 s" >&2; exit 1; }
 if ! AWS_ENDPOINT_URL="$endpoint" timeout 300 terraform -chdir="$WORK/tf" plan -input=false -lock=false -no-color \
-    -var portal_image_tag=offline-check -var hardware_image_tag=offline-check >"$WORK/plan.log" 2>&1; then
+    -var portal_image_tag=offline-check -var hardware_image_tag=offline-check -var metrics_image_tag=offline-check >"$WORK/plan.log" 2>&1; then
     cat "$WORK/plan.log" >&2
     echo "check-terraform-provider: FAILED: terraform plan against moto" >&2
     exit 1

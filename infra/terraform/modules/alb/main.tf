@@ -23,8 +23,12 @@ resource "aws_lb" "this" {
   subnets                    = var.public_subnet_ids
   drop_invalid_header_fields = true
   enable_deletion_protection = var.deletion_protection
-  idle_timeout               = 60
-  tags                       = var.tags
+  # Seconds an idle client or target connection stays open. Every service's own idle
+  # keep-alive timeout (HTTP_IDLE_TIMEOUT) is set longer in the root module, so the load
+  # balancer always closes an idle connection first and never reuses one the target closed
+  # (which it would answer with a 502).
+  idle_timeout = var.idle_timeout_seconds
+  tags         = var.tags
 }
 
 # Two identical groups: ECS registers the running version in one and the new one in the other.

@@ -52,3 +52,8 @@ output "green_target_group_arn_suffix" {
   description = "ARN suffix of the green target group."
   value       = aws_lb_target_group.portal["green"].arn_suffix
 }
+
+output "idle_timeout_seconds" {
+  description = "Idle timeout of the load balancer (the services' keep-alive timeout is set above it)."
+  value       = aws_lb.this.idle_timeout
+}

@@ -64,3 +64,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "idle_timeout_seconds" {
+  description = "Idle timeout of the load balancer's connections (AWS default 60). The targets' keep-alive timeout must be longer."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.idle_timeout_seconds >= 1 && var.idle_timeout_seconds <= 4000
+    error_message = "idle_timeout_seconds must be between 1 and 4000."
+  }
+}

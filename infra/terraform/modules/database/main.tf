@@ -1,5 +1,7 @@
-# PostgreSQL for hardware (the shared store of several hardware tasks), in the private
-# subnets, reachable only from hardware's security group.
+# A PostgreSQL instance for one service (its client_name): hardware's (the shared store of
+# several hardware tasks) and metrics' (the shared store of several collectors) are two
+# instances of this module, each in the private subnets, reachable only from its client's
+# security group.
 #
 # The password is generated as an ephemeral value and written with write-only arguments to
 # both the database and a Secrets Manager secret holding hardware's DATABASE_URL, so it is
@@ -138,8 +140,8 @@ resource "aws_db_instance" "this" {
 
 resource "aws_secretsmanager_secret" "database_url" {
   #checkov:skip=CKV2_AWS_57:Rotation is by bumping password_version (rewrites the database and this secret together); a rotation Lambda is a production addition in docs/deploy.md.
-  name_prefix             = "${var.name_prefix}/hardware/database-url-"
-  description             = "DATABASE_URL of hardware (postgres://...); read by hardware's task execution role only"
+  name_prefix             = "${var.name_prefix}/${var.client_name}/database-url-"
+  description             = "Database URL of ${var.client_name} (postgres://...); read by ${var.client_name}'s task execution role only"
   kms_key_id              = var.kms_key_arn
   recovery_window_in_days = 7
   tags                    = var.tags

@@ -1,5 +1,5 @@
 output "secret_arn" {
-  description = "Secrets Manager secret holding hardware's DATABASE_URL, once it has its value and the database exists."
+  description = "Secrets Manager secret holding the client service's database URL, once it has its value and the database exists."
   # Taken from the secret *version*, not the secret: whatever uses this ARN (hardware's task
   # definition, hence its service) is created only after the secret has a value, and that
   # value names the instance's address, so also after the database is available. From the

@@ -3,13 +3,24 @@ variable "name_prefix" {
   type        = string
 }
 
+variable "client_name" {
+  description = "The one service that uses this database (hardware or metrics): names its URL secret."
+  type        = string
+  default     = "hardware"
+
+  validation {
+    condition     = contains(["hardware", "metrics"], var.client_name)
+    error_message = "client_name must be hardware or metrics."
+  }
+}
+
 variable "private_subnet_ids" {
   description = "Private subnets (two zones) for the database."
   type        = list(string)
 }
 
 variable "security_group_id" {
-  description = "Security group of the database (ingress from hardware only)."
+  description = "Security group of the database (ingress from its client service only)."
   type        = string
 }
 
@@ -31,19 +42,19 @@ variable "instance_class" {
 }
 
 variable "database_name" {
-  description = "Database hardware uses."
+  description = "Database the client service uses."
   type        = string
   default     = "hwdash"
 }
 
 variable "master_username" {
-  description = "Master user name (hardware connects as this user)."
+  description = "Master user name (the client service connects as this user)."
   type        = string
   default     = "hwdash"
 }
 
 variable "port" {
-  description = "PostgreSQL port. Change it together with password_version: hardware's DATABASE_URL secret is rewritten only with a new password (or a new instance)."
+  description = "PostgreSQL port. Change it together with password_version: the client's URL secret is rewritten only with a new password (or a new instance)."
   type        = number
   default     = 5432
 }
@@ -85,7 +96,7 @@ variable "deletion_protection" {
 }
 
 variable "require_tls" {
-  description = "Force TLS for every connection (rds.force_ssl); needs a TLS-capable PostgreSQL client in hardware."
+  description = "Force TLS for every connection (rds.force_ssl); needs a TLS-capable PostgreSQL client in the client service."
   type        = bool
   default     = false
 }

@@ -1,6 +1,6 @@
 # A Fargate task definition for one service container, with its log group and two separate
 # roles: the execution role (used by ECS to pull the image, write logs and read secrets) and
-# the task role (what the application itself may call; empty, neither service calls AWS).
+# the task role (what the application itself may call; empty, no service calls AWS).
 
 data "aws_region" "current" {}
 
@@ -89,22 +89,33 @@ resource "aws_ecs_task_definition" "this" {
     # The image is `scratch` with a non-root user; nothing is written outside the database.
     user                   = "10001:10001"
     readonlyRootFilesystem = true
-    portMappings = [{
+    portMappings = concat([{
       name          = "http" # Service Connect refers to the port by this name
       containerPort = var.container_port
       protocol      = "tcp"
       appProtocol   = "http"
+      }], [for port in var.udp_ports : {
+      name          = "udp-${port}"
+      containerPort = port
+      protocol      = "udp"
+    }])
+    # Each client connection holds a descriptor; the listener caps connections at this limit
+    # minus 128 (service-kit), so the limit is the capacity for slow or idle clients.
+    ulimits = [{
+      name      = "nofile"
+      softLimit = var.nofile_limit
+      hardLimit = var.nofile_limit
     }]
     environment = [for k, v in var.environment : { name = k, value = v }]
     secrets     = [for k, v in var.secrets : { name = k, valueFrom = v }]
     # The image has no shell: the binary's own healthcheck mode asks /healthz on its bind.
-    healthCheck = {
+    healthCheck = var.health_check ? {
       command     = ["CMD", "/usr/local/bin/${var.container_name}", "healthcheck"]
       interval    = 10
       timeout     = 5
       retries     = 3
       startPeriod = 15
-    }
+    } : null
     # Seconds between SIGTERM and SIGKILL: time to finish in-flight requests.
     stopTimeout = var.stop_timeout_seconds
     logConfiguration = {

@@ -4,12 +4,12 @@ variable "name_prefix" {
 }
 
 variable "container_name" {
-  description = "Name of the container (portal or hardware); also the binary name inside the image."
+  description = "Name of the container (portal, hardware or metrics); also the binary name inside the image."
   type        = string
 
   validation {
-    condition     = contains(["portal", "hardware"], var.container_name)
-    error_message = "container_name must be portal or hardware: the deployer and the health check rely on these names."
+    condition     = contains(["portal", "hardware", "metrics"], var.container_name)
+    error_message = "container_name must be portal, hardware or metrics: the deployer and the health check rely on these names."
   }
 }
 
@@ -34,6 +34,29 @@ variable "memory" {
   description = "Fargate memory for the task, in MiB; must fit the CPU size."
   type        = number
   default     = 512
+}
+
+variable "udp_ports" {
+  description = "Container ports that receive UDP besides the HTTP port (metrics' 8125 ingest), each mapped as udp-<port>; Service Connect proxies TCP only, so these are reached through a load balancer."
+  type        = list(number)
+  default     = []
+}
+
+variable "health_check" {
+  description = "Run the binary's own `healthcheck` mode as the container health check. Off for a binary without that mode (metrics); its load balancer's health check takes the role."
+  type        = bool
+  default     = true
+}
+
+variable "nofile_limit" {
+  description = "Open-descriptor limit (soft and hard) of the container. Every client connection holds one; the listener's connection cap is this minus 128. Set explicitly because Fargate's default has changed over time (older ECS references give 1024 soft / 4096 hard, current ones 65535)."
+  type        = number
+  default     = 65536
+
+  validation {
+    condition     = var.nofile_limit >= 4096 && var.nofile_limit <= 1048576
+    error_message = "nofile_limit must be between 4096 and 1048576."
+  }
 }
 
 variable "environment" {

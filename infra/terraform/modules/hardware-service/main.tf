@@ -42,6 +42,13 @@ resource "aws_ecs_service" "this" {
         dns_name = var.dns_name
         port     = var.container_port
       }
+
+      # The proxies close idle connections after this; hardware's own keep-alive timeout
+      # (HTTP_IDLE_TIMEOUT) is longer, so hardware never closes a connection a proxy may
+      # still reuse.
+      timeout {
+        idle_timeout_seconds = var.proxy_idle_timeout_seconds
+      }
     }
   }
 

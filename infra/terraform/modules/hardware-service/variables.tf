@@ -40,6 +40,12 @@ variable "dns_name" {
   type        = string
 }
 
+variable "proxy_idle_timeout_seconds" {
+  description = "Idle timeout of the Service Connect proxies' connections to hardware (their HTTP default is 300 s); hardware's HTTP_IDLE_TIMEOUT must be longer."
+  type        = number
+  default     = 60
+}
+
 variable "tags" {
   description = "Tags added to every resource of this module."
   type        = map(string)

@@ -17,3 +17,8 @@ output "private_subnet_ids" {
   description = "Subnets for every task and the database; no public addresses, egress through endpoints or NAT."
   value       = aws_subnet.private[*].id
 }
+
+output "private_subnet_cidrs" {
+  description = "IPv4 ranges of the private subnets, in the order of private_subnet_ids (fixed addresses such as the metrics ingest load balancer's are taken from them)."
+  value       = aws_subnet.private[*].cidr_block
+}

@@ -2,9 +2,14 @@
 # policy can be read (and tested) at a glance:
 #
 #   internet --80/443--> alb --8080--> portal --8080--> hardware --5432--> database
-#                                      portal, hardware --443--> VPC endpoints / NAT (AWS APIs)
+#                                      portal, hardware --UDP 8125--> metrics_ingest (internal NLB)
+#                                                       --UDP 8125--> metrics --5432--> metrics_database
+#                                      portal, hardware --8080--> metrics (queries, Service Connect)
+#                                      portal, hardware, metrics --443--> VPC endpoints / NAT (AWS APIs)
 #
-# Nothing else has ingress: hardware only from portal, the database only from hardware.
+# Nothing else has ingress: hardware only from portal, the database only from hardware,
+# metrics only from its load balancer (response times, its health checks) and from portal and
+# hardware (queries), its database only from metrics.
 
 resource "aws_security_group" "alb" {
   #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
@@ -39,6 +44,33 @@ resource "aws_security_group" "database" {
   description = "PostgreSQL: connections from hardware tasks only"
   vpc_id      = var.vpc_id
   tags        = merge(var.tags, { Name = "${var.name}-database" })
+  lifecycle { create_before_destroy = true }
+}
+
+resource "aws_security_group" "metrics_ingest" {
+  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
+  name_prefix = "${var.name}-metrics-ingest-"
+  description = "Internal load balancer of metrics ingest: UDP from portal and hardware tasks only"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name}-metrics-ingest" })
+  lifecycle { create_before_destroy = true }
+}
+
+resource "aws_security_group" "metrics" {
+  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
+  name_prefix = "${var.name}-metrics-"
+  description = "metrics tasks: ingest through its load balancer, queries from portal and hardware"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name}-metrics" })
+  lifecycle { create_before_destroy = true }
+}
+
+resource "aws_security_group" "metrics_database" {
+  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
+  name_prefix = "${var.name}-metrics-database-"
+  description = "PostgreSQL of metrics: connections from metrics tasks only"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name}-metrics-database" })
   lifecycle { create_before_destroy = true }
 }
 
@@ -155,6 +187,141 @@ resource "aws_vpc_security_group_egress_rule" "hardware_https" {
   to_port           = 443
 }
 
+# portal and hardware send every request's response time (UDP, fire-and-forget) to the
+# metrics ingest load balancer, and may query metrics over HTTP through Service Connect.
+resource "aws_vpc_security_group_egress_rule" "to_metrics_ingest" {
+  for_each = {
+    portal   = aws_security_group.portal.id
+    hardware = aws_security_group.hardware.id
+  }
+  security_group_id            = each.value
+  description                  = "Response times to the metrics ingest load balancer"
+  referenced_security_group_id = aws_security_group.metrics_ingest.id
+  ip_protocol                  = "udp"
+  from_port                    = var.metrics_udp_port
+  to_port                      = var.metrics_udp_port
+}
+
+resource "aws_vpc_security_group_egress_rule" "to_metrics_api" {
+  for_each = {
+    portal   = aws_security_group.portal.id
+    hardware = aws_security_group.hardware.id
+  }
+  security_group_id            = each.value
+  description                  = "Queries to the metrics API"
+  referenced_security_group_id = aws_security_group.metrics.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+}
+
+# --- metrics ingest load balancer ----------------------------------------------------------------
+
+resource "aws_vpc_security_group_ingress_rule" "metrics_ingest_from_portal" {
+  security_group_id            = aws_security_group.metrics_ingest.id
+  description                  = "Response times from portal"
+  referenced_security_group_id = aws_security_group.portal.id
+  ip_protocol                  = "udp"
+  from_port                    = var.metrics_udp_port
+  to_port                      = var.metrics_udp_port
+}
+
+resource "aws_vpc_security_group_ingress_rule" "metrics_ingest_from_hardware" {
+  security_group_id            = aws_security_group.metrics_ingest.id
+  description                  = "Response times from hardware"
+  referenced_security_group_id = aws_security_group.hardware.id
+  ip_protocol                  = "udp"
+  from_port                    = var.metrics_udp_port
+  to_port                      = var.metrics_udp_port
+}
+
+resource "aws_vpc_security_group_egress_rule" "metrics_ingest_to_metrics" {
+  security_group_id            = aws_security_group.metrics_ingest.id
+  description                  = "Forward response times to metrics tasks"
+  referenced_security_group_id = aws_security_group.metrics.id
+  ip_protocol                  = "udp"
+  from_port                    = var.metrics_udp_port
+  to_port                      = var.metrics_udp_port
+}
+
+resource "aws_vpc_security_group_egress_rule" "metrics_ingest_health_checks" {
+  security_group_id            = aws_security_group.metrics_ingest.id
+  description                  = "Health checks of metrics tasks (GET /healthz)"
+  referenced_security_group_id = aws_security_group.metrics.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+}
+
+# --- metrics -------------------------------------------------------------------------------------
+
+# The targets accept the load balancer's traffic by its security group; UDP target groups keep
+# the client's address (client IP preservation cannot be disabled for UDP), and a rule that
+# references the load balancer's group still matches then (Elastic Load Balancing, "Update the
+# security groups for your Network Load Balancer").
+resource "aws_vpc_security_group_ingress_rule" "metrics_from_ingest" {
+  security_group_id            = aws_security_group.metrics.id
+  description                  = "Response times through the ingest load balancer"
+  referenced_security_group_id = aws_security_group.metrics_ingest.id
+  ip_protocol                  = "udp"
+  from_port                    = var.metrics_udp_port
+  to_port                      = var.metrics_udp_port
+}
+
+resource "aws_vpc_security_group_ingress_rule" "metrics_health_checks" {
+  security_group_id            = aws_security_group.metrics.id
+  description                  = "Health checks from the ingest load balancer"
+  referenced_security_group_id = aws_security_group.metrics_ingest.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+}
+
+resource "aws_vpc_security_group_ingress_rule" "metrics_from_portal" {
+  security_group_id            = aws_security_group.metrics.id
+  description                  = "Query API from portal"
+  referenced_security_group_id = aws_security_group.portal.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+}
+
+resource "aws_vpc_security_group_ingress_rule" "metrics_from_hardware" {
+  security_group_id            = aws_security_group.metrics.id
+  description                  = "Query API from hardware"
+  referenced_security_group_id = aws_security_group.hardware.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+}
+
+resource "aws_vpc_security_group_egress_rule" "metrics_to_database" {
+  security_group_id            = aws_security_group.metrics.id
+  description                  = "PostgreSQL of metrics"
+  referenced_security_group_id = aws_security_group.metrics_database.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.database_port
+  to_port                      = var.database_port
+}
+
+resource "aws_vpc_security_group_egress_rule" "metrics_https" {
+  security_group_id = aws_security_group.metrics.id
+  description       = "HTTPS to AWS APIs"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_vpc_security_group_ingress_rule" "metrics_database_from_metrics" {
+  security_group_id            = aws_security_group.metrics_database.id
+  description                  = "PostgreSQL from metrics only"
+  referenced_security_group_id = aws_security_group.metrics.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.database_port
+  to_port                      = var.database_port
+}
+
 # --- database --------------------------------------------------------------------------------
 
 resource "aws_vpc_security_group_ingress_rule" "database_from_hardware" {
@@ -181,6 +348,15 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_hardware" {
   security_group_id            = aws_security_group.endpoints.id
   description                  = "HTTPS from hardware tasks"
   referenced_security_group_id = aws_security_group.hardware.id
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_metrics" {
+  security_group_id            = aws_security_group.endpoints.id
+  description                  = "HTTPS from metrics tasks"
+  referenced_security_group_id = aws_security_group.metrics.id
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443

@@ -22,3 +22,18 @@ output "endpoints_security_group_id" {
   description = "Security group of the VPC interface endpoints."
   value       = aws_security_group.endpoints.id
 }
+
+output "metrics_ingest_security_group_id" {
+  description = "Security group of the internal load balancer in front of metrics' UDP ingest."
+  value       = aws_security_group.metrics_ingest.id
+}
+
+output "metrics_security_group_id" {
+  description = "Security group of metrics tasks."
+  value       = aws_security_group.metrics.id
+}
+
+output "metrics_database_security_group_id" {
+  description = "Security group of metrics' PostgreSQL instance."
+  value       = aws_security_group.metrics_database.id
+}

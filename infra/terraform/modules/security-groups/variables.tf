@@ -14,6 +14,12 @@ variable "container_port" {
   default     = 8080
 }
 
+variable "metrics_udp_port" {
+  description = "UDP port metrics receives response times on (StatsD's 8125)."
+  type        = number
+  default     = 8125
+}
+
 variable "database_port" {
   description = "PostgreSQL port."
   type        = number
