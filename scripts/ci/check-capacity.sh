@@ -26,6 +26,9 @@ if error=$(python3 scripts/capacity-model.py --yearly-growth -3 2>&1); then
 fi
 grep -q -- "-3" <<<"$error" || { echo "error: the bad value is not named: $error" >&2; exit 1; }
 # Growth is a real input: doubling for 4 years is x16, not x81.
-python3 scripts/capacity-model.py --yearly-growth 2 | grep -q '(x16)' \
+# (Captured first: `grep -q` in a pipe exits at the first match, and the writer's broken pipe
+# would fail the pipeline under pipefail whenever the match comes before the last line.)
+doubling=$(python3 scripts/capacity-model.py --yearly-growth 2)
+grep -q '(x16)' <<<"$doubling" \
     || { echo "error: --yearly-growth 2 --years 4 does not give x16" >&2; exit 1; }
 echo "capacity model: ok"
