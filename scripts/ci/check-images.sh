@@ -126,7 +126,10 @@ podman_ run -d --name "$HARDWARE_CTR" --network "$NETWORK" \
     "localhost/hwdash-hardware:$TAG" >/dev/null
 wait_for "hardware /healthz on 127.0.0.1:$HARDWARE_PORT" 30 \
     curl -fsS --max-time 2 "http://127.0.0.1:$HARDWARE_PORT/healthz"
-curl -fsS --max-time 5 "http://127.0.0.1:$HARDWARE_PORT/hardware/" | grep -q '"c5"' \
+# Bodies are captured before grep: `curl | grep -q` under pipefail fails when grep exits at
+# its match while curl still writes.
+catalog=$(curl -fsS --max-time 5 "http://127.0.0.1:$HARDWARE_PORT/hardware/" || true)
+grep -q '"c5"' <<<"$catalog" \
     || fail "hardware's /hardware/ does not list c5 (was its database seeded in /data?)"
 
 # On ECS, Service Connect puts hardware.internal into the task's /etc/hosts; --add-host does
@@ -142,7 +145,10 @@ podman_ run -d --name "$PORTAL_CTR" --network "$NETWORK" --read-only \
 wait_for "portal /healthz on 127.0.0.1:$PORTAL_PORT" 30 \
     curl -fsS --max-time 2 "http://127.0.0.1:$PORTAL_PORT/healthz"
 
-portal_shows_c5() { curl -fsS --max-time 2 "http://127.0.0.1:$PORTAL_PORT/" | grep -q '\bc5\b'; }
+portal_shows_c5() {
+    local page
+    page=$(curl -fsS --max-time 2 "http://127.0.0.1:$PORTAL_PORT/") && grep -q '\bc5\b' <<<"$page"
+}
 wait_for "portal page shows hardware's profile c5 (synced from http://hardware.internal:8080)" 60 \
     portal_shows_c5
 
