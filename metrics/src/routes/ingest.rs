@@ -106,6 +106,9 @@ fn describe(reason: DropReason) -> String {
         DropReason::Malformed => MessageError::Malformed.to_string(),
         DropReason::BadKey => MessageError::BadKey.to_string(),
         DropReason::BadValue => MessageError::BadValue.to_string(),
+        DropReason::StatsdCounter => MessageError::StatsdCounter.to_string(),
+        DropReason::StatsdGauge => MessageError::StatsdGauge.to_string(),
+        DropReason::StatsdSet => MessageError::StatsdSet.to_string(),
         DropReason::SeriesLimit => "too many distinct keys".to_owned(),
         DropReason::NewSeriesQuota => "too many new keys from this source".to_owned(),
     }

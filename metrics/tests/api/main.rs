@@ -9,3 +9,4 @@ mod flood;
 mod hours;
 mod lifecycle;
 mod query_accuracy;
+mod statsd;
