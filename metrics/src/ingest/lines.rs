@@ -2,7 +2,7 @@
 
 use crate::admission::Source;
 use crate::aggregate::{SeriesRefused, Shard};
-use crate::domain::{MessageError, UtcHour, parse_line};
+use crate::domain::{MessageError, Micros, UtcHour, parse_line};
 use crate::telemetry::ServiceMetrics;
 
 /// Why a message was dropped; the `reason` label of `metrics_messages_dropped_total`.
@@ -114,6 +114,7 @@ impl Tally {
 pub fn ingest_lines(
     shard: &mut Shard,
     hour: UtcHour,
+    received_at: Micros,
     payload: &[u8],
     source: Source,
     tally: &mut Tally,
@@ -123,7 +124,7 @@ pub fn ingest_lines(
             continue;
         }
         match parse_line(line) {
-            Ok((key, value)) => match shard.add_from(hour, key, value, source) {
+            Ok((key, value)) => match shard.add_from(hour, received_at, key, value, source) {
                 Ok(()) => tally.accepted += 1,
                 Err(refused) => tally.drop_one(refused.into()),
             },
@@ -142,7 +143,14 @@ mod tests {
         let mut shard = Shard::new(10);
         let mut tally = Tally::default();
         let payload = b"a:1\nbroken\na:3\r\n\nb/c:2\nb:-4\nb:5\nc:1|c\ng:2|g\ns:x|s\nt:4|ms|@0.5\n";
-        ingest_lines(&mut shard, UtcHour(1), payload, Source::Local, &mut tally);
+        ingest_lines(
+            &mut shard,
+            UtcHour(1),
+            0,
+            payload,
+            Source::Local,
+            &mut tally,
+        );
         assert_eq!(tally.accepted, 4);
         assert_eq!(tally.dropped(DropReason::StatsdCounter), 1);
         assert_eq!(tally.dropped(DropReason::StatsdGauge), 1);

@@ -15,6 +15,7 @@ use super::{DropLog, Tally, ingest_lines};
 use crate::admission::Source;
 use crate::aggregate::{Shard, Shards};
 use crate::domain::UtcHour;
+use crate::domain::event::now_micros;
 use crate::telemetry::ServiceMetrics;
 
 /// How often a blocked receiver wakes up to check for shutdown.
@@ -133,10 +134,18 @@ impl Receiver {
 
     fn ingest(&self, datagram: &[u8], sender: SocketAddr) {
         let mut tally = Tally::default();
-        let hour = UtcHour::now();
+        let received_at = now_micros();
+        let hour = UtcHour::of_unix_seconds(received_at.div_euclid(1_000_000));
         {
             let mut shard = self.shard.lock().expect("shard lock poisoned");
-            ingest_lines(&mut shard, hour, datagram, Source::Udp(sender), &mut tally);
+            ingest_lines(
+                &mut shard,
+                hour,
+                received_at,
+                datagram,
+                Source::Udp(sender),
+                &mut tally,
+            );
         }
         self.metrics.datagrams.inc();
         tally.publish(&self.metrics, "udp");

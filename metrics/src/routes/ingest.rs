@@ -76,11 +76,19 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
         )
             .into_response();
     }
+    // Events keep the time the batch arrived; `at` only picks the hour of the aggregate.
+    let received_at = crate::domain::event::now_micros();
     {
         let mut shard = shard.lock().expect("shard lock poisoned");
         for message in &valid {
             let source = crate::admission::Source::Http;
-            match shard.add_from(message.hour, &message.key, message.value, source) {
+            match shard.add_from(
+                message.hour,
+                received_at,
+                &message.key,
+                message.value,
+                source,
+            ) {
                 Ok(()) => tally.accepted += 1,
                 Err(refused) => tally.drop_one(refused.into()),
             }

@@ -3,6 +3,7 @@
 //! transaction), and the query service can read several databases (`--source`) and merge
 //! their rows.
 
+pub mod events;
 pub mod postgres;
 pub mod sources;
 pub mod sqlite;
@@ -10,12 +11,14 @@ pub mod sqlite;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use events::EventPage;
 pub use postgres::PostgresStore;
 pub use sources::Sources;
 pub use sqlite::SqliteStore;
 
 use crate::aggregate::{HourStats, Pending, SketchDecodeError};
-use crate::domain::UtcHour;
+use crate::domain::{Event, EventPageQuery, Micros, StoredEvent, UtcHour};
+use events::{After, EventRanges, KeyBound};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -174,6 +177,45 @@ impl Store {
         }
     }
 
+    /// Appends kept events (see [`events`]); hands them back (the caller keeps them when the
+    /// append failed).
+    pub async fn append_events(&self, batch: Vec<Event>) -> (Vec<Event>, Result<(), StorageError>) {
+        match self {
+            Self::Sqlite(store) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = store.append_events(&batch);
+                    (batch, result)
+                })
+                .await
+                .expect("appending events does not panic")
+            }
+            Self::Postgres(store) => {
+                let result = store.append_events(&batch).await;
+                (batch, result)
+            }
+        }
+    }
+
+    /// One page of events (see [`events`]).
+    pub async fn page_events(&self, query: &EventPageQuery) -> Result<EventPage, StorageError> {
+        events::read_page(self, query).await
+    }
+
+    /// Removes the events received before `oldest_kept`: whole day partitions on PostgreSQL
+    /// (returns partitions dropped), bounded DELETE batches on SQLite (returns rows deleted).
+    pub async fn expire_events(&self, oldest_kept: Micros) -> Result<u64, StorageError> {
+        match self {
+            Self::Sqlite(store) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || store.expire_events(oldest_kept))
+                    .await
+                    .expect("event expiry does not panic")
+            }
+            Self::Postgres(store) => store.expire_events(oldest_kept).await,
+        }
+    }
+
     /// A cheap query proving the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StorageError> {
         match self {
@@ -184,6 +226,56 @@ impl Store {
                     .expect("a ping does not panic")
             }
             Self::Postgres(store) => store.ping().await,
+        }
+    }
+}
+
+impl EventRanges for Store {
+    async fn key_range(
+        &self,
+        key: &str,
+        from: Micros,
+        to: Micros,
+        after: After,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        match self {
+            Self::Sqlite(store) => {
+                let (store, key) = (store.clone(), key.to_owned());
+                tokio::task::spawn_blocking(move || store.key_range(&key, from, to, after, limit))
+                    .await
+                    .expect("a read does not panic")
+            }
+            Self::Postgres(store) => store.key_range(key, from, to, after, limit).await,
+        }
+    }
+
+    async fn keys_between(
+        &self,
+        start: KeyBound<'_>,
+        end: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StorageError> {
+        match self {
+            Self::Sqlite(store) => {
+                let store = store.clone();
+                let (inclusive, start) = match start {
+                    KeyBound::From(key) => (true, key.to_owned()),
+                    KeyBound::After(key) => (false, key.to_owned()),
+                };
+                let end = end.to_owned();
+                tokio::task::spawn_blocking(move || {
+                    let start = if inclusive {
+                        KeyBound::From(&start)
+                    } else {
+                        KeyBound::After(&start)
+                    };
+                    store.keys_between(start, &end, limit)
+                })
+                .await
+                .expect("a read does not panic")
+            }
+            Self::Postgres(store) => store.keys_between(start, end, limit).await,
         }
     }
 }

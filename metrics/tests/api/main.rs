@@ -5,6 +5,7 @@ mod helpers;
 
 mod bad_input;
 mod collectors;
+mod events;
 mod flood;
 mod hours;
 mod lifecycle;
