@@ -12,8 +12,10 @@ use crate::storage::Database;
 #[command(
     name = "metrics",
     version,
-    about = "Collects response times (key:value over UDP or HTTP), aggregates them per key and \
-             UTC hour, and answers GET /<key>/<average|min|max|median>/<YYYY-MM-DD>/<hour>.",
+    about = "Collects response times (key:value or StatsD key:value|ms over UDP or HTTP), \
+             aggregates them per key and UTC hour, and answers \
+             GET /<key>/<average|min|max|median>/<YYYY-MM-DD>/<hour>; keeps each event for \
+             GET /events/<key> and GET /events?prefix=<tenant>.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
