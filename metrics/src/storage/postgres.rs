@@ -17,7 +17,7 @@
 mod connect;
 mod events;
 
-pub use events::partition_name;
+pub use events::{KEY_RANGE_SQL, partition_name};
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@ use metrics::Role;
 use metrics::domain::event::{MICROS_PER_DAY, now_micros};
 use metrics::domain::{Event, EventPageQuery, EventSelector};
 use metrics::storage::Store;
-use metrics::storage::postgres::partition_name;
+use metrics::storage::postgres::{KEY_RANGE_SQL, partition_name};
 
 use crate::database;
 use crate::helpers::*;
@@ -93,4 +93,58 @@ async fn expired_days_are_dropped_as_whole_partitions_and_later_days_kept() {
     assert_eq!(page.events.len(), 200);
     assert!(page.events.iter().all(|e| e.value == 1.0 || e.value == 0.0));
     assert_eq!(page.next, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_at_any_depth_is_an_ordered_index_range_scan_without_a_sort() {
+    let server = PgServer::start();
+    let store = Store::open(&database(&server)).await.unwrap();
+    let now = now_micros();
+    // 3 days x 20,000 events over 50 keys, so the planner has a real choice.
+    let events: Vec<Event> = (0..60_000)
+        .map(|i: i64| Event {
+            key: format!("p1.c{}.e0.req", i % 50).into(),
+            value: 1.0,
+            received_at: now - (i % 3) * MICROS_PER_DAY - i,
+        })
+        .collect();
+    let (_, appended) = store.append_events(events).await;
+    appended.unwrap();
+    let client = server.client().await;
+    client
+        .batch_execute("ANALYZE metrics_events")
+        .await
+        .unwrap();
+    client
+        .batch_execute(&format!(
+            "PREPARE page(text, bigint, bigint, bigint, bigint, bigint) AS {KEY_RANGE_SQL}"
+        ))
+        .await
+        .unwrap();
+    // From the start (every partition), and from a cursor in the middle day.
+    let middle = now - MICROS_PER_DAY - 30_000;
+    for (from, cursor) in [(0, 0), (0, middle)] {
+        let rows = client
+            .simple_query(&format!(
+                "EXPLAIN EXECUTE page('p1.c7.e0.req', {}, {}, {cursor}, 0, 51)",
+                from.max(cursor),
+                i64::MAX
+            ))
+            .await
+            .unwrap();
+        let plan: Vec<String> = rows
+            .iter()
+            .filter_map(|message| match message {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("Index Scan using"), "{plan}");
+        assert!(!plan.contains("Seq Scan"), "{plan}");
+        assert!(
+            !plan.contains("Sort"),
+            "a page must not sort its key's events: {plan}"
+        );
+    }
 }

@@ -35,6 +35,13 @@ CREATE TABLE IF NOT EXISTS metrics_event_keys (key TEXT COLLATE \"C\" PRIMARY KE
 ";
 
 const TABLE: &str = "metrics_events";
+
+/// One page of one key: `$1` key, `$2` from (the cursor's time when later), `$3` to, `$4`
+/// and `$5` the cursor (received_at, id), `$6` limit. Public so that a test can EXPLAIN it.
+pub const KEY_RANGE_SQL: &str = "SELECT id, received_at, value FROM metrics_events
+     WHERE key = $1 AND received_at >= $2 AND received_at < $3
+       AND (received_at, id) > ($4, $5)
+     ORDER BY received_at, id LIMIT $6";
 /// Serializes partition creation between collectors.
 const PARTITION_LOCK_ID: i64 = 0x6d65_7472_6963_7302;
 
@@ -202,15 +209,7 @@ impl PostgresStore {
             let pg = |err: tokio_postgres::Error| self.error(&err);
             // `received_at >= $2` repeats the row comparison's bound so that partitions
             // before it are pruned.
-            let statement = client
-                .prepare_cached(&format!(
-                    "SELECT id, received_at, value FROM {TABLE}
-                     WHERE key = $1 AND received_at >= $2 AND received_at < $3
-                       AND (received_at, id) > ($4, $5)
-                     ORDER BY received_at, id LIMIT $6"
-                ))
-                .await
-                .map_err(pg)?;
+            let statement = client.prepare_cached(KEY_RANGE_SQL).await.map_err(pg)?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let rows = client
                 .query(
