@@ -12,8 +12,10 @@ use crate::storage::Database;
 #[command(
     name = "metrics",
     version,
-    about = "Collects response times (key:value over UDP or HTTP), aggregates them per key and \
-             UTC hour, and answers GET /<key>/<average|min|max|median>/<YYYY-MM-DD>/<hour>.",
+    about = "Collects response times (key:value or StatsD key:value|ms over UDP or HTTP), \
+             aggregates them per key and UTC hour, and answers \
+             GET /<key>/<average|min|max|median>/<YYYY-MM-DD>/<hour>; keeps each event for \
+             GET /events/<key> and GET /events?prefix=<tenant>.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -115,6 +117,16 @@ pub struct ServeArgs {
     #[arg(long, env = "METRICS_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub retention_days: u32,
 
+    /// Days each event (key, value, time received) is kept for GET /events; older days are
+    /// dropped whole (PostgreSQL day partitions) or deleted in batches (SQLite).
+    #[arg(long, env = "METRICS_EVENT_RETENTION_DAYS", default_value_t = crate::retention::DEFAULT_EVENT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=3_650))]
+    pub event_retention_days: u32,
+
+    /// Most events held in memory between flushes (and while appends fail); beyond it
+    /// events are dropped (metrics_events_dropped_total), their values still aggregated.
+    #[arg(long, env = "METRICS_MAX_BUFFERED_EVENTS", default_value_t = 2_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_buffered_events: u64,
+
     /// Most (key, hour) rows kept in the database (about 1 KiB each); beyond it the rows
     /// with the fewest values are deleted first.
     #[arg(long, env = "METRICS_MAX_STORED_SERIES", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -149,6 +161,7 @@ mod tests {
         assert_eq!(cli.serve.role, Role::All);
         assert_eq!(cli.serve.database, Database::Sqlite("metrics.db".into()));
         assert_eq!(cli.serve.flush_interval, Duration::from_secs(5));
+        assert_eq!(cli.serve.event_retention_days, 35);
     }
 
     #[test]

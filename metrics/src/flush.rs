@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, watch};
 
 use crate::aggregate::{Pending, Shards};
-use crate::domain::UtcHour;
+use crate::domain::event::now_micros;
+use crate::domain::{Event, UtcHour};
 use crate::retention::{RetentionMetrics, RetentionPolicy};
 use crate::storage::{StorageError, Store};
 use crate::telemetry::ServiceMetrics;
@@ -28,6 +29,8 @@ pub struct Flusher {
     /// Most series `carried_over` keeps (`--max-series`): during a long database outage the
     /// oldest hours are dropped beyond it, and counted, so memory stays bounded.
     max_carried_series: usize,
+    /// Most events kept while appends fail (`--max-buffered-events`).
+    max_carried_events: usize,
     metrics: ServiceMetrics,
     /// Applied after a successful flush, at most once per `policy.every`.
     retention: Option<Retention>,
@@ -51,9 +54,16 @@ impl Flusher {
             store,
             carried_over: Mutex::new(Pending::default()),
             max_carried_series: max_carried_series.max(1),
+            max_carried_events: crate::aggregate::DEFAULT_EVENTS_PER_SHARD,
             metrics,
             retention: None,
         }
+    }
+
+    /// Events kept in memory while appends fail.
+    pub fn with_event_backlog(mut self, max_events: usize) -> Self {
+        self.max_carried_events = max_events;
+        self
     }
 
     /// Bounds what the database keeps (see `crate::retention`).
@@ -100,38 +110,72 @@ impl Flusher {
                 tracing::warn!(%err, "retention pass failed; retrying after the next flush")
             }
         }
+        let oldest_event = now_micros() - retention.policy.event_max_age;
+        match self.store.expire_events(oldest_event).await {
+            Ok(0) => {}
+            Ok(removed) => {
+                tracing::info!(
+                    removed,
+                    "expired events (day partitions, or rows on SQLite)"
+                )
+            }
+            Err(err) => {
+                tracing::warn!(%err, "event expiry failed; retrying after the next flush")
+            }
+        }
     }
 
-    /// Drains every shard and merges the result into the database. On failure the data stays
-    /// in memory for the next attempt.
+    /// Drains every shard, merges the aggregates into the database and appends the events.
+    /// On failure the data stays in memory for the next attempt (aggregates and events each
+    /// on their own: one failing does not make the other be written twice).
     pub async fn flush_once(&self) -> Result<FlushOutcome, StorageError> {
         let mut carried_over = self.carried_over.lock().await;
         let mut pending = std::mem::take(&mut *carried_over);
         pending.merge(self.shards.drain());
-        if pending.is_empty() {
-            return Ok(FlushOutcome {
-                series: 0,
-                messages: 0,
-            });
+        let events = std::mem::take(&mut pending.events);
+        let buffer_full = std::mem::take(&mut pending.events_dropped);
+        if buffer_full > 0 {
+            self.metrics
+                .events_dropped
+                .with_label_values(&["buffer_full"])
+                .inc_by(buffer_full);
         }
         let outcome = FlushOutcome {
             series: pending.len(),
             messages: pending.message_count(),
         };
+        let (mut pending, merged) = self.merge_aggregates(pending).await;
+        let (events, appended) = self.append_events(events).await;
+        pending.events = events;
+        *carried_over = pending;
+        if merged.is_err() || appended.is_err() {
+            self.metrics.flush_errors.inc();
+        }
+        merged?;
+        appended?;
+        if outcome.series > 0 {
+            self.enforce_retention_if_due().await;
+        }
+        Ok(outcome)
+    }
+
+    /// Hands back what is left to retry: nothing after a success, the capped backlog after a
+    /// failure.
+    async fn merge_aggregates(&self, pending: Pending) -> (Pending, Result<(), StorageError>) {
+        if pending.is_empty() {
+            return (pending, Ok(()));
+        }
         let started = Instant::now();
-        let (pending, result) = self.store.merge(pending).await;
+        let (mut pending, result) = self.store.merge(pending).await;
         self.metrics
             .flush_duration
             .observe(started.elapsed().as_secs_f64());
         match result {
             Ok(()) => {
                 self.metrics.pending_series.set(0);
-                self.enforce_retention_if_due().await;
-                Ok(outcome)
+                (Pending::default(), Ok(()))
             }
             Err(err) => {
-                let mut pending = pending;
-                self.metrics.flush_errors.inc();
                 let (series, messages) = pending.keep_newest(self.max_carried_series);
                 if series > 0 {
                     self.metrics.backlog_dropped_series.inc_by(series as u64);
@@ -146,8 +190,39 @@ impl Flusher {
                 self.metrics
                     .pending_series
                     .set(i64::try_from(pending.len()).unwrap_or(i64::MAX));
-                *carried_over = pending;
-                Err(err)
+                (pending, Err(err))
+            }
+        }
+    }
+
+    /// Appends the events; after a failure keeps the newest `max_carried_events` for the next
+    /// flush and counts the rest as dropped.
+    async fn append_events(&self, events: Vec<Event>) -> (Vec<Event>, Result<(), StorageError>) {
+        if events.is_empty() {
+            return (events, Ok(()));
+        }
+        let (mut events, result) = self.store.append_events(events).await;
+        match result {
+            Ok(()) => {
+                self.metrics.events_stored.inc_by(events.len() as u64);
+                events.clear();
+                (events, Ok(()))
+            }
+            Err(err) => {
+                let excess = events.len().saturating_sub(self.max_carried_events);
+                if excess > 0 {
+                    events.drain(..excess);
+                    self.metrics
+                        .events_dropped
+                        .with_label_values(&["backlog_full"])
+                        .inc_by(excess as u64);
+                    tracing::warn!(
+                        dropped = excess,
+                        kept = events.len(),
+                        "event backlog full: dropped the oldest events"
+                    );
+                }
+                (events, Err(err))
             }
         }
     }

@@ -15,9 +15,14 @@ use prometheus::{IntCounter, IntGauge, Registry};
 
 use crate::domain::UtcHour;
 
+/// Long enough for the monthly retrieval of the reference workflows (issue 13).
+pub const DEFAULT_EVENT_RETENTION_DAYS: u32 = 35;
+
 #[derive(Debug, Clone, Copy)]
 pub struct RetentionPolicy {
     pub max_age_hours: i64,
+    /// How long kept events live (`--event-retention-days`), in microseconds.
+    pub event_max_age: crate::domain::Micros,
     pub max_rows: u64,
     pub every: Duration,
 }
@@ -26,6 +31,8 @@ impl Default for RetentionPolicy {
     fn default() -> Self {
         Self {
             max_age_hours: 90 * 24,
+            event_max_age: i64::from(DEFAULT_EVENT_RETENTION_DAYS)
+                * crate::domain::event::MICROS_PER_DAY,
             max_rows: 1_000_000,
             every: Duration::from_secs(60),
         }
@@ -116,6 +123,7 @@ mod tests {
 
         let policy = RetentionPolicy {
             max_age_hours: 10,
+            event_max_age: 0,
             max_rows: 4,
             every: Duration::ZERO,
         };

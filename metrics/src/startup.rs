@@ -37,6 +37,8 @@ pub struct ServeConfig {
     pub max_new_series: usize,
     pub max_new_series_per_source: usize,
     pub retention: RetentionPolicy,
+    /// Events buffered between flushes, over all shards (and kept while appends fail).
+    pub max_buffered_events: usize,
 }
 
 impl From<ServeArgs> for ServeConfig {
@@ -64,8 +66,11 @@ impl From<ServeArgs> for ServeConfig {
             retention: RetentionPolicy {
                 max_age_hours: i64::from(args.retention_days) * 24,
                 max_rows: args.max_stored_series,
+                event_max_age: i64::from(args.event_retention_days)
+                    * crate::domain::event::MICROS_PER_DAY,
                 ..RetentionPolicy::default()
             },
+            max_buffered_events: usize::try_from(args.max_buffered_events).unwrap_or(usize::MAX),
         }
     }
 }
@@ -87,6 +92,7 @@ impl ServeConfig {
             max_new_series: 10_000,
             max_new_series_per_source: 1_000,
             retention: RetentionPolicy::default(),
+            max_buffered_events: 1_000_000,
         }
     }
 }
@@ -113,7 +119,8 @@ impl Application {
             new_per_window: config.max_new_series,
             new_per_source: config.max_new_series_per_source,
         }));
-        let shards = Shards::with_admission((config.max_series / (workers + 1)).max(1), admission);
+        let shards = Shards::with_admission((config.max_series / (workers + 1)).max(1), admission)
+            .with_event_buffer((config.max_buffered_events / (workers + 1)).max(1));
         let retention_metrics = RetentionMetrics::register(&http_metrics.registry)
             .context("registering the retention metrics")?;
 
@@ -126,7 +133,8 @@ impl Application {
                     config.max_series,
                     service_metrics.clone(),
                 )
-                .with_retention(config.retention, retention_metrics),
+                .with_retention(config.retention, retention_metrics)
+                .with_event_backlog(config.max_buffered_events),
             );
             let socket = bind_udp(config.udp, config.udp_recv_buffer)
                 .with_context(|| format!("cannot bind UDP {}", config.udp))?;

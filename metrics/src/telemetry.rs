@@ -20,6 +20,11 @@ pub struct ServiceMetrics {
     /// made it grow past `--max-series`.
     pub backlog_dropped_series: IntCounter,
     pub backlog_dropped_messages: IntCounter,
+    /// Events appended to the database.
+    pub events_stored: IntCounter,
+    /// Events not kept, by reason (`buffer_full`: the shard's buffer between flushes;
+    /// `backlog_full`: appends kept failing). Their values are still aggregated.
+    pub events_dropped: IntCounterVec,
 }
 
 impl ServiceMetrics {
@@ -65,6 +70,19 @@ impl ServiceMetrics {
             "Messages in the series dropped from the failed-flush backlog.",
         )
         .expect("valid metric");
+        let events_stored = IntCounter::new(
+            "metrics_events_stored_total",
+            "Events appended to the database.",
+        )
+        .expect("valid metric");
+        let events_dropped = IntCounterVec::new(
+            Opts::new(
+                "metrics_events_dropped_total",
+                "Events not kept (their values are still aggregated).",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(ingested.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(dropped.clone()),
@@ -74,6 +92,8 @@ impl ServiceMetrics {
             Box::new(pending_series.clone()),
             Box::new(backlog_dropped_series.clone()),
             Box::new(backlog_dropped_messages.clone()),
+            Box::new(events_stored.clone()),
+            Box::new(events_dropped.clone()),
         ] {
             registry
                 .register(collector)
@@ -86,6 +106,9 @@ impl ServiceMetrics {
         for reason in DropReason::ALL {
             dropped.with_label_values(&[reason.label()]);
         }
+        for reason in ["buffer_full", "backlog_full"] {
+            events_dropped.with_label_values(&[reason]);
+        }
         Self {
             ingested,
             dropped,
@@ -95,6 +118,8 @@ impl ServiceMetrics {
             pending_series,
             backlog_dropped_series,
             backlog_dropped_messages,
+            events_stored,
+            events_dropped,
         }
     }
 }

@@ -7,4 +7,4 @@ pub mod shard;
 
 pub use hour_stats::{HourStats, SketchDecodeError};
 pub use pending::Pending;
-pub use shard::{SeriesLimitReached, SeriesRefused, Shard, Shards};
+pub use shard::{DEFAULT_EVENTS_PER_SHARD, SeriesLimitReached, SeriesRefused, Shard, Shards};

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::HourStats;
-use crate::domain::UtcHour;
+use crate::domain::{Event, UtcHour};
 
 /// (key, hour) -> statistics. A flush that fails keeps this and merges newer data into it, so
 /// a database outage delays data instead of losing it (memory grows with distinct series only,
@@ -11,6 +11,10 @@ use crate::domain::UtcHour;
 #[derive(Default, Debug)]
 pub struct Pending {
     pub series: HashMap<(Box<str>, UtcHour), HourStats>,
+    /// Every accepted message as received, in arrival order per shard.
+    pub events: Vec<Event>,
+    /// Events the shards' buffers had no room for since the last drain.
+    pub events_dropped: u64,
 }
 
 impl Pending {
@@ -25,7 +29,9 @@ impl Pending {
         }
     }
 
-    pub fn merge(&mut self, other: Pending) {
+    pub fn merge(&mut self, mut other: Pending) {
+        self.events.append(&mut other.events);
+        self.events_dropped += other.events_dropped;
         for ((key, hour), stats) in other.series {
             self.merge_series(key, hour, stats);
         }

@@ -8,7 +8,10 @@ use foldhash::HashMap;
 
 use super::{HourStats, Pending};
 use crate::admission::{Refusal, SeriesAdmission, Source};
-use crate::domain::UtcHour;
+use crate::domain::{Event, Micros, UtcHour};
+
+/// Events a shard buffers between flushes unless told otherwise (about 64 bytes each).
+pub const DEFAULT_EVENTS_PER_SHARD: usize = 1_000_000;
 
 /// Why a message for a key the shard does not hold yet was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +31,12 @@ pub struct Shard {
     series: usize,
     max_series: usize,
     admission: Arc<SeriesAdmission>,
+    /// Each accepted message as received, for `GET /events` (see crate::storage::events).
+    events: Vec<Event>,
+    /// Bounds `events`: beyond it an event is dropped (and counted), its value still
+    /// aggregated, so a slow database costs kept events, never memory or ingest.
+    max_events: usize,
+    events_dropped: u64,
 }
 
 impl Shard {
@@ -42,17 +51,47 @@ impl Shard {
             series: 0,
             max_series,
             admission,
+            events: Vec::new(),
+            max_events: DEFAULT_EVENTS_PER_SHARD,
+            events_dropped: 0,
         }
     }
 
-    /// Adds one value from an in-process caller.
+    pub fn with_event_buffer(mut self, max_events: usize) -> Self {
+        self.max_events = max_events;
+        self
+    }
+
+    /// Adds one value from an in-process caller, received at the start of `hour`.
     pub fn add(&mut self, hour: UtcHour, key: &str, value: f64) -> Result<(), SeriesRefused> {
-        self.add_from(hour, key, value, Source::Local)
+        let received_at = hour.0 * 3_600_000_000;
+        self.add_from(hour, received_at, key, value, Source::Local)
     }
 
     /// Adds one value sent by `source`. Looking up a key the shard holds does not allocate
     /// and takes no other lock; only a key new to this window asks the admission policy.
     pub fn add_from(
+        &mut self,
+        hour: UtcHour,
+        received_at: Micros,
+        key: &str,
+        value: f64,
+        source: Source,
+    ) -> Result<(), SeriesRefused> {
+        self.aggregate(hour, key, value, source)?;
+        if self.events.len() < self.max_events {
+            self.events.push(Event {
+                key: Box::from(key),
+                value,
+                received_at,
+            });
+        } else {
+            self.events_dropped += 1;
+        }
+        Ok(())
+    }
+
+    fn aggregate(
         &mut self,
         hour: UtcHour,
         key: &str,
@@ -92,6 +131,8 @@ impl Shard {
             }
         }
         self.series = 0;
+        pending.events.append(&mut self.events);
+        pending.events_dropped += std::mem::take(&mut self.events_dropped);
     }
 }
 
@@ -101,6 +142,7 @@ pub struct Shards {
     all: Arc<Mutex<Vec<Arc<Mutex<Shard>>>>>,
     max_series_per_shard: usize,
     admission: Arc<SeriesAdmission>,
+    max_events_per_shard: usize,
 }
 
 impl Shards {
@@ -116,7 +158,14 @@ impl Shards {
             all: Arc::default(),
             max_series_per_shard,
             admission,
+            max_events_per_shard: DEFAULT_EVENTS_PER_SHARD,
         }
+    }
+
+    /// Events each shard buffers between flushes (see [`Shard::with_event_buffer`]).
+    pub fn with_event_buffer(mut self, max_events_per_shard: usize) -> Self {
+        self.max_events_per_shard = max_events_per_shard;
+        self
     }
 
     pub fn admission(&self) -> &Arc<SeriesAdmission> {
@@ -124,10 +173,10 @@ impl Shards {
     }
 
     pub fn new_shard(&self) -> Arc<Mutex<Shard>> {
-        let shard = Arc::new(Mutex::new(Shard::with_admission(
-            self.max_series_per_shard,
-            self.admission.clone(),
-        )));
+        let shard = Arc::new(Mutex::new(
+            Shard::with_admission(self.max_series_per_shard, self.admission.clone())
+                .with_event_buffer(self.max_events_per_shard),
+        ));
         self.all
             .lock()
             .expect("shard list lock poisoned")
@@ -191,6 +240,37 @@ mod tests {
             shard.add(UtcHour(1), "c", 1.0),
             Ok(()),
             "the limit resets at flush"
+        );
+    }
+
+    #[test]
+    fn accepted_messages_are_buffered_as_events_up_to_the_bound_and_the_rest_counted() {
+        let mut shard = Shard::new(1).with_event_buffer(2);
+        shard
+            .add_from(UtcHour(1), 10, "a", 1.0, Source::Local)
+            .unwrap();
+        shard
+            .add_from(UtcHour(1), 11, "b", 1.0, Source::Local)
+            .unwrap_err();
+        shard
+            .add_from(UtcHour(1), 12, "a", 2.0, Source::Local)
+            .unwrap();
+        shard
+            .add_from(UtcHour(1), 13, "a", 3.0, Source::Local)
+            .unwrap();
+        let mut pending = Pending::default();
+        shard.take_into(&mut pending);
+        let times: Vec<i64> = pending.events.iter().map(|e| e.received_at).collect();
+        assert_eq!(
+            times,
+            [10, 12],
+            "refused messages are not events; the third overflows"
+        );
+        assert_eq!(pending.events_dropped, 1);
+        assert_eq!(
+            pending.message_count(),
+            3,
+            "the overflowing value is still aggregated"
         );
     }
 }

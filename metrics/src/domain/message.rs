@@ -1,16 +1,31 @@
-//! One `key:value` line, parsed without allocating (the UDP hot path calls this per line).
+//! One message line, parsed without allocating (the UDP hot path calls this per line).
+//!
+//! Two formats share the port:
+//! * native `key:value` (milliseconds);
+//! * the StatsD line protocol, `key:value|type[|@rate][|#tags]`: timings (`ms`, and the
+//!   histogram `h` and distribution `d` types that clients use for the same thing) are
+//!   accepted; counters (`c`), gauges (`g`) and sets (`s`) are not response times, so they are
+//!   refused, each with its own reason. A sample rate must be in (0, 1]; it does not weight
+//!   the value (each line is one measured response). DogStatsD `#tags` are accepted and
+//!   ignored (the key carries the tenant, see docs/metrics.md).
 
 use metrics_client::validate_key;
 
 /// Why a line was rejected; also the `reason` label of the dropped-messages counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MessageError {
-    #[error("expected 'key:value'")]
+    #[error("expected 'key:value' or the StatsD 'key:value|ms[|@rate][|#tags]'")]
     Malformed,
     #[error("key must be 1 to 128 characters of A-Z a-z 0-9 _ . -")]
     BadKey,
     #[error("value must be a finite, non-negative number of milliseconds")]
     BadValue,
+    #[error("StatsD counters (|c) are not response times")]
+    StatsdCounter,
+    #[error("StatsD gauges (|g) are not response times")]
+    StatsdGauge,
+    #[error("StatsD sets (|s) are not response times")]
+    StatsdSet,
 }
 
 impl MessageError {
@@ -19,11 +34,15 @@ impl MessageError {
             Self::Malformed => "malformed",
             Self::BadKey => "bad_key",
             Self::BadValue => "bad_value",
+            Self::StatsdCounter => "statsd_counter",
+            Self::StatsdGauge => "statsd_gauge",
+            Self::StatsdSet => "statsd_set",
         }
     }
 }
 
-/// Parses `key:value` (a trailing `\r` is tolerated). The key borrows from the input.
+/// Parses a native or StatsD line (a trailing `\r` is tolerated). The key borrows from the
+/// input.
 pub fn parse_line(line: &[u8]) -> Result<(&str, f64), MessageError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let colon = line
@@ -32,8 +51,46 @@ pub fn parse_line(line: &[u8]) -> Result<(&str, f64), MessageError> {
         .ok_or(MessageError::Malformed)?;
     let key = std::str::from_utf8(&line[..colon]).map_err(|_| MessageError::BadKey)?;
     validate_key(key).map_err(|_| MessageError::BadKey)?;
-    let value = parse_value(&line[colon + 1..])?;
+    let mut fields = line[colon + 1..].split(|&byte| byte == b'|');
+    let value = fields.next().unwrap_or_default();
+    if let Some(kind) = fields.next() {
+        check_statsd_type(kind)?;
+        for field in fields {
+            check_statsd_extension(field)?;
+        }
+    }
+    let value = parse_value(value)?;
     Ok((key, value))
+}
+
+/// Timings pass; the other StatsD types are refused by name; anything else is malformed.
+fn check_statsd_type(kind: &[u8]) -> Result<(), MessageError> {
+    match kind {
+        b"ms" | b"h" | b"d" => Ok(()),
+        b"c" => Err(MessageError::StatsdCounter),
+        b"g" => Err(MessageError::StatsdGauge),
+        b"s" => Err(MessageError::StatsdSet),
+        _ => Err(MessageError::Malformed),
+    }
+}
+
+/// `@rate` must be a number in (0, 1]; `#tags` are ignored; nothing else is allowed.
+fn check_statsd_extension(field: &[u8]) -> Result<(), MessageError> {
+    match field.split_first() {
+        Some((b'@', rate)) => {
+            let rate: f64 = std::str::from_utf8(rate)
+                .ok()
+                .and_then(|text| text.parse().ok())
+                .ok_or(MessageError::Malformed)?;
+            if rate > 0.0 && rate <= 1.0 {
+                Ok(())
+            } else {
+                Err(MessageError::Malformed)
+            }
+        }
+        Some((b'#', _)) => Ok(()),
+        _ => Err(MessageError::Malformed),
+    }
 }
 
 /// A response time in milliseconds: finite and not negative (so `inf`, `NaN`, `-1` fail).
@@ -52,12 +109,49 @@ pub fn parse_value(text: &[u8]) -> Result<f64, MessageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng;
+    use rand::SeedableRng;
 
     #[test]
     fn a_well_formed_line_gives_its_key_and_value() {
         assert_eq!(parse_line(b"portal-h-1:12.5"), Ok(("portal-h-1", 12.5)));
         assert_eq!(parse_line(b"a:0\r"), Ok(("a", 0.0)));
         assert_eq!(parse_line(b"a:1e3"), Ok(("a", 1000.0)));
+    }
+
+    #[test]
+    fn statsd_timings_histograms_and_distributions_are_accepted() {
+        for line in [
+            &b"myapp.req:12|ms"[..],
+            b"myapp.req:12|h",
+            b"myapp.req:12|d",
+            b"myapp.req:12|ms|@0.5",
+            b"myapp.req:12|ms|@1",
+            b"myapp.req:12|ms|#env:prod,region:eu",
+            b"myapp.req:12|d|@0.1|#env:prod",
+            b"myapp.req:12|ms\r",
+        ] {
+            assert_eq!(
+                parse_line(line),
+                Ok(("myapp.req", 12.0)),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn other_statsd_types_are_refused_each_with_its_own_reason() {
+        for (line, error) in [
+            (&b"hits:1|c"[..], MessageError::StatsdCounter),
+            (b"hits:1|c|@0.1", MessageError::StatsdCounter),
+            (b"hits:-1|c", MessageError::StatsdCounter),
+            (b"load:+3|g", MessageError::StatsdGauge),
+            (b"users:alice|s", MessageError::StatsdSet),
+        ] {
+            assert_eq!(parse_line(line), Err(error));
+            assert!(error.label().starts_with("statsd_"));
+        }
     }
 
     #[test]
@@ -75,6 +169,13 @@ mod tests {
             (b"a:NaN", MessageError::BadValue),
             (b"a:1:2", MessageError::BadValue),
             (b"a: 1", MessageError::BadValue),
+            (b"a:-1|ms", MessageError::BadValue),
+            (b"a:1|", MessageError::Malformed),
+            (b"a:1|x", MessageError::Malformed),
+            (b"a:1|ms|@0", MessageError::Malformed),
+            (b"a:1|ms|@1.5", MessageError::Malformed),
+            (b"a:1|ms|@abc", MessageError::Malformed),
+            (b"a:1|ms|extra", MessageError::Malformed),
         ] {
             assert_eq!(
                 parse_line(line),
@@ -82,6 +183,52 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(line)
             );
+        }
+    }
+
+    /// Property: any valid key and value, written natively or as any StatsD timing with any
+    /// optional rate and tags, parses back to exactly that key and value.
+    #[test]
+    fn generated_timings_round_trip_in_every_format() {
+        const KEY_CHARS: &[u8] = b"abcXYZ019_.-";
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        for _ in 0..5_000 {
+            let key: String = (0..rng.random_range(1..=128))
+                .map(|_| KEY_CHARS[rng.random_range(0..KEY_CHARS.len())] as char)
+                .collect();
+            let value = (rng.random::<f64>() * 1e6).round() / 1e3;
+            let mut line = format!("{key}:{value}");
+            if rng.random_bool(0.75) {
+                line.push_str(["|ms", "|h", "|d"][rng.random_range(0..3)]);
+                if rng.random_bool(0.5) {
+                    line.push_str(&format!("|@{}", rng.random_range(0.001..=1.0)));
+                }
+                if rng.random_bool(0.5) {
+                    line.push_str("|#tenant:p1,env:test");
+                }
+            }
+            assert_eq!(
+                parse_line(line.as_bytes()),
+                Ok((key.as_str(), value)),
+                "{line}"
+            );
+        }
+    }
+
+    /// Property: arbitrary bytes never panic the parser, and whatever it accepts has a valid
+    /// key and a finite, non-negative value.
+    #[test]
+    fn arbitrary_bytes_never_panic_and_accepted_lines_are_valid() {
+        const ALPHABET: &[u8] = b"ab.:|@#0123456789-+e msdhcgx\xff";
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..20_000 {
+            let line: Vec<u8> = (0..rng.random_range(0..24))
+                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
+                .collect();
+            if let Ok((key, value)) = parse_line(&line) {
+                assert!(validate_key(key).is_ok());
+                assert!(value.is_finite() && value >= 0.0);
+            }
         }
     }
 }

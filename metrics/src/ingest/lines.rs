@@ -2,7 +2,7 @@
 
 use crate::admission::Source;
 use crate::aggregate::{SeriesRefused, Shard};
-use crate::domain::{MessageError, UtcHour, parse_line};
+use crate::domain::{MessageError, Micros, UtcHour, parse_line};
 use crate::telemetry::ServiceMetrics;
 
 /// Why a message was dropped; the `reason` label of `metrics_messages_dropped_total`.
@@ -11,6 +11,10 @@ pub enum DropReason {
     Malformed,
     BadKey,
     BadValue,
+    /// StatsD counter, gauge or set: not a response time.
+    StatsdCounter,
+    StatsdGauge,
+    StatsdSet,
     /// A new key arrived while the shard already held `--max-series` series.
     SeriesLimit,
     /// A never-seen key beyond its source's or the window's quota of new keys.
@@ -18,10 +22,13 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 5] = [
+    pub const ALL: [DropReason; 8] = [
         Self::Malformed,
         Self::BadKey,
         Self::BadValue,
+        Self::StatsdCounter,
+        Self::StatsdGauge,
+        Self::StatsdSet,
         Self::SeriesLimit,
         Self::NewSeriesQuota,
     ];
@@ -31,6 +38,9 @@ impl DropReason {
             Self::Malformed => MessageError::Malformed.label(),
             Self::BadKey => MessageError::BadKey.label(),
             Self::BadValue => MessageError::BadValue.label(),
+            Self::StatsdCounter => MessageError::StatsdCounter.label(),
+            Self::StatsdGauge => MessageError::StatsdGauge.label(),
+            Self::StatsdSet => MessageError::StatsdSet.label(),
             Self::SeriesLimit => "series_limit",
             Self::NewSeriesQuota => "new_series_quota",
         }
@@ -43,6 +53,9 @@ impl From<MessageError> for DropReason {
             MessageError::Malformed => Self::Malformed,
             MessageError::BadKey => Self::BadKey,
             MessageError::BadValue => Self::BadValue,
+            MessageError::StatsdCounter => Self::StatsdCounter,
+            MessageError::StatsdGauge => Self::StatsdGauge,
+            MessageError::StatsdSet => Self::StatsdSet,
         }
     }
 }
@@ -61,7 +74,7 @@ impl From<SeriesRefused> for DropReason {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
     pub accepted: u64,
-    pub dropped: [u64; 5],
+    pub dropped: [u64; DropReason::ALL.len()],
 }
 
 impl Tally {
@@ -71,6 +84,10 @@ impl Tally {
 
     pub fn dropped(&self, reason: DropReason) -> u64 {
         self.dropped[reason as usize]
+    }
+
+    pub fn total_dropped(&self) -> u64 {
+        self.dropped.iter().sum()
     }
 
     pub fn publish(&self, metrics: &ServiceMetrics, transport: &str) {
@@ -97,6 +114,7 @@ impl Tally {
 pub fn ingest_lines(
     shard: &mut Shard,
     hour: UtcHour,
+    received_at: Micros,
     payload: &[u8],
     source: Source,
     tally: &mut Tally,
@@ -106,7 +124,7 @@ pub fn ingest_lines(
             continue;
         }
         match parse_line(line) {
-            Ok((key, value)) => match shard.add_from(hour, key, value, source) {
+            Ok((key, value)) => match shard.add_from(hour, received_at, key, value, source) {
                 Ok(()) => tally.accepted += 1,
                 Err(refused) => tally.drop_one(refused.into()),
             },
@@ -124,9 +142,19 @@ mod tests {
     fn good_lines_are_aggregated_and_bad_ones_counted_by_reason() {
         let mut shard = Shard::new(10);
         let mut tally = Tally::default();
-        let payload = b"a:1\nbroken\na:3\r\n\nb/c:2\nb:-4\nb:5\n";
-        ingest_lines(&mut shard, UtcHour(1), payload, Source::Local, &mut tally);
-        assert_eq!(tally.accepted, 3);
+        let payload = b"a:1\nbroken\na:3\r\n\nb/c:2\nb:-4\nb:5\nc:1|c\ng:2|g\ns:x|s\nt:4|ms|@0.5\n";
+        ingest_lines(
+            &mut shard,
+            UtcHour(1),
+            0,
+            payload,
+            Source::Local,
+            &mut tally,
+        );
+        assert_eq!(tally.accepted, 4);
+        assert_eq!(tally.dropped(DropReason::StatsdCounter), 1);
+        assert_eq!(tally.dropped(DropReason::StatsdGauge), 1);
+        assert_eq!(tally.dropped(DropReason::StatsdSet), 1);
         assert_eq!(tally.dropped(DropReason::Malformed), 1);
         assert_eq!(tally.dropped(DropReason::BadKey), 1);
         assert_eq!(tally.dropped(DropReason::BadValue), 1);

@@ -11,14 +11,17 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::{Tally, ingest_lines};
+use super::{DropLog, Tally, ingest_lines};
 use crate::admission::Source;
 use crate::aggregate::{Shard, Shards};
 use crate::domain::UtcHour;
+use crate::domain::event::now_micros;
 use crate::telemetry::ServiceMetrics;
 
 /// How often a blocked receiver wakes up to check for shutdown.
 const STOP_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+/// At most one log line about dropped messages per this interval (all threads together).
+const DROP_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Binds the UDP socket with a larger receive buffer: bursts then queue in the kernel while a
 /// receiver is busy instead of being dropped. The kernel caps the size at `net.core.rmem_max`.
@@ -58,6 +61,7 @@ impl UdpIngest {
     ) -> std::io::Result<Self> {
         socket.set_read_timeout(Some(STOP_CHECK_INTERVAL))?;
         let stop = Arc::new(AtomicBool::new(false));
+        let drop_log = Arc::new(DropLog::new(DROP_LOG_INTERVAL));
         let mut threads = Vec::new();
         for index in 0..workers.max(1) {
             let receiver = Receiver {
@@ -65,6 +69,7 @@ impl UdpIngest {
                 shard: shards.new_shard(),
                 metrics: metrics.clone(),
                 stop: stop.clone(),
+                drop_log: drop_log.clone(),
             };
             threads.push(
                 std::thread::Builder::new()
@@ -92,6 +97,7 @@ struct Receiver {
     shard: Arc<Mutex<Shard>>,
     metrics: ServiceMetrics,
     stop: Arc<AtomicBool>,
+    drop_log: Arc<DropLog>,
 }
 
 impl Receiver {
@@ -101,7 +107,7 @@ impl Receiver {
         let mut draining = false;
         loop {
             match self.socket.recv_from(&mut buffer) {
-                Ok((len, sender)) => self.ingest(&buffer[..len], Source::Udp(sender)),
+                Ok((len, sender)) => self.ingest(&buffer[..len], sender),
                 Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     if draining {
                         return;
@@ -126,14 +132,23 @@ impl Receiver {
         }
     }
 
-    fn ingest(&self, datagram: &[u8], source: Source) {
+    fn ingest(&self, datagram: &[u8], sender: SocketAddr) {
         let mut tally = Tally::default();
-        let hour = UtcHour::now();
+        let received_at = now_micros();
+        let hour = UtcHour::of_unix_seconds(received_at.div_euclid(1_000_000));
         {
             let mut shard = self.shard.lock().expect("shard lock poisoned");
-            ingest_lines(&mut shard, hour, datagram, source, &mut tally);
+            ingest_lines(
+                &mut shard,
+                hour,
+                received_at,
+                datagram,
+                Source::Udp(sender),
+                &mut tally,
+            );
         }
         self.metrics.datagrams.inc();
         tally.publish(&self.metrics, "udp");
+        self.drop_log.record(&tally, sender);
     }
 }

@@ -76,11 +76,19 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
         )
             .into_response();
     }
+    // Events keep the time the batch arrived; `at` only picks the hour of the aggregate.
+    let received_at = crate::domain::event::now_micros();
     {
         let mut shard = shard.lock().expect("shard lock poisoned");
         for message in &valid {
             let source = crate::admission::Source::Http;
-            match shard.add_from(message.hour, &message.key, message.value, source) {
+            match shard.add_from(
+                message.hour,
+                received_at,
+                &message.key,
+                message.value,
+                source,
+            ) {
                 Ok(()) => tally.accepted += 1,
                 Err(refused) => tally.drop_one(refused.into()),
             }
@@ -106,6 +114,9 @@ fn describe(reason: DropReason) -> String {
         DropReason::Malformed => MessageError::Malformed.to_string(),
         DropReason::BadKey => MessageError::BadKey.to_string(),
         DropReason::BadValue => MessageError::BadValue.to_string(),
+        DropReason::StatsdCounter => MessageError::StatsdCounter.to_string(),
+        DropReason::StatsdGauge => MessageError::StatsdGauge.to_string(),
+        DropReason::StatsdSet => MessageError::StatsdSet.to_string(),
         DropReason::SeriesLimit => "too many distinct keys".to_owned(),
         DropReason::NewSeriesQuota => "too many new keys from this source".to_owned(),
     }

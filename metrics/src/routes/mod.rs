@@ -1,5 +1,6 @@
 //! HTTP routes. `router` builds the whole app from state, so tests call it in-process.
 
+pub mod events;
 pub mod health;
 pub mod ingest;
 pub mod query;
@@ -48,7 +49,10 @@ pub fn router(state: AppState) -> Router {
         router = router.route("/ingest", post(ingest::ingest));
     }
     if state.role.queries() {
-        router = router.route("/{key}/{stat_type}/{date}/{hour}", get(query::query));
+        router = router
+            .route("/{key}/{stat_type}/{date}/{hour}", get(query::query))
+            .route("/events", get(events::by_prefix))
+            .route("/events/{key}", get(events::by_key));
     }
     router
         .fallback(not_found)
@@ -74,7 +78,7 @@ async fn not_found() -> Response {
     error_response(
         StatusCode::NOT_FOUND,
         "no such route: query with GET /<key>/<average|min|max|median>/<YYYY-MM-DD>/<0-23>, \
-         ingest with POST /ingest",
+         events with GET /events/<key> or GET /events?prefix=<prefix>, ingest with POST /ingest",
     )
 }
 

@@ -3,6 +3,7 @@
 //! transaction), and the query service can read several databases (`--source`) and merge
 //! their rows.
 
+pub mod events;
 pub mod postgres;
 pub mod sources;
 pub mod sqlite;
@@ -10,12 +11,14 @@ pub mod sqlite;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use events::EventPage;
 pub use postgres::PostgresStore;
 pub use sources::Sources;
 pub use sqlite::SqliteStore;
 
 use crate::aggregate::{HourStats, Pending, SketchDecodeError};
-use crate::domain::UtcHour;
+use crate::domain::{Event, EventPageQuery, Micros, StoredEvent, UtcHour};
+use events::{After, EventRanges, KeyBound};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -101,6 +104,10 @@ impl From<&Path> for Database {
     }
 }
 
+/// Events per append transaction: at the measured COPY rate (docs/metrics.md) about half a
+/// second, far inside the 10 s statement timeout, however large the backlog.
+pub const EVENTS_PER_TRANSACTION: usize = 100_000;
+
 /// One opened database of either kind. SQLite calls block, so they run on blocking threads.
 #[derive(Clone)]
 pub enum Store {
@@ -174,6 +181,58 @@ impl Store {
         }
     }
 
+    /// Appends kept events (see [`events`]), [`EVENTS_PER_TRANSACTION`] per transaction so
+    /// that a large backlog never runs into the statement timeout. Hands back the events not
+    /// appended: none on success; on failure, those from the failed transaction on (the ones
+    /// before it are committed, so a retry writes nothing twice).
+    pub async fn append_events(&self, batch: Vec<Event>) -> (Vec<Event>, Result<(), StorageError>) {
+        let (mut batch, done, result) = match self {
+            Self::Sqlite(store) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || {
+                    let (done, result) =
+                        append_in_chunks_blocking(&batch, |chunk| store.append_events(chunk));
+                    (batch, done, result)
+                })
+                .await
+                .expect("appending events does not panic")
+            }
+            Self::Postgres(store) => {
+                let mut done = 0;
+                let mut result = Ok(());
+                for chunk in batch.chunks(EVENTS_PER_TRANSACTION) {
+                    result = store.append_events(chunk).await;
+                    if result.is_err() {
+                        break;
+                    }
+                    done += chunk.len();
+                }
+                (batch, done, result)
+            }
+        };
+        batch.drain(..done);
+        (batch, result)
+    }
+
+    /// One page of events (see [`events`]).
+    pub async fn page_events(&self, query: &EventPageQuery) -> Result<EventPage, StorageError> {
+        events::read_page(self, query).await
+    }
+
+    /// Removes the events received before `oldest_kept`: whole day partitions on PostgreSQL
+    /// (returns partitions dropped), bounded DELETE batches on SQLite (returns rows deleted).
+    pub async fn expire_events(&self, oldest_kept: Micros) -> Result<u64, StorageError> {
+        match self {
+            Self::Sqlite(store) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || store.expire_events(oldest_kept))
+                    .await
+                    .expect("event expiry does not panic")
+            }
+            Self::Postgres(store) => store.expire_events(oldest_kept).await,
+        }
+    }
+
     /// A cheap query proving the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StorageError> {
         match self {
@@ -184,6 +243,71 @@ impl Store {
                     .expect("a ping does not panic")
             }
             Self::Postgres(store) => store.ping().await,
+        }
+    }
+}
+
+/// Appends chunk by chunk until one fails; returns how many events were committed.
+fn append_in_chunks_blocking(
+    batch: &[Event],
+    mut append: impl FnMut(&[Event]) -> Result<(), StorageError>,
+) -> (usize, Result<(), StorageError>) {
+    let mut done = 0;
+    for chunk in batch.chunks(EVENTS_PER_TRANSACTION) {
+        if let Err(err) = append(chunk) {
+            return (done, Err(err));
+        }
+        done += chunk.len();
+    }
+    (done, Ok(()))
+}
+
+impl EventRanges for Store {
+    async fn key_range(
+        &self,
+        key: &str,
+        from: Micros,
+        to: Micros,
+        after: After,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        match self {
+            Self::Sqlite(store) => {
+                let (store, key) = (store.clone(), key.to_owned());
+                tokio::task::spawn_blocking(move || store.key_range(&key, from, to, after, limit))
+                    .await
+                    .expect("a read does not panic")
+            }
+            Self::Postgres(store) => store.key_range(key, from, to, after, limit).await,
+        }
+    }
+
+    async fn keys_between(
+        &self,
+        start: KeyBound<'_>,
+        end: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StorageError> {
+        match self {
+            Self::Sqlite(store) => {
+                let store = store.clone();
+                let (inclusive, start) = match start {
+                    KeyBound::From(key) => (true, key.to_owned()),
+                    KeyBound::After(key) => (false, key.to_owned()),
+                };
+                let end = end.to_owned();
+                tokio::task::spawn_blocking(move || {
+                    let start = if inclusive {
+                        KeyBound::From(&start)
+                    } else {
+                        KeyBound::After(&start)
+                    };
+                    store.keys_between(start, &end, limit)
+                })
+                .await
+                .expect("a read does not panic")
+            }
+            Self::Postgres(store) => store.keys_between(start, end, limit).await,
         }
     }
 }
@@ -225,6 +349,33 @@ mod tests {
                 .contains("'mysql'")
         );
         assert!(Database::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn a_failed_append_transaction_reports_only_the_chunks_before_it_as_committed() {
+        let batch: Vec<Event> = (0..EVENTS_PER_TRANSACTION * 2 + 5)
+            .map(|i| Event {
+                key: "k".into(),
+                value: 1.0,
+                received_at: i as i64,
+            })
+            .collect();
+        let mut calls = 0;
+        let (done, result) = append_in_chunks_blocking(&batch, |chunk| {
+            calls += 1;
+            if calls == 2 {
+                return Err(StorageError::Postgres {
+                    url: "db".into(),
+                    reason: "down".into(),
+                });
+            }
+            assert!(chunk.len() <= EVENTS_PER_TRANSACTION);
+            Ok(())
+        });
+        assert_eq!(done, EVENTS_PER_TRANSACTION);
+        assert!(result.is_err());
+        let (done, result) = append_in_chunks_blocking(&batch, |_| Ok(()));
+        assert_eq!((done, result.is_ok()), (batch.len(), true));
     }
 
     #[test]

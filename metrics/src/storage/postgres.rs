@@ -15,6 +15,9 @@
 //! if one ever did, PostgreSQL aborts it, the flush fails and its data is retried next time.
 
 mod connect;
+mod events;
+
+pub use events::{KEY_RANGE_SQL, partition_name};
 
 use std::time::Duration;
 
@@ -45,14 +48,16 @@ const SCHEMA_LOCK_ID: i64 = 0x6d65_7472_6963_7301;
 
 /// Client-side bound on one whole flush (pool wait, round trips, commit). It covers what the
 /// server-side timeouts cannot: a network that silently drops packets.
-const FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 /// The same for one query or ping.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct PostgresStore {
     pool: Pool,
     /// The URL without credentials, for errors and logs.
     label: String,
+    /// Days whose event partition exists (created or found by this process).
+    event_days: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 impl PostgresStore {
@@ -68,6 +73,7 @@ impl PostgresStore {
         let store = Self {
             pool,
             label: label.to_owned(),
+            event_days: std::sync::Mutex::default(),
         };
         store
             .bounded(READ_TIMEOUT, "creating the schema", async {
@@ -79,6 +85,10 @@ impl PostgresStore {
                     .map_err(|e| store.error(&e))?;
                 transaction
                     .batch_execute(SCHEMA)
+                    .await
+                    .map_err(|e| store.error(&e))?;
+                transaction
+                    .batch_execute(events::SCHEMA)
                     .await
                     .map_err(|e| store.error(&e))?;
                 transaction.commit().await.map_err(|e| store.error(&e))

@@ -43,6 +43,12 @@ impl Sources {
         )
     }
 
+    /// The main database (`--database`): the only one events are served from, since event
+    /// ids and cursors of different databases cannot be merged into one order.
+    pub fn primary(&self) -> Option<&Store> {
+        self.stores.first().map(|(_, store)| store)
+    }
+
     /// Merges what every source holds. Fails only when no source answers; otherwise the
     /// sources that failed are listed in `missing` (and logged).
     pub async fn read(&self, key: &str, hour: UtcHour) -> Result<SourcesRead, StorageError> {

@@ -1,4 +1,6 @@
-//! One SQLite file of hourly statistics.
+//! One SQLite file of hourly statistics and kept events (`events`).
+
+mod events;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -33,6 +35,9 @@ pub struct SqliteStore {
     /// One connection per store; callers run on blocking threads. Reads are primary-key
     /// lookups, so a pool would not buy much here.
     connection: Mutex<Connection>,
+    /// Event pages read through their own connection: WAL lets them read while a flush
+    /// appends, instead of queueing behind it.
+    reader: Mutex<Connection>,
 }
 
 impl SqliteStore {
@@ -53,9 +58,13 @@ impl SqliteStore {
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(error)?;
         connection.execute_batch(SCHEMA).map_err(error)?;
+        connection.execute_batch(events::SCHEMA).map_err(error)?;
+        let reader = Connection::open(path).map_err(error)?;
+        reader.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
         Ok(Self {
             path: path.to_owned(),
             connection: Mutex::new(connection),
+            reader: Mutex::new(reader),
         })
     }
 

@@ -199,3 +199,134 @@ pub async fn avoid_hour_boundary() {
         tokio::time::sleep(Duration::from_secs_f64(left_in_hour + 0.1)).await;
     }
 }
+
+/// Posts `key:value` lines as one batch (one `received_at` for all; ids keep their order).
+pub async fn post_lines(app: &TestApp, lines: &[String]) {
+    let (status, body) = app.post(&lines.join("\n"), "text/plain").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Follows `Link: <...>; rel="next"` from `path` to the last page. Returns every event and the
+/// size of each page; asserts that the last page, and only it, has no Link and `next: null`.
+pub async fn page_to_the_end(app: &TestApp, path: &str) -> (Vec<Value>, Vec<usize>) {
+    let mut events = Vec::new();
+    let mut sizes = Vec::new();
+    let mut next = Some(path.to_owned());
+    while let Some(path) = next.take() {
+        let response = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let link = response
+            .headers()
+            .get("link")
+            .map(|value| value.to_str().unwrap().to_owned());
+        let body: Value = response.json().await.unwrap();
+        let page = body["events"].as_array().unwrap().clone();
+        assert_eq!(body["max_limit"], 1000);
+        sizes.push(page.len());
+        events.extend(page);
+        next = link.map(|link| {
+            assert!(!body["next"].is_null(), "Link without next: {body}");
+            let target = link
+                .strip_prefix('<')
+                .and_then(|rest| rest.split_once(">; rel=\"next\""))
+                .unwrap_or_else(|| panic!("not a next link: {link}"))
+                .0;
+            target.to_owned()
+        });
+        if next.is_none() {
+            assert!(body["next"].is_null(), "last page with a cursor: {body}");
+        }
+        assert!(sizes.len() < 10_000, "paging does not end");
+    }
+    (events, sizes)
+}
+
+/// The `value` of every event, in order.
+pub fn values(events: &[Value]) -> Vec<f64> {
+    events
+        .iter()
+        .map(|event| event["value"].as_f64().unwrap())
+        .collect()
+}
+
+/// The key scheme of docs/metrics.md: partner p1 has customers c1 (endpoints e1, e2) and c2
+/// (e1); partner p2 has one endpoint. (key, values) in the order they are sent.
+pub fn tenant_events() -> Vec<(String, Vec<f64>)> {
+    [
+        ("p1.c1.e1.req", 23),
+        ("p1.c1.e2.req", 17),
+        ("p1.c2.e1.req", 5),
+        ("p2.c1.e1.req", 3),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(index, (key, count))| {
+        let values = (0..*count).map(|i| (index * 1000 + i) as f64).collect();
+        (key.to_string(), values)
+    })
+    .collect()
+}
+
+/// Sends [`tenant_events`] (in three batches per key, interleaved between keys, so received
+/// times and ids interleave too), flushes, then pages every key and prefix to its last page.
+pub async fn events_are_paged_to_the_last_page(app: &TestApp) {
+    let sent = tenant_events();
+    for round in 0..3 {
+        for (key, values) in &sent {
+            let third = values.len().div_ceil(3);
+            let lines: Vec<String> = values
+                .iter()
+                .skip(round * third)
+                .take(third)
+                .map(|value| format!("{key}:{value}"))
+                .collect();
+            if !lines.is_empty() {
+                post_lines(app, &lines).await;
+            }
+        }
+    }
+    app.flush().await;
+
+    // One key, pages of 7: 7 + 7 + 7 + 2, in the order sent (time, then id).
+    let (events, sizes) = page_to_the_end(app, "/events/p1.c1.e1.req?limit=7").await;
+    assert_eq!(sizes, [7, 7, 7, 2]);
+    assert_eq!(values(&events), sent[0].1);
+    let times: Vec<&str> = events
+        .iter()
+        .map(|event| event["received_at"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
+
+    // A customer: both endpoints, key by key; 40 events in pages of 10 end on a full page
+    // without a Link (no empty page to ask for).
+    let (events, sizes) = page_to_the_end(app, "/events?prefix=p1.c1.&limit=10").await;
+    assert_eq!(sizes, [10, 10, 10, 10]);
+    let expected: Vec<f64> = sent[0].1.iter().chain(&sent[1].1).copied().collect();
+    assert_eq!(values(&events), expected);
+
+    // A partner: its three endpoints; the default limit (50) fits them in one page.
+    let (events, sizes) = page_to_the_end(app, "/events?prefix=p1.").await;
+    assert_eq!(sizes, [45]);
+    let keys: Vec<&str> = events.iter().map(|e| e["key"].as_str().unwrap()).collect();
+    assert!(keys.iter().all(|key| key.starts_with("p1.")), "{keys:?}");
+
+    // A page size that crosses keys in the middle of a page.
+    let (events, sizes) = page_to_the_end(app, "/events?prefix=p1.&limit=4").await;
+    assert_eq!(sizes.iter().sum::<usize>(), 45);
+    assert_eq!(sizes.len(), 12);
+    let expected: Vec<f64> = sent[..3].iter().flat_map(|(_, v)| v.clone()).collect();
+    assert_eq!(values(&events), expected);
+
+    // A time range before anything was sent, and a key with no events: one empty last page.
+    let (events, sizes) =
+        page_to_the_end(app, "/events/p1.c1.e1.req?to=2000-01-01T00:00:00Z").await;
+    assert!(events.is_empty());
+    assert_eq!(sizes, [0]);
+    let (_, sizes) = page_to_the_end(app, "/events?prefix=p9.").await;
+    assert_eq!(sizes, [0]);
+}

@@ -5,7 +5,9 @@ mod helpers;
 
 mod bad_input;
 mod collectors;
+mod events;
 mod flood;
 mod hours;
 mod lifecycle;
 mod query_accuracy;
+mod statsd;

@@ -1,6 +1,7 @@
 //! The metrics service on a real PostgreSQL server (started by each test with initdb/pg_ctl;
 //! the tests fail when the binaries are missing: run scripts/ci/setup-postgres.sh).
 
+mod events;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)] // shared with the `api` tests, which use more of it
 mod helpers;

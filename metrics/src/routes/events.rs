@@ -1,0 +1,217 @@
+//! `GET /events/{key}` and `GET /events?prefix=`: kept events, a page at a time.
+//!
+//! Query parameters: `from` and `to` (RFC 3339; from inclusive, to exclusive; default: all
+//! kept), `limit` (1 to [`MAX_PAGE_LIMIT`], default [`DEFAULT_PAGE_LIMIT`]), `after` (the
+//! opaque cursor of the previous page; clients follow `Link: <...>; rel="next"`, present on
+//! every page but the last) and, for `/events`, `prefix` (the tenant: every key starting with
+//! it). Any bad or unknown parameter is a 400 `{"error", "parameter"}` naming it.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::{AppState, error_response};
+use crate::domain::event::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, format_time, parse_time};
+use crate::domain::{EventCursor, EventPageQuery, EventSelector};
+use crate::storage::EventPage;
+
+#[derive(Debug, Serialize)]
+struct EventOut {
+    key: String,
+    value: f64,
+    /// RFC 3339, UTC, microseconds.
+    received_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct PageOut {
+    events: Vec<EventOut>,
+    limit: usize,
+    max_limit: usize,
+    /// The cursor of the next page (also in `Link`); `null` on the last page.
+    next: Option<String>,
+}
+
+/// A 400 naming the parameter at fault.
+struct BadParameter {
+    parameter: &'static str,
+    message: String,
+}
+
+impl IntoResponse for BadParameter {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({
+                "error": format!("{}: {}", self.parameter, self.message),
+                "parameter": self.parameter,
+            })),
+        )
+            .into_response()
+    }
+}
+
+fn bad(parameter: &'static str, message: impl Into<String>) -> BadParameter {
+    BadParameter {
+        parameter,
+        message: message.into(),
+    }
+}
+
+pub async fn by_key(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(err) = metrics_client::validate_key(&key) {
+        return bad("key", format!("'{key}': {err}")).into_response();
+    }
+    match parse_query(EventSelector::Key(key.clone()), &params, &[]) {
+        Ok(query) => serve(state, query, &format!("/events/{key}"), &params).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn by_prefix(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let prefix = match params.get("prefix") {
+        None => return bad("prefix", "required (e.g. ?prefix=p1.c2.)").into_response(),
+        Some(prefix) => prefix,
+    };
+    if let Err(err) = metrics_client::validate_key(prefix) {
+        return bad("prefix", format!("'{prefix}': {err}")).into_response();
+    }
+    match parse_query(EventSelector::Prefix(prefix.clone()), &params, &["prefix"]) {
+        Ok(query) => serve(state, query, "/events", &params).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+fn parse_query(
+    selector: EventSelector,
+    params: &HashMap<String, String>,
+    also_allowed: &[&str],
+) -> Result<EventPageQuery, BadParameter> {
+    for name in params.keys() {
+        if !["from", "to", "limit", "after"].contains(&name.as_str())
+            && !also_allowed.contains(&name.as_str())
+        {
+            return Err(bad(
+                "query",
+                format!("unknown parameter '{name}' (expected from, to, limit, after)"),
+            ));
+        }
+    }
+    let time = |name: &'static str, default: i64| match params.get(name) {
+        None => Ok(default),
+        Some(text) => {
+            parse_time(text).ok_or_else(|| bad(name, format!("'{text}' is not an RFC 3339 time")))
+        }
+    };
+    let from = time("from", i64::MIN)?;
+    let to = time("to", i64::MAX)?;
+    if from >= to {
+        return Err(bad("to", "must be after from"));
+    }
+    let limit = match params.get("limit") {
+        None => DEFAULT_PAGE_LIMIT,
+        Some(text) => match text.parse::<usize>() {
+            Ok(limit) if (1..=MAX_PAGE_LIMIT).contains(&limit) => limit,
+            _ => {
+                return Err(bad(
+                    "limit",
+                    format!("'{text}': expected 1 to {MAX_PAGE_LIMIT}"),
+                ));
+            }
+        },
+    };
+    let after = match params.get("after") {
+        None => None,
+        Some(text) => {
+            let cursor = EventCursor::decode(text).map_err(|err| bad("after", err.to_string()))?;
+            let belongs = match &selector {
+                EventSelector::Key(key) => cursor.key == *key,
+                EventSelector::Prefix(prefix) => cursor.key.starts_with(prefix.as_str()),
+            };
+            if !belongs {
+                return Err(bad("after", "the cursor belongs to another key or prefix"));
+            }
+            Some(cursor)
+        }
+    };
+    Ok(EventPageQuery {
+        selector,
+        from,
+        to,
+        after,
+        limit,
+    })
+}
+
+async fn serve(
+    state: AppState,
+    query: EventPageQuery,
+    path: &str,
+    params: &HashMap<String, String>,
+) -> Response {
+    let Some(store) = state.sources.as_ref().and_then(|sources| sources.primary()) else {
+        return error_response(StatusCode::NOT_FOUND, "this process does not serve queries");
+    };
+    let page = match store.page_events(&query).await {
+        Ok(page) => page,
+        Err(err) => {
+            tracing::error!(%err, "events page failed");
+            return error_response(StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+        }
+    };
+    respond(page, query.limit, path, params)
+}
+
+fn respond(
+    page: EventPage,
+    limit: usize,
+    path: &str,
+    params: &HashMap<String, String>,
+) -> Response {
+    let next = page.next.as_ref().map(EventCursor::encode);
+    let link = next.as_ref().map(|cursor| next_link(path, params, cursor));
+    let body = PageOut {
+        events: page
+            .events
+            .into_iter()
+            .map(|event| EventOut {
+                received_at: format_time(event.received_at),
+                key: event.key,
+                value: event.value,
+            })
+            .collect(),
+        limit,
+        max_limit: MAX_PAGE_LIMIT,
+        next,
+    };
+    let mut response = Json(body).into_response();
+    if let Some(link) = link.and_then(|link| HeaderValue::from_str(&link).ok()) {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    response
+}
+
+/// The same request with `after` set to the next page's cursor (parameters in a fixed order).
+fn next_link(path: &str, params: &HashMap<String, String>, cursor: &str) -> String {
+    let mut query: Vec<String> = ["prefix", "from", "to", "limit"]
+        .iter()
+        .filter_map(|name| {
+            params
+                .get(*name)
+                .map(|value| format!("{name}={}", urlencoding::encode(value)))
+        })
+        .collect();
+    query.push(format!("after={cursor}"));
+    format!("<{path}?{}>; rel=\"next\"", query.join("&"))
+}
