@@ -7,7 +7,8 @@ Subcommands print one JSON object on stdout (the figures), progress on stderr.
                             re-opened when closed) while a paced client sends RATE req/s for
                             SECONDS; reports the paced client's responses within 1 s.
   paced URL                 RATE req/s for SECONDS; statuses and latencies.
-  bust URL                  COUNT distinct queries (cache busting), then the service's RSS.
+  bust URL                  COUNT distinct valid queries that miss the cache (random search
+                            terms, 200 with an empty list); statuses and latencies.
   flood HOST:PORT           COUNT random keys from one UDP socket while a second socket sends
                             VALUES values of one key; reports what was sent.
 """
@@ -19,7 +20,8 @@ import random
 import socket
 import sys
 import time
-import urllib.request
+import http.client
+import urllib.parse
 
 
 def log(*args):
@@ -115,21 +117,35 @@ async def slow_and_paced(args):
 
 
 def bust(args):
-    base = args.url.rstrip("/")
+    """Distinct valid queries that each miss the cache: a random search term (a valid `q`, so
+    the answer is a 200 with an empty list that the cache stores) over one kept-alive
+    connection. Reports statuses, so a probe whose queries are refused cannot pass for one
+    that filled the cache."""
+    parsed = urllib.parse.urlsplit(args.url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=5)
     started = time.monotonic()
     slow = 0
-    errors = 0
+    statuses = {}
+    misses = 0
     for i in range(args.count):
-        url = f"{base}/hardware/?provider=no-such-provider-{random.getrandbits(64):x}"
+        path = f"/hardware/?q=zz{random.getrandbits(64):016x}"
         t0 = time.monotonic()
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                response.read()
-        except OSError:
-            errors += 1
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            status = response.status
+            if status == 200 and body.strip() == b"[]":
+                misses += 1
+        except (OSError, http.client.HTTPException) as err:
+            status = type(err).__name__
+            conn.close()
+            conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=5)
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
         if time.monotonic() - t0 > 1.0:
             slow += 1
-    return {"queries": args.count, "errors": errors, "over_1s": slow,
+    conn.close()
+    return {"queries": args.count, "statuses": statuses, "empty_200": misses, "over_1s": slow,
             "seconds": round(time.monotonic() - started, 1)}
 
 
