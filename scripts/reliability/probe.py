@@ -6,6 +6,7 @@ Subcommands print one JSON object on stdout (the figures), progress on stderr.
   slow-and-paced HOST:PORT  N slow connections (half a request line each, held open and
                             re-opened when closed) while a paced client sends RATE req/s for
                             SECONDS; reports the paced client's responses within 1 s.
+  slow HOST:PORT            N slow connections held (and re-opened) for SECONDS.
   paced URL                 RATE req/s for SECONDS; statuses and latencies.
   bust URL                  COUNT distinct valid queries that miss the cache (random search
                             terms, 200 with an empty list); statuses and latencies.
@@ -93,6 +94,27 @@ async def hold_slow(host, port, stop, counters):
         except OSError:
             counters["closed_by_server"] += 1
         writer.close()
+
+
+async def slow_only(args):
+    """N slow connections held for SECONDS (the paced client runs in another process, so the
+    latency it measures is the service's, not this event loop's)."""
+    host, port = args.target.rsplit(":", 1)
+    port = int(port)
+    stop = asyncio.Event()
+    counters = {"opened": 0, "connect_failed": 0, "refused_503": 0, "closed_by_server": 0}
+    holders = []
+    for i in range(args.slow):
+        holders.append(asyncio.ensure_future(hold_slow(host, port, stop, counters)))
+        if i % 500 == 499:
+            await asyncio.sleep(0.05)  # let the accept queue drain
+    log(f"slow clients: {args.slow} started")
+    await asyncio.sleep(args.seconds)
+    stop.set()
+    for holder in holders:
+        holder.cancel()
+    await asyncio.gather(*holders, return_exceptions=True)
+    return {"slow": args.slow, **counters}
 
 
 async def slow_and_paced(args):
@@ -188,6 +210,10 @@ def main():
     p.add_argument("--seconds", type=float, default=5)
     p.add_argument("--settle", type=float, default=1)
     p.add_argument("--path", default="/healthz")
+    p = sub.add_parser("slow")
+    p.add_argument("target")
+    p.add_argument("--slow", type=int, default=2000)
+    p.add_argument("--seconds", type=float, default=5)
     p = sub.add_parser("paced")
     p.add_argument("target")
     p.add_argument("--rate", type=float, default=200)
@@ -204,6 +230,8 @@ def main():
     args = parser.parse_args()
     if args.command == "slow-and-paced":
         result = asyncio.run(slow_and_paced(args))
+    elif args.command == "slow":
+        result = asyncio.run(slow_only(args))
     elif args.command == "paced":
         host, port = args.target.rsplit(":", 1)
         result = asyncio.run(paced(host, int(port), args.path, args.rate, args.seconds))

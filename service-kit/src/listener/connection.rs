@@ -263,16 +263,26 @@ impl AsyncWrite for TrackedIo {
     }
 }
 
-/// Whether a whole request header is already waiting on a just-accepted socket: a normal
-/// client sends its request right after connecting, a slow one never completes it. Looks
-/// without reading or waiting (one non-blocking peek of up to 8 KiB).
-pub fn has_complete_header(stream: &TcpStream) -> bool {
+/// What a just-accepted socket already holds, looked at without reading or waiting (one
+/// non-blocking peek of up to 8 KiB). A normal client sends its whole request head in one
+/// write right after connecting; a slow client sends part of one, or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peeked {
+    Nothing,
+    PartialHeader,
+    CompleteHeader,
+}
+
+pub fn peek_request(stream: &TcpStream) -> Peeked {
     let mut space = [std::mem::MaybeUninit::<u8>::uninit(); 8192];
     let mut buf = ReadBuf::uninit(&mut space);
     let mut cx = Context::from_waker(std::task::Waker::noop());
     match stream.poll_peek(&mut cx, &mut buf) {
-        Poll::Ready(Ok(_)) => buf.filled().windows(4).any(|w| w == b"\r\n\r\n"),
-        _ => false,
+        Poll::Ready(Ok(0)) | Poll::Pending | Poll::Ready(Err(_)) => Peeked::Nothing,
+        Poll::Ready(Ok(_)) if buf.filled().windows(4).any(|w| w == b"\r\n\r\n") => {
+            Peeked::CompleteHeader
+        }
+        Poll::Ready(Ok(_)) => Peeked::PartialHeader,
     }
 }
 

@@ -7,7 +7,9 @@
 //! their request is read too. So a newcomer whose request header is already complete when it
 //! is accepted (what a normal client sends right after connecting) evicts the oldest slow
 //! connection, whatever its age; any other newcomer only evicts one that has been slow for at
-//! least [`PATIENCE`], and is refused with a 503 when there is none.
+//! least [`PATIENCE`], and is refused with a 503 when there is none (or, if it has sent
+//! nothing yet, deferred a moment: see `deferred`). A client whose request head spans several
+//! TCP segments counts as slow at the cap: a price paid only while the cap is full.
 //!
 //! The queue is in order of arrival and owned by the accept loop alone (no lock). A
 //! connection that is busy or kept alive is moved to the back, so the search is amortised over

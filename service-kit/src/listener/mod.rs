@@ -14,10 +14,13 @@
 //!   client holding thousands of half-sent requests cannot lock normal clients out; when
 //!   every connection is busy or kept alive it gets a plain `503` and is closed, instead of
 //!   the process running out of descriptors.
+//! * A **listen backlog** as wide as the kernel allows ([`backlog`]), so a burst of reconnects
+//!   does not drop a normal client's SYN.
 //! * **Accept errors back off** (5 ms doubling to 1 s) and are logged at most every 10 s with
 //!   a count, instead of a busy loop writing `Too many open files` every second.
 
 mod accept;
+mod backlog;
 mod connection;
 mod deferred;
 mod eviction;
@@ -40,14 +43,15 @@ pub use fd_limit::raise_descriptor_limit;
 pub use listener_metrics::ListenerMetrics;
 
 use crate::listener::accept::AcceptBackoff;
-use crate::listener::connection::{Activity, Expired, Timeouts, TrackedIo};
+use crate::listener::connection::{Activity, Expired, Peeked, Timeouts, TrackedIo};
 use crate::listener::deferred::Deferred;
 use crate::listener::eviction::{EvictionQueue, PATIENCE};
 use crate::listener::rate_limited_log::RateLimitedLog;
 
-/// Descriptors kept free for everything that is not a client connection (database files and
-/// sockets, outgoing HTTP, UDP, logs).
-const RESERVED_DESCRIPTORS: u64 = 128;
+/// Descriptors kept free for everything that is not a served client connection: database
+/// files and sockets, outgoing HTTP, UDP, logs (~128), connections being refused (64) and
+/// connections deferred at the cap (64; [`deferred`]).
+const RESERVED_DESCRIPTORS: u64 = 256;
 
 /// The listener's timeouts and cap, as flags and environment variables shared by every service.
 #[derive(Debug, Clone, clap::Args)]
@@ -63,7 +67,8 @@ pub struct ListenerArgs {
     pub idle_timeout: Duration,
 
     /// Client connections served at once; beyond it a connection is answered 503 and closed.
-    /// Default: the descriptor limit minus 128 kept for files, sockets and the database.
+    /// Default: the descriptor limit minus 256 kept for files, sockets, the database and
+    /// connections being refused.
     #[arg(long, env = "HTTP_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
 }
@@ -115,6 +120,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let descriptor_limit = raise_descriptor_limit();
+    backlog::widen(&listener);
     let cap = args.connection_cap();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -148,11 +154,15 @@ pub async fn serve(
             stop: stop_rx,
         },
     };
+    // One timer for the whole loop: a sleep made afresh each turn would never fire while
+    // connections arrive faster than it, and deferred ones would never be looked at again.
+    let mut sweeps = tokio::time::interval(deferred::SWEEP_EVERY);
+    sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let accepted = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => accepted,
-            () = tokio::time::sleep(deferred::SWEEP_EVERY), if !admitter.deferred.is_empty() => {
+            _ = sweeps.tick(), if !admitter.deferred.is_empty() => {
                 admitter.sweep_deferred();
                 continue;
             }
@@ -196,13 +206,17 @@ struct Admitter {
 
 impl Admitter {
     fn arrived(&mut self, stream: TcpStream) {
-        let complete = connection::has_complete_header(&stream);
-        let min_age = if complete { Duration::ZERO } else { PATIENCE };
+        let peeked = connection::peek_request(&stream);
+        let min_age = if peeked == Peeked::CompleteHeader {
+            Duration::ZERO
+        } else {
+            PATIENCE
+        };
         match self.place(min_age) {
             Some(admission) => self.spawn(stream, admission),
             // At the cap with nobody old enough to evict: a normal client's request is often a
             // few microseconds behind its connection, so look again shortly before refusing.
-            None if !complete => {
+            None if peeked == Peeked::Nothing => {
                 if let Some(overflow) = self.deferred.push(stream) {
                     self.refuse(overflow);
                 }
@@ -262,9 +276,9 @@ impl Admitter {
 /// How long a newcomer waits for the place of the connection it evicted (that connection's
 /// task only has to notice and drop, well under a millisecond unless the runtime is stalled).
 const EVICTION_WAIT: Duration = Duration::from_secs(1);
-
 enum Admission {
     Now(OwnedSemaphorePermit),
+    /// The place of a connection just evicted, free once that connection has closed.
     AfterEviction(Arc<Semaphore>),
 }
 
