@@ -325,3 +325,26 @@ async fn shutdown_closes_idle_connections_and_returns() {
     server.stop().await;
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+/// Requests hyper rejects itself never reach the router, so no layer can add headers to its
+/// answer (docs/reliability.md): what holds is a clear status and a closed connection, at once.
+#[tokio::test]
+async fn requests_hyper_rejects_get_a_clear_status_and_the_connection_closes() {
+    let server = Running::start(args(5_000, 5_000, None)).await;
+    let huge_header = format!(
+        "GET / HTTP/1.1\r\nhost: t\r\nx-big: {}\r\n\r\n",
+        "a".repeat(600 * 1024)
+    );
+    let cases: [(&[u8], &str); 2] = [
+        (b"GET /<script> HTTP/1.1\r\nhost: t\r\n\r\n", "HTTP/1.1 400"),
+        (huge_header.as_bytes(), "HTTP/1.1 431"),
+    ];
+    for (request, status) in cases {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let _ = stream.write_all(request).await;
+        let (text, waited) = read_until_closed(&mut stream, Duration::from_secs(3)).await;
+        assert!(text.starts_with(status), "expected {status}, got {text:?}");
+        assert!(waited < Duration::from_secs(2), "closed at once");
+    }
+    server.stop().await;
+}
