@@ -145,9 +145,18 @@ impl Refresher {
             self.average_compute_seconds,
         );
         match &result {
-            Ok(_) => self.store_healthy.store(true, Ordering::Relaxed),
+            // The readiness transitions, logged once each (not once per /readyz probe).
+            Ok(_) => {
+                if !self.store_healthy.swap(true, Ordering::Relaxed) {
+                    tracing::info!("the database answers again: /readyz is ready");
+                }
+            }
             Err(err) => {
-                self.store_healthy.store(false, Ordering::Relaxed);
+                if self.store_healthy.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "the database does not answer: /readyz answers 503 while the last known values are served"
+                    );
+                }
                 self.metrics.store_errors.inc();
                 tracing::warn!(error = %err, pending = self.pending.len(), "refresher step failed; retrying");
             }

@@ -37,10 +37,7 @@ impl FromStr for Version {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || BadVersion(s.chars().take(80).collect());
         let (database_id, seq) = s.rsplit_once('-').ok_or_else(bad)?;
-        if database_id.is_empty()
-            || database_id.len() > 64
-            || !database_id.chars().all(|c| c.is_ascii_alphanumeric())
-        {
+        if !crate::store::database_id::is_header_safe(database_id) {
             return Err(bad());
         }
         let seq = seq.parse::<i64>().map_err(|_| bad())?;

@@ -6,8 +6,10 @@ Subcommands print one JSON object on stdout (the figures), progress on stderr.
   slow-and-paced HOST:PORT  N slow connections (half a request line each, held open and
                             re-opened when closed) while a paced client sends RATE req/s for
                             SECONDS; reports the paced client's responses within 1 s.
+  slow HOST:PORT            N slow connections held (and re-opened) for SECONDS.
   paced URL                 RATE req/s for SECONDS; statuses and latencies.
-  bust URL                  COUNT distinct queries (cache busting), then the service's RSS.
+  bust URL                  COUNT distinct valid queries that miss the cache (random search
+                            terms, 200 with an empty list); statuses and latencies.
   flood HOST:PORT           COUNT random keys from one UDP socket while a second socket sends
                             VALUES values of one key; reports what was sent.
 """
@@ -19,7 +21,8 @@ import random
 import socket
 import sys
 import time
-import urllib.request
+import http.client
+import urllib.parse
 
 
 def log(*args):
@@ -93,6 +96,27 @@ async def hold_slow(host, port, stop, counters):
         writer.close()
 
 
+async def slow_only(args):
+    """N slow connections held for SECONDS (the paced client runs in another process, so the
+    latency it measures is the service's, not this event loop's)."""
+    host, port = args.target.rsplit(":", 1)
+    port = int(port)
+    stop = asyncio.Event()
+    counters = {"opened": 0, "connect_failed": 0, "refused_503": 0, "closed_by_server": 0}
+    holders = []
+    for i in range(args.slow):
+        holders.append(asyncio.ensure_future(hold_slow(host, port, stop, counters)))
+        if i % 500 == 499:
+            await asyncio.sleep(0.05)  # let the accept queue drain
+    log(f"slow clients: {args.slow} started")
+    await asyncio.sleep(args.seconds)
+    stop.set()
+    for holder in holders:
+        holder.cancel()
+    await asyncio.gather(*holders, return_exceptions=True)
+    return {"slow": args.slow, **counters}
+
+
 async def slow_and_paced(args):
     host, port = args.target.rsplit(":", 1)
     port = int(port)
@@ -115,21 +139,35 @@ async def slow_and_paced(args):
 
 
 def bust(args):
-    base = args.url.rstrip("/")
+    """Distinct valid queries that each miss the cache: a random search term (a valid `q`, so
+    the answer is a 200 with an empty list that the cache stores) over one kept-alive
+    connection. Reports statuses, so a probe whose queries are refused cannot pass for one
+    that filled the cache."""
+    parsed = urllib.parse.urlsplit(args.url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=5)
     started = time.monotonic()
     slow = 0
-    errors = 0
+    statuses = {}
+    misses = 0
     for i in range(args.count):
-        url = f"{base}/hardware/?provider=no-such-provider-{random.getrandbits(64):x}"
+        path = f"/hardware/?q=zz{random.getrandbits(64):016x}"
         t0 = time.monotonic()
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                response.read()
-        except OSError:
-            errors += 1
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            status = response.status
+            if status == 200 and body.strip() == b"[]":
+                misses += 1
+        except (OSError, http.client.HTTPException) as err:
+            status = type(err).__name__
+            conn.close()
+            conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=5)
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
         if time.monotonic() - t0 > 1.0:
             slow += 1
-    return {"queries": args.count, "errors": errors, "over_1s": slow,
+    conn.close()
+    return {"queries": args.count, "statuses": statuses, "empty_200": misses, "over_1s": slow,
             "seconds": round(time.monotonic() - started, 1)}
 
 
@@ -172,6 +210,10 @@ def main():
     p.add_argument("--seconds", type=float, default=5)
     p.add_argument("--settle", type=float, default=1)
     p.add_argument("--path", default="/healthz")
+    p = sub.add_parser("slow")
+    p.add_argument("target")
+    p.add_argument("--slow", type=int, default=2000)
+    p.add_argument("--seconds", type=float, default=5)
     p = sub.add_parser("paced")
     p.add_argument("target")
     p.add_argument("--rate", type=float, default=200)
@@ -188,6 +230,8 @@ def main():
     args = parser.parse_args()
     if args.command == "slow-and-paced":
         result = asyncio.run(slow_and_paced(args))
+    elif args.command == "slow":
+        result = asyncio.run(slow_only(args))
     elif args.command == "paced":
         host, port = args.target.rsplit(":", 1)
         result = asyncio.run(paced(host, int(port), args.path, args.rate, args.seconds))

@@ -7,7 +7,9 @@ mod list;
 mod status;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
 use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -31,7 +33,30 @@ pub fn router(state: AppState) -> Router {
             metrics,
             service_kit::http_metrics::track_latency,
         ))
-        .layer(TraceLayer::new_for_http())
+        // Every answer (JSON, errors, /metrics text) must be taken as the type it says it is.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TraceLayer::new_for_http().on_failure(log_failure))
+}
+
+/// 5xx answers at ERROR, except 503: that is a handled outage (`/readyz` while the database is
+/// away), logged once per transition by the refresher rather than once per probe.
+fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _span: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass;
+    match class {
+        ServerErrorsFailureClass::StatusCode(axum::http::StatusCode::SERVICE_UNAVAILABLE) => {
+            tracing::debug!(latency_ms = latency.as_millis() as u64, "answered 503");
+        }
+        class => {
+            tracing::error!(%class, latency_ms = latency.as_millis() as u64, "response failed");
+        }
+    }
 }
 
 /// `"<version>"`, and whether the request's If-None-Match already names it.

@@ -8,6 +8,7 @@
 //! - profiles are computed under a lease (`claim_due`): whoever holds it computes, a crashed
 //!   holder's lease expires and someone else takes the profile over.
 
+pub mod database_id;
 mod postgres;
 mod sqlite;
 pub mod timestamp;

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use super::{NewProfile, Store, StoreError};
+use super::{NewProfile, Store, StoreError, database_id};
 use crate::availability::Availability;
 use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
 use async_trait::async_trait;
@@ -216,13 +216,30 @@ where
 #[async_trait]
 impl Store for PostgresStore {
     async fn database_id(&self) -> Result<String, StoreError> {
-        self.with_client("reading the database id", |client| async move {
-            let row = client
-                .query_one("SELECT value FROM meta WHERE key = 'database_id'", &[])
-                .await?;
-            row.try_get(0)
+        let id: String = self
+            .with_client("reading the database id", |client| async move {
+                let row = client
+                    .query_one("SELECT value FROM meta WHERE key = 'database_id'", &[])
+                    .await?;
+                row.try_get(0)
+            })
+            .await?;
+        if database_id::is_header_safe(&id) {
+            return Ok(id);
+        }
+        let fresh = database_id::fresh();
+        let value = fresh.clone();
+        self.with_client("replacing a bad database id", |client| async move {
+            client
+                .execute(
+                    "UPDATE meta SET value = $1 WHERE key = 'database_id'",
+                    &[&value],
+                )
+                .await
         })
-        .await
+        .await?;
+        database_id::warn_replaced(&id, &fresh);
+        Ok(fresh)
     }
 
     async fn load_rows(&self, since_seq: Option<i64>) -> Result<Vec<ProfileRow>, StoreError> {

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::{NewProfile, Store, StoreError, timestamp};
+use super::{NewProfile, Store, StoreError, database_id, timestamp};
 use crate::availability::Availability;
 use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
 
@@ -342,11 +342,21 @@ impl Store for SqliteStore {
 
     async fn database_id(&self) -> Result<String, StoreError> {
         self.with_connection(|connection| {
-            Ok(connection.query_row(
+            let id: String = connection.query_row(
                 "SELECT value FROM meta WHERE key = 'database_id'",
                 [],
                 |row| row.get(0),
-            )?)
+            )?;
+            if database_id::is_header_safe(&id) {
+                return Ok(id);
+            }
+            let fresh = database_id::fresh();
+            connection.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'database_id'",
+                [&fresh],
+            )?;
+            database_id::warn_replaced(&id, &fresh);
+            Ok(fresh)
         })
         .await
     }
@@ -575,6 +585,39 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("hw.db")).await.unwrap();
         (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_database_id_that_is_not_header_safe_is_replaced_once_and_kept() {
+        for bad in ["a\"b", "a b", "caf\u{e9}", "ab\r\nx-forged: 1", ""] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("hw.db");
+            drop(SqliteStore::open(&path).await.unwrap());
+            Connection::open(&path)
+                .unwrap()
+                .execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'database_id'",
+                    [bad],
+                )
+                .unwrap();
+            let store = SqliteStore::open(&path).await.unwrap();
+            let id = store.database_id().await.unwrap();
+            assert!(database_id::is_header_safe(&id), "{bad:?} became {id:?}");
+            assert_eq!(
+                store.database_id().await.unwrap(),
+                id,
+                "the replacement is stored, not made afresh on every read"
+            );
+            axum::http::HeaderValue::from_str(&format!("\"{id}-1\"")).expect("a valid ETag");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_header_safe_database_id_is_left_alone() {
+        let (_dir, store) = fresh_store().await;
+        let first = store.database_id().await.unwrap();
+        assert!(database_id::is_header_safe(&first));
+        assert_eq!(store.database_id().await.unwrap(), first);
     }
 
     #[tokio::test]

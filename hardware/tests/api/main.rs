@@ -4,6 +4,7 @@ mod binary;
 mod changes;
 mod corrupt_rows;
 mod helpers;
+mod hygiene;
 mod lifecycle;
 mod list;
 mod real_computation;

@@ -379,3 +379,30 @@ async fn profiles_the_claimer_has_in_flight_are_skipped_even_with_an_expired_lea
         .unwrap();
     assert_eq!(stale.iter().map(|p| p.id).collect::<Vec<_>>(), vec![2]);
 }
+
+#[tokio::test]
+async fn a_database_id_that_is_not_header_safe_is_replaced_once_and_kept() {
+    let server = PgServer::start();
+    drop(open(&server).await);
+    let client = server.client().await;
+    for bad in ["a\"b", "a b", "caf\u{e9}", "ab\r\nx-forged: 1"] {
+        client
+            .execute(
+                "UPDATE meta SET value = $1 WHERE key = 'database_id'",
+                &[&bad],
+            )
+            .await
+            .unwrap();
+        let store = open(&server).await;
+        let id = store.database_id().await.unwrap();
+        assert!(
+            hardware::store::database_id::is_header_safe(&id),
+            "{bad:?} became {id:?}"
+        );
+        assert_eq!(
+            store.database_id().await.unwrap(),
+            id,
+            "the replacement is stored"
+        );
+    }
+}

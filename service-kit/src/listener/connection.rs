@@ -5,6 +5,11 @@
 //! sees a request start and its response finish. Bytes arriving on an idle connection start
 //! the header-read clock; the request reaching the router stops it. A finished response starts
 //! the idle clock.
+//!
+//! At the connection cap the listener may evict a connection that is still *slow*: one that
+//! has not completed a request header (it never sent a whole request, or it is part-way
+//! through one). A kept-alive connection that has served a request is never evicted: closing
+//! it races the load balancer reusing it, which the balancer answers with a 502.
 
 use std::convert::Infallible;
 use std::io;
@@ -33,6 +38,8 @@ pub struct Timeouts {
 pub enum Expired {
     HeaderRead,
     Idle,
+    /// Evicted at the connection cap to make room for a new connection.
+    Evicted,
 }
 
 struct Phase {
@@ -40,6 +47,24 @@ struct Phase {
     idle_since: Instant,
     /// When the first byte of the next request arrived, while no request was in flight.
     head_since: Option<Instant>,
+    accepted: Instant,
+    /// Requests that reached the router on this connection.
+    requests: u64,
+    evicted: bool,
+}
+
+impl Phase {
+    /// Since when the connection has been slow: no request in flight, and either no request
+    /// yet (slow since it was accepted) or the next one part-way through its headers.
+    fn slow_since(&self) -> Option<Instant> {
+        if self.evicted || self.in_flight > 0 {
+            None
+        } else if self.requests == 0 {
+            Some(self.accepted)
+        } else {
+            self.head_since
+        }
+    }
 }
 
 pub struct Activity {
@@ -54,6 +79,9 @@ impl Activity {
                 in_flight: 0,
                 idle_since: Instant::now(),
                 head_since: None,
+                accepted: Instant::now(),
+                requests: 0,
+                evicted: false,
             }),
             changed: Notify::new(),
         }
@@ -74,11 +102,35 @@ impl Activity {
         }
     }
 
-    fn request_started(self: &Arc<Self>) -> InFlight {
+    pub(super) fn request_started(self: &Arc<Self>) -> InFlight {
         let mut phase = self.phase();
         phase.in_flight += 1;
+        phase.requests += 1;
         phase.head_since = None;
         InFlight(self.clone())
+    }
+
+    /// Whether this connection has not completed a request header: it has sent no whole
+    /// request yet, or is part-way through the headers of its next one.
+    #[cfg(test)]
+    pub fn is_slow(&self) -> bool {
+        self.phase().slow_since().is_some()
+    }
+
+    /// Marks the connection for closing if it has been slow for at least `min_age`; its
+    /// watchdog then fires at once. Checked and marked under one lock, so a request that has
+    /// reached the router is never cut off.
+    pub fn evict_if_slow(&self, min_age: Duration) -> bool {
+        let mut phase = self.phase();
+        let slow = phase
+            .slow_since()
+            .is_some_and(|since| since.elapsed() >= min_age);
+        if slow {
+            phase.evicted = true;
+            drop(phase);
+            self.changed.notify_waiters();
+        }
+        slow
     }
 
     /// When the connection expires if nothing changes, or `None` while a request is in flight.
@@ -86,6 +138,9 @@ impl Activity {
         let phase = self.phase();
         if phase.in_flight > 0 {
             return None;
+        }
+        if phase.evicted {
+            return Some((Instant::now(), Expired::Evicted));
         }
         Some(match phase.head_since {
             Some(since) => (since + timeouts.header_read, Expired::HeaderRead),
@@ -95,7 +150,7 @@ impl Activity {
 }
 
 /// Marks a request in flight until dropped (its response is done, or the connection went away).
-struct InFlight(Arc<Activity>);
+pub(super) struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
@@ -205,6 +260,29 @@ impl AsyncWrite for TrackedIo {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// What a just-accepted socket already holds, looked at without reading or waiting (one
+/// non-blocking peek of up to 8 KiB). A normal client sends its whole request head in one
+/// write right after connecting; a slow client sends part of one, or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peeked {
+    Nothing,
+    PartialHeader,
+    CompleteHeader,
+}
+
+pub fn peek_request(stream: &TcpStream) -> Peeked {
+    let mut space = [std::mem::MaybeUninit::<u8>::uninit(); 8192];
+    let mut buf = ReadBuf::uninit(&mut space);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    match stream.poll_peek(&mut cx, &mut buf) {
+        Poll::Ready(Ok(0)) | Poll::Pending | Poll::Ready(Err(_)) => Peeked::Nothing,
+        Poll::Ready(Ok(_)) if buf.filled().windows(4).any(|w| w == b"\r\n\r\n") => {
+            Peeked::CompleteHeader
+        }
+        Poll::Ready(Ok(_)) => Peeked::PartialHeader,
     }
 }
 

@@ -6,6 +6,7 @@ use prometheus::{IntCounter, IntGauge, Registry};
 pub struct ListenerMetrics {
     pub open: IntGauge,
     pub refused: IntCounter,
+    pub evicted: IntCounter,
     pub header_timeouts: IntCounter,
     pub idle_timeouts: IntCounter,
     pub accept_errors: IntCounter,
@@ -17,7 +18,11 @@ impl ListenerMetrics {
             open: IntGauge::new("http_connections_open", "Client connections open now")?,
             refused: IntCounter::new(
                 "http_connections_refused_total",
-                "Connections answered 503 and closed because the connection cap was reached",
+                "Connections answered 503 and closed at the connection cap (no slow connection to evict)",
+            )?,
+            evicted: IntCounter::new(
+                "http_connections_evicted_total",
+                "Slow connections (no request header completed) closed at the connection cap to make room for a new one",
             )?,
             header_timeouts: IntCounter::new(
                 "http_header_read_timeouts_total",
@@ -34,6 +39,7 @@ impl ListenerMetrics {
         };
         registry.register(Box::new(metrics.open.clone()))?;
         registry.register(Box::new(metrics.refused.clone()))?;
+        registry.register(Box::new(metrics.evicted.clone()))?;
         registry.register(Box::new(metrics.header_timeouts.clone()))?;
         registry.register(Box::new(metrics.idle_timeouts.clone()))?;
         registry.register(Box::new(metrics.accept_errors.clone()))?;

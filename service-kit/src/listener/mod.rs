@@ -9,13 +9,21 @@
 //!   ALB's is 60 s), or the balancer reuses a connection the target just closed and answers 502.
 //!   hyper's own `header_read_timeout` runs while a kept-alive connection waits for its next
 //!   request too, so it cannot be both; [`connection`] keeps the two apart.
-//! * A **connection cap** below the descriptor limit: beyond it a connection gets a plain
-//!   `503` and is closed, instead of the process running out of descriptors.
+//! * A **connection cap** below the descriptor limit. At the cap a new connection takes the
+//!   place of the oldest *slow* one (no request header completed yet; [`eviction`]), so a
+//!   client holding thousands of half-sent requests cannot lock normal clients out; when
+//!   every connection is busy or kept alive it gets a plain `503` and is closed, instead of
+//!   the process running out of descriptors.
+//! * A **listen backlog** as wide as the kernel allows ([`backlog`]), so a burst of reconnects
+//!   does not drop a normal client's SYN.
 //! * **Accept errors back off** (5 ms doubling to 1 s) and are logged at most every 10 s with
 //!   a count, instead of a busy loop writing `Too many open files` every second.
 
 mod accept;
+mod backlog;
 mod connection;
+mod deferred;
+mod eviction;
 mod fd_limit;
 mod listener_metrics;
 mod rate_limited_log;
@@ -28,18 +36,22 @@ use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 pub use fd_limit::raise_descriptor_limit;
 pub use listener_metrics::ListenerMetrics;
 
 use crate::listener::accept::AcceptBackoff;
-use crate::listener::connection::{Activity, Expired, TrackedIo};
+use crate::listener::connection::{Activity, Expired, Peeked, Timeouts, TrackedIo};
+use crate::listener::deferred::Deferred;
+use crate::listener::eviction::{EvictionQueue, PATIENCE};
 use crate::listener::rate_limited_log::RateLimitedLog;
 
-/// Descriptors kept free for everything that is not a client connection (database files and
-/// sockets, outgoing HTTP, UDP, logs).
-const RESERVED_DESCRIPTORS: u64 = 128;
+/// Descriptors kept free for everything that is not a served client connection: database
+/// files and sockets, outgoing HTTP, UDP, logs (~128), connections being refused (64) and
+/// connections deferred at the cap (64; [`deferred`]).
+const RESERVED_DESCRIPTORS: u64 = 256;
 
 /// The listener's timeouts and cap, as flags and environment variables shared by every service.
 #[derive(Debug, Clone, clap::Args)]
@@ -55,7 +67,8 @@ pub struct ListenerArgs {
     pub idle_timeout: Duration,
 
     /// Client connections served at once; beyond it a connection is answered 503 and closed.
-    /// Default: the descriptor limit minus 128 kept for files, sockets and the database.
+    /// Default: the descriptor limit minus 256 kept for files, sockets, the database and
+    /// connections being refused.
     #[arg(long, env = "HTTP_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
 }
@@ -107,17 +120,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let descriptor_limit = raise_descriptor_limit();
+    backlog::widen(&listener);
     let cap = args.connection_cap();
-    let permits = Arc::new(Semaphore::new(cap));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     let mut backoff = AcceptBackoff::default();
-    let mut refusals = RateLimitedLog::every(Duration::from_secs(10));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // hyper's header timer would also cut idle keep-alive connections; ours does both jobs.
     builder.http1().timer(hyper_util::rt::TokioTimer::new());
     builder.http1().header_read_timeout(None);
-    let timeouts = connection::Timeouts {
+    let timeouts = Timeouts {
         header_read: args.header_read_timeout,
         idle: args.idle_timeout,
     };
@@ -128,15 +140,37 @@ pub async fn serve(
         idle_timeout_s = timeouts.idle.as_secs_f64(),
         "accepting connections"
     );
+    let mut admitter = Admitter {
+        cap,
+        permits: Arc::new(Semaphore::new(cap)),
+        evictions: EvictionQueue::new(cap),
+        deferred: Deferred::default(),
+        refusals: RateLimitedLog::every(Duration::from_secs(10)),
+        template: Connection {
+            router,
+            builder,
+            timeouts,
+            metrics: metrics.clone(),
+            stop: stop_rx,
+        },
+    };
+    // One timer for the whole loop: a sleep made afresh each turn would never fire while
+    // connections arrive faster than it, and deferred ones would never be looked at again.
+    let mut sweeps = tokio::time::interval(deferred::SWEEP_EVERY);
+    sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let accepted = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => accepted,
+            _ = sweeps.tick(), if !admitter.deferred.is_empty() => {
+                admitter.sweep_deferred();
+                continue;
+            }
         };
-        let stream = match accepted {
+        match accepted {
             Ok((stream, _peer)) => {
                 backoff.succeeded();
-                stream
+                admitter.arrived(stream);
             }
             Err(err) => {
                 metrics.accept_errors.inc();
@@ -146,58 +180,161 @@ pub async fn serve(
                         () = tokio::time::sleep(pause) => {}
                     }
                 }
-                continue;
             }
-        };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            metrics.refused.inc();
-            refusals.log(|suppressed| {
-                tracing::warn!(
-                    max_connections = cap,
-                    refused_since_last_log = suppressed + 1,
-                    "connection cap reached: answering 503 and closing"
-                );
-            });
-            connection::refuse(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let activity = Arc::new(Activity::new());
-        let io = TokioIo::new(TrackedIo::new(stream, activity.clone()));
-        let service = connection::tracked_service(router.clone(), activity.clone());
-        let builder = builder.clone();
-        let mut stop_rx = stop_rx.clone();
-        let metrics = metrics.clone();
-        metrics.open.inc();
-        tokio::spawn(async move {
-            let conn = builder.serve_connection_with_upgrades(io, service);
-            let mut conn = std::pin::pin!(conn);
-            let mut stopping = false;
-            loop {
-                tokio::select! {
-                    _ = conn.as_mut() => break,
-                    expired = connection::watchdog(&activity, timeouts) => {
-                        match expired {
-                            Expired::HeaderRead => metrics.header_timeouts.inc(),
-                            Expired::Idle => metrics.idle_timeouts.inc(),
-                        }
-                        break; // dropping the connection closes the socket
-                    }
-                    changed = stop_rx.changed(), if !stopping => {
-                        stopping = true;
-                        if changed.is_ok() {
-                            conn.as_mut().graceful_shutdown();
-                        }
-                    }
-                }
-            }
-            metrics.open.dec();
-            drop(permit);
-        });
+        }
     }
     let _ = stop_tx.send(true);
     drop(listener);
+    for stream in admitter.deferred.drain() {
+        connection::refuse(stream);
+    }
     // Every connection task holds a permit: all of them back means all connections are closed.
-    let _ = permits.acquire_many(cap as u32).await;
+    let _ = admitter.permits.acquire_many(cap as u32).await;
     Ok(())
+}
+
+/// Decides, for each accepted connection, whether it is served, takes a slow connection's
+/// place, waits a moment for its request, or is refused.
+struct Admitter {
+    cap: usize,
+    permits: Arc<Semaphore>,
+    evictions: EvictionQueue,
+    deferred: Deferred,
+    refusals: RateLimitedLog,
+    template: Connection,
+}
+
+impl Admitter {
+    fn arrived(&mut self, stream: TcpStream) {
+        let peeked = connection::peek_request(&stream);
+        let min_age = if peeked == Peeked::CompleteHeader {
+            Duration::ZERO
+        } else {
+            PATIENCE
+        };
+        match self.place(min_age) {
+            Some(admission) => self.spawn(stream, admission),
+            // At the cap with nobody old enough to evict: a normal client's request is often a
+            // few microseconds behind its connection, so look again shortly before refusing.
+            None if peeked == Peeked::Nothing => {
+                if let Some(overflow) = self.deferred.push(stream) {
+                    self.refuse(overflow);
+                }
+            }
+            None => self.refuse(stream),
+        }
+    }
+
+    /// Deferred connections whose request has arrived take a slow connection's place; those
+    /// that waited too long are refused.
+    fn sweep_deferred(&mut self) {
+        let (ready, expired) = self.deferred.sweep();
+        for stream in ready {
+            match self.place(Duration::ZERO) {
+                Some(admission) => self.spawn(stream, admission),
+                None => self.refuse(stream),
+            }
+        }
+        for stream in expired {
+            self.refuse(stream);
+        }
+    }
+
+    /// A free place, or the place of a connection slow for at least `min_age`.
+    fn place(&mut self, min_age: Duration) -> Option<Admission> {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Some(Admission::Now(permit));
+        }
+        if self.evictions.evict_oldest_slow(min_age) {
+            self.template.metrics.evicted.inc();
+            return Some(Admission::AfterEviction(self.permits.clone()));
+        }
+        None
+    }
+
+    fn spawn(&mut self, stream: TcpStream, admission: Admission) {
+        let activity = Arc::new(Activity::new());
+        self.evictions.admitted(&activity);
+        let conn = self.template.clone();
+        tokio::spawn(conn.run(stream, activity, admission));
+    }
+
+    fn refuse(&mut self, stream: TcpStream) {
+        self.template.metrics.refused.inc();
+        let cap = self.cap;
+        self.refusals.log(|suppressed| {
+            tracing::warn!(
+                max_connections = cap,
+                refused_since_last_log = suppressed + 1,
+                "connection cap reached and no slow connection to evict: answering 503 and closing"
+            );
+        });
+        connection::refuse(stream);
+    }
+}
+
+/// How long a newcomer waits for the place of the connection it evicted (that connection's
+/// task only has to notice and drop, well under a millisecond unless the runtime is stalled).
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
+enum Admission {
+    Now(OwnedSemaphorePermit),
+    /// The place of a connection just evicted, free once that connection has closed.
+    AfterEviction(Arc<Semaphore>),
+}
+
+/// What one connection's task needs from the listener.
+#[derive(Clone)]
+struct Connection {
+    router: Router,
+    builder: auto::Builder<TokioExecutor>,
+    timeouts: Timeouts,
+    metrics: ListenerMetrics,
+    stop: watch::Receiver<bool>,
+}
+
+impl Connection {
+    /// Serves the connection until it closes, times out, is evicted or the listener stops.
+    async fn run(mut self, stream: TcpStream, activity: Arc<Activity>, admission: Admission) {
+        let _permit = match admission {
+            Admission::Now(permit) => permit,
+            Admission::AfterEviction(permits) => {
+                match tokio::time::timeout(EVICTION_WAIT, permits.acquire_owned()).await {
+                    Ok(Ok(permit)) => permit,
+                    _ => {
+                        self.metrics.refused.inc();
+                        connection::refuse(stream);
+                        return;
+                    }
+                }
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let metrics = self.metrics;
+        metrics.open.inc();
+        let io = TokioIo::new(TrackedIo::new(stream, activity.clone()));
+        let service = connection::tracked_service(self.router, activity.clone());
+        let conn = self.builder.serve_connection_with_upgrades(io, service);
+        let mut conn = std::pin::pin!(conn);
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                _ = conn.as_mut() => break,
+                expired = connection::watchdog(&activity, self.timeouts) => {
+                    match expired {
+                        Expired::HeaderRead => metrics.header_timeouts.inc(),
+                        Expired::Idle => metrics.idle_timeouts.inc(),
+                        Expired::Evicted => {}
+                    }
+                    break; // dropping the connection closes the socket
+                }
+                changed = self.stop.changed(), if !stopping => {
+                    stopping = true;
+                    if changed.is_ok() {
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+        }
+        metrics.open.dec();
+    }
 }
