@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Rehearses a blue/green release the way ECS + the ALB do it, on loopback, with real parts:
 # the project's container images (podman), one real PostgreSQL (host binaries from $PG_BIN),
-# nginx as the load balancer (blue and green upstreams, a production and a test port, passive
-# health checks via max_fails), and a constant-rate load from the project's `loadtest`.
+# HAProxy as the load balancer, configured like the ALB (a production and a test frontend, each
+# forwarding to blue or green; active health checks on /readyz; deregistration = drain), and a
+# constant-rate load from the project's `loadtest`.
 #
-# Steps: start N (blue) -> load "before" -> start N+1 (green) -> readiness poll + smoke check
-# on the test port -> shift production (nginx reload) under load "during" -> SIGTERM blue ->
-# bake under load "after". Prints requests, errors, responses over 1 s and p99 per phase and
+# Traffic moves through HAProxy's runtime API (the admin socket: `set server ... state`), not a
+# reload: like the ALB changing listener-rule weights, nothing restarts and no connection is
+# cut. (An nginx reload replaces its workers, and requests in flight on the old workers' idle
+# upstream connections failed with I/O errors at every switch.)
+#
+# Steps: start N (blue) -> load "before" -> start N+1 (green) -> readiness + smoke check on the
+# test port -> shift production under load "during" -> drain and SIGTERM blue -> bake under
+# load "after". Prints requests, errors, responses over 1 s and p99 per phase and
 # the time each step took. Every wait is bounded; everything is removed on exit.
 set -euo pipefail
 
@@ -52,7 +58,7 @@ ROOT=$(pwd)
 export ROOT
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
-apt_install nginx podman runc ca-certificates
+apt_install haproxy podman runc ca-certificates
 # shellcheck source=scripts/ci/setup-postgres.sh
 source scripts/ci/setup-postgres.sh
 if [ -z "${CONTAINERS_CONF:-}" ] || [ ! -f "$CONTAINERS_CONF" ]; then
@@ -85,7 +91,7 @@ step_done() { STEP_NAMES+=("$1"); STEP_SECS+=("$(python3 -c "print(f'{$(now) - $
 
 cleanup() {
     for c in blue green; do podman rm -f -t 0 "$RUN_ID-$c-portal" "$RUN_ID-$c-hardware" >/dev/null 2>&1 || true; done
-    [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+    [ -f "$WORK/haproxy.pid" ] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
     [ -d "$WORK/pg" ] && runuser_ "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
@@ -106,9 +112,12 @@ wait_for() {
 t=$(now)
 if [ "$BUILD" = 1 ]; then
     echo "--- static binaries and images"
-    RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target "$TARGET" -p portal -p hardware
+    # The same packages and flags as scripts/ci/check-images.sh, so one build serves both (a
+    # different package set unifies dependency features differently and rebuilds them).
+    RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target "$TARGET" -p portal -p hardware -p metrics
     mkdir -p "$WORK/ctx/prebuilt" "$WORK/ctx/infra/docker"
     cp "$CARGO_TARGET_DIR/$TARGET/release/portal" "$CARGO_TARGET_DIR/$TARGET/release/hardware" \
+        "$CARGO_TARGET_DIR/$TARGET/release/metrics" \
         /etc/ssl/certs/ca-certificates.crt "$WORK/ctx/prebuilt/"
     cp -r infra/docker/rootfs infra/docker/writable "$WORK/ctx/infra/docker/"
     for s in hardware portal; do
@@ -130,11 +139,16 @@ runuser_ "$PG_BIN/pg_ctl" -D "$WORK/pg" -w -t 30 -l "$WORK/pg/log" \
 DB="postgres://hwdash:hwdash@127.0.0.1:$PG_PORT/postgres"
 step_done "start PostgreSQL" "$t"
 
-# start_color COLOR VERSION DATABASE: hardware + portal of one color on host-network loopback ports.
+# Each color's ports are chosen up front, so the load balancer knows both targets from the
+# start (as the ALB knows both target groups); green's are in maintenance until it exists.
+BLUE_HW=$(free_port); BLUE_PORTAL=$(free_port); GREEN_HW=$(free_port); GREEN_PORTAL=$(free_port)
+
+# start_color COLOR VERSION DATABASE [HARDWARE_URL]: hardware + portal of one color on
+# host-network loopback ports.
 start_color() {
     local c=$1 v=$2 db=$3 hp pp hw_url
     hw_url=${4:-}
-    hp=$(free_port); pp=$(free_port)
+    hp=${c^^}_HW; hp=${!hp}; pp=${c^^}_PORTAL; pp=${!pp}
     podman_ run -d --name "$RUN_ID-$c-hardware" --network host --read-only \
         -e HARDWARE_BIND="127.0.0.1:$hp" -e DATABASE_URL="$db" -e RELEASE_VERSION="$v" \
         -e AVAILABILITY_SOURCE=fake -e FAKE_COMPUTE_MS=1 \
@@ -143,39 +157,91 @@ start_color() {
         -e PORTAL_BIND="127.0.0.1:$pp" -e HARDWARE_URL="${hw_url:-http://127.0.0.1:$hp}" -e RELEASE_VERSION="$v" \
         -e PORTAL_HEALTHCHECK_URL="http://127.0.0.1:$pp/healthz" \
         "localhost/hwdash-portal:$TAG" >/dev/null
-    eval "${c^^}_HW=$hp; ${c^^}_PORTAL=$pp"
 }
 
 PROD_PORT=$(free_port); TEST_PORT=$(free_port)
-# write_nginx ACTIVE [TEST]: production -> ACTIVE color, test port -> TEST color (ALB listeners).
-write_nginx() {
-    local active=$1 test=${2:-$1}
+# The ALB's two listeners as two frontends; each has a portal and a hardware backend holding
+# both colors. Health checks as the target groups do them (GET /readyz, every 500 ms here).
+start_haproxy() {
     {
-        echo "worker_processes 2; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log warn;"
-        echo "events { worker_connections 4096; }"
-        echo "http { access_log off; client_body_temp_path $WORK/ngx; proxy_temp_path $WORK/ngx;"
-        echo "  fastcgi_temp_path $WORK/ngx; uwsgi_temp_path $WORK/ngx; scgi_temp_path $WORK/ngx;"
-        for c in blue green; do
-            local p h; p=${c^^}_PORTAL; h=${c^^}_HW
-            [ -n "${!p:-}" ] || continue
-            echo "  upstream portal_$c { server 127.0.0.1:${!p} max_fails=1 fail_timeout=5s; keepalive 64; }"
-            echo "  upstream hardware_$c { server 127.0.0.1:${!h} max_fails=1 fail_timeout=5s; keepalive 64; }"
+        echo "global"
+        # Enough for the load generator's connections, within the descriptor limit (2 per connection).
+        echo "  maxconn 4096"
+        echo "  pidfile $WORK/haproxy.pid"
+        echo "  stats socket $WORK/haproxy.sock mode 600 level admin"
+        echo "defaults"
+        echo "  mode http"
+        echo "  timeout connect 2s"
+        echo "  timeout client 30s"
+        echo "  timeout server 10s"
+        echo "  timeout http-keep-alive 60s"
+        # A connection refused by a target that is going away is retried on another one.
+        echo "  retries 2"
+        echo "  option redispatch"
+        echo "  retry-on conn-failure empty-response"
+        for listener in prod test; do
+            local port=PROD_PORT; [ "$listener" = test ] && port=TEST_PORT
+            echo "frontend $listener"
+            echo "  bind 127.0.0.1:${!port}"
+            echo "  use_backend hardware_$listener if { path_beg /hardware/ }"
+            echo "  default_backend portal_$listener"
+            for service in portal hardware; do
+                echo "backend ${service}_$listener"
+                echo "  option httpchk GET /readyz"
+                for c in blue green; do
+                    local target=${c^^}_PORTAL; [ "$service" = hardware ] && target=${c^^}_HW
+                    local initial=""; [ "$c" = green ] && initial=" disabled"
+                    echo "  server $c 127.0.0.1:${!target} check inter 500 fall 2 rise 1$initial"
+                done
+            done
         done
-        for pair in "$PROD_PORT:$active" "$TEST_PORT:$test"; do
-            echo "  server { listen 127.0.0.1:${pair%%:*};"
-            echo "    proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_next_upstream error timeout http_502 http_503;"
-            echo "    location /hardware/ { proxy_pass http://hardware_${pair##*:}; }"
-            echo "    location / { proxy_pass http://portal_${pair##*:}; } }"
-        done
-        echo "}"
-    } >"$WORK/nginx.conf"
-    mkdir -p "$WORK/ngx"
-    if [ -f "$WORK/nginx.pid" ]; then /usr/sbin/nginx -c "$WORK/nginx.conf" -s reload
-    else /usr/sbin/nginx -c "$WORK/nginx.conf"; fi
+    } >"$WORK/haproxy.cfg"
+    /usr/sbin/haproxy -D -f "$WORK/haproxy.cfg" || fail "haproxy did not start"
 }
 
-ready() { curl -fsS --max-time 1 "http://127.0.0.1:$1/hardware/" >/dev/null && curl -fsS --max-time 1 "http://127.0.0.1:$2/" | grep -q c5; }
-smoke() { curl -fsS --max-time 2 "http://127.0.0.1:$TEST_PORT/hardware/" | grep -q '"c5"' && curl -fsS --max-time 2 "http://127.0.0.1:$TEST_PORT/" | grep -q c5; }
+# HAProxy's runtime API (the admin socket).
+lb() {
+    python3 - "$WORK/haproxy.sock" "$*" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+out = b""
+while chunk := s.recv(65536):
+    out += chunk
+sys.stdout.write(out.decode())
+PY
+}
+
+# route LISTENER COLOR: the listener's portal and hardware backends send new requests to COLOR
+# only; the other color drains (requests in flight finish, none start), as a target group
+# deregisters a target.
+route() {
+    local listener=$1 to=$2 other=blue
+    [ "$to" = blue ] && other=green
+    for service in portal hardware; do
+        lb "set server ${service}_$listener/$to state ready" >/dev/null
+    done
+    # The new color takes traffic only once its health check passed.
+    wait_for "$to up in $listener" 15 serving "$listener" "$to" || { echo "$to never passed its health check on $listener" >&2; return 1; }
+    for service in portal hardware; do
+        lb "set server ${service}_$listener/$other state drain" >/dev/null
+    done
+}
+
+# serving LISTENER COLOR: both of the listener's backends report COLOR UP.
+serving() {
+    local stat
+    stat=$(lb "show stat") || return 1
+    for service in portal hardware; do
+        grep -q "^${service}_$1,$2,.*,UP," <<<"$stat" || return 1
+    done
+}
+
+# Bodies are captured before grep: `curl | grep -q` fails under pipefail when grep exits first.
+shows() { local body; body=$(curl -fsS --max-time "$1" "$2") && grep -q "$3" <<<"$body"; }
+ready() { curl -fsS --max-time 1 "http://127.0.0.1:$1/hardware/" >/dev/null && shows 1 "http://127.0.0.1:$2/" c5; }
+smoke() { shows 2 "http://127.0.0.1:$TEST_PORT/hardware/" '"c5"' && shows 2 "http://127.0.0.1:$TEST_PORT/" c5; }
 
 cat >"$WORK/load.toml" <<TOML
 name = "rehearsal"
@@ -219,7 +285,8 @@ echo "--- blue (N) up"
 t=$(now)
 start_color blue N "$DB"
 wait_for "blue ready" 60 ready "$BLUE_HW" "$BLUE_PORTAL" || fail "blue not ready in 60 s"
-write_nginx blue
+start_haproxy
+wait_for "blue up in prod" 15 serving prod blue || fail "blue never passed HAProxy's health check"
 step_done "blue start + ready" "$t"
 
 echo "--- load before ($RATE req/s for ${PHASE}s)"
@@ -231,13 +298,13 @@ t=$(now)
 # A broken green: its portal points at a closed port, so its page never shows hardware's data.
 GREEN_HW_URL=""; [ "$FAIL_SMOKE" = 1 ] && GREEN_HW_URL="http://127.0.0.1:1"
 start_color green N+1 "$DB" "$GREEN_HW_URL"
-write_nginx blue green
-if wait_for "green smoke" 30 smoke; then
+# The test listener moves to green as soon as it is healthy; a green that never is stays out.
+if wait_for "green ready" 30 ready "$GREEN_HW" "$GREEN_PORTAL" && route test green && wait_for "green smoke" 30 smoke; then
     step_done "green start + smoke on test port" "$t"
-    t=$(now); write_nginx green green; step_done "shift production to green" "$t"
+    t=$(now); route prod green || fail "production shift"; step_done "shift production to green" "$t"
     SHIFTED=1
 else
-    step_done "green start + smoke FAILED (30 s bound)" "$t"
+    step_done "green start + smoke FAILED (bounded)" "$t"
     echo "green failed its smoke check: production stays on blue"
     SHIFTED=0
 fi
@@ -247,7 +314,7 @@ if [ "$SHIFTED" = 1 ] && [ "$ROLLBACK" = 0 ]; then
     echo "--- drain and SIGTERM blue, bake under load"
     load_start after
     t=$(now)
-    sleep 2 # deregistration delay: nginx has already stopped routing new requests to blue
+    sleep 2 # deregistration delay: blue drains, HAProxy already sends new requests to green
     podman_ stop -t 15 "$RUN_ID-blue-portal" "$RUN_ID-blue-hardware" >/dev/null
     step_done "drain + stop blue (exit $(podman inspect --format '{{.State.ExitCode}}' "$RUN_ID-blue-portal")/$(podman inspect --format '{{.State.ExitCode}}' "$RUN_ID-blue-hardware"))" "$t"
     load_wait after
@@ -255,16 +322,26 @@ elif [ "$SHIFTED" = 1 ]; then
     echo "--- bake, then rollback to blue under load"
     load_start after
     sleep $((PHASE / 2))
-    t=$(now); write_nginx blue blue; step_done "rollback production to blue" "$t"
+    t=$(now); { route prod blue && route test blue; } || fail "rollback"; step_done "rollback production to blue" "$t"
     load_wait after
     t=$(now); podman_ stop -t 15 "$RUN_ID-green-portal" "$RUN_ID-green-hardware" >/dev/null; step_done "stop green" "$t"
 else
     load_start after; load_wait after
 fi
 
+# Requests each color's production backends received (HAProxy's stot, field 8 of `show stat`).
+production_requests() {
+    lb "show stat" | awk -F, -v c="$1" '($1 == "portal_prod" || $1 == "hardware_prod") && $2 == c { n += $8 } END { print n + 0 }'
+}
+GREEN_PROD=$(production_requests green); BLUE_PROD=$(production_requests blue)
+
 echo
 echo "=== rehearsal: rate=$RATE req/s, phase=${PHASE}s, fail_smoke=$FAIL_SMOKE rollback=$ROLLBACK"
 printf '%s\n' "${PHASE_LINES[@]}"
+echo "production requests: blue=$BLUE_PROD green=$GREEN_PROD"
+if [ "$FAIL_SMOKE" = 1 ] && [ "$GREEN_PROD" != 0 ]; then
+    FAILED=1; echo "rehearse: a green that failed its smoke check received $GREEN_PROD production requests" >&2
+fi
 for i in "${!STEP_NAMES[@]}"; do printf 'step %-45s %6ss\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}"; done
 [ "$FAILED" = 0 ] || fail "requests failed or took over 1 s (see the phases above)"
 echo "rehearsal passed: 0 errors, 0 responses over 1 s"
