@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::client::build_client;
 use crate::iteration::{WorkerContext, run_iteration};
 use crate::plan::{Plan, PlannedActor};
+use crate::pool::TargetPool;
 use crate::stats::Stats;
 
 #[derive(Debug, Clone)]
@@ -74,12 +74,16 @@ pub async fn run(
         .into_iter()
         .map(|actors| {
             let context = WorkerContext {
-                client: build_client(options.timeout),
                 timeout: options.timeout,
                 connections: plan
                     .targets
                     .iter()
-                    .map(|target| (target.name.clone(), Semaphore::new(connections_each)))
+                    .map(|target| {
+                        (
+                            target.name.clone(),
+                            TargetPool::new(target, connections_each),
+                        )
+                    })
                     .collect(),
                 start,
             };
