@@ -1,10 +1,9 @@
-//! One HTTP/1 exchange over a worker's [`TargetPool`]: send, read the whole body, hand the
-//! connection back.
+//! One HTTP/1 exchange over a worker's [`TargetPool`], bounded in time.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::header::HeaderMap;
 use hyper::{Request, StatusCode};
 
@@ -27,14 +26,7 @@ pub async fn send(
     timeout: Duration,
 ) -> Result<Response, FailureKind> {
     let exchange = async {
-        let (response, connection) = pool.send(request).await?;
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|_| FailureKind::Io)?
-            .to_bytes();
-        pool.checkin(connection);
+        let (parts, body) = pool.exchange(request).await?;
         Ok(Response {
             status: parts.status,
             headers: parts.headers,

@@ -306,7 +306,12 @@ pub fn write_workflow(directory: &Path, name: &str, content: &str) -> PathBuf {
 }
 
 pub fn settings(server: &TestServer, compress: f64, multiplier: f64) -> RunSettings {
-    let target: loadtest::target::Target = format!("api={}", server.base).parse().unwrap();
+    settings_for_base(&server.base, compress, multiplier)
+}
+
+/// Settings whose target `api` is the server at `base` (`http://127.0.0.1:PORT`).
+pub fn settings_for_base(base: &str, compress: f64, multiplier: f64) -> RunSettings {
+    let target: loadtest::target::Target = format!("api={base}").parse().unwrap();
     RunSettings {
         compress,
         multiplier,
