@@ -1,9 +1,10 @@
-//! One HTTP/1 exchange over a worker's [`TargetPool`], bounded in time.
+//! One HTTP/1 exchange over a worker's [`TargetPool`]: send, read the whole body, hand the
+//! connection back.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::header::HeaderMap;
 use hyper::{Request, StatusCode};
 
@@ -26,7 +27,14 @@ pub async fn send(
     timeout: Duration,
 ) -> Result<Response, FailureKind> {
     let exchange = async {
-        let (parts, body) = pool.exchange(request).await?;
+        let (response, connection) = pool.send(request).await?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|_| FailureKind::Io)?
+            .to_bytes();
+        pool.checkin(connection);
         Ok(Response {
             status: parts.status,
             headers: parts.headers,
