@@ -1,6 +1,6 @@
 //! The open-model scheduler.
 //!
-//! Actors are dealt round-robin to a few worker tasks. Each worker keeps its actors' next
+//! Actors are dealt round-robin to a few workers. Each worker keeps its actors' next
 //! scheduled times in a binary heap (a simple timer wheel) and, whenever it wakes, starts
 //! every iteration that is due, however many that is: if the worker was late (a busy CPU, a
 //! 1 ms timer granularity), the missed iterations fire at once, in order, like tokio's
@@ -32,7 +32,7 @@ use crate::stats::Stats;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Worker tasks; defaults to the number of CPUs.
+    /// Worker threads, each with its own runtime; defaults to the number of CPUs.
     pub workers: usize,
     /// Connections (concurrent requests) across all workers.
     pub connections: usize,
