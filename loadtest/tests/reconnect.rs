@@ -4,8 +4,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use common::{
     CLOSE_EVERY, TestServer, options, run, settings, settings_for_base, step, write_workflow,
@@ -74,14 +74,17 @@ async fn a_server_closing_idle_connections_silently_loses_no_request() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let connections = Arc::new(AtomicUsize::new(0));
     let answered = Arc::new(AtomicUsize::new(0));
+    let heads = Arc::new(Mutex::new(Vec::<String>::new()));
     tokio::spawn({
         let connections = connections.clone();
         let answered = answered.clone();
+        let heads = heads.clone();
         async move {
             loop {
                 let (mut stream, _) = listener.accept().await.unwrap();
                 connections.fetch_add(1, Ordering::SeqCst);
                 let answered = answered.clone();
+                let heads = heads.clone();
                 tokio::spawn(async move {
                     let mut request = Vec::new();
                     let mut buffer = [0u8; 1024];
@@ -91,6 +94,10 @@ async fn a_server_closing_idle_connections_silently_loses_no_request() {
                             Ok(n) => request.extend_from_slice(&buffer[..n]),
                         }
                     }
+                    heads
+                        .lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&request).into_owned());
                     let _ = stream
                         .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
                         .await;
@@ -127,4 +134,11 @@ path = "/"
     assert_eq!(get.errors, 0, "{:?}", get.errors_by_kind);
     assert_eq!(answered.load(Ordering::SeqCst), 20);
     assert_eq!(connections.load(Ordering::SeqCst), 20);
+    // Origin-form request line and the target's Host header, as HTTP/1.1 requires.
+    let host = base.trim_start_matches("http://");
+    for head in heads.lock().unwrap().iter() {
+        let head = head.to_ascii_lowercase();
+        assert!(head.starts_with("get / http/1.1\r\n"), "{head}");
+        assert!(head.contains(&format!("\r\nhost: {host}\r\n")), "{head}");
+    }
 }
