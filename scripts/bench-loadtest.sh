@@ -11,7 +11,8 @@
 #
 # Usage: scripts/bench-loadtest.sh [SECONDS_PER_RATE]   (default 8)
 #        LOADTEST_BIN=path/to/loadtest scripts/bench-loadtest.sh   (use a built binary)
-#        BENCH_RATES='16700 30000' scripts/bench-loadtest.sh   (the scheduled rates to try)
+#        BENCH_RATES='16700 30000' scripts/bench-loadtest.sh   (the scheduled rates to try; the
+#        highest, above what any generator reaches here, measures loadtest's maximum throughput)
 #        BENCH_REPORT_DIR=docs/performance keeps the stall run's Markdown report and charts
 # The machine is shared: other processes compiling at the same time lower every figure, for
 # wrk and loadtest alike; the ratio is the figure to compare.
@@ -94,13 +95,14 @@ wrk_line=$(wrk -t2 -c64 -d"${seconds}s" --latency "$url/" | tee "$work/wrk.txt" 
 wrk_rate=${wrk_line%.*}
 echo "wrk -t2 -c64 (closed loop, as fast as the server answers): ${wrk_rate} req/s"
 best=0
+best_10ms=0
 peak=0
 # BENCH_RATES: the scheduled rates to try (req/s), in order.
-for rate in ${BENCH_RATES:-16700 25000 50000 75000 90000}; do
+for rate in ${BENCH_RATES:-16700 50000 75000 100000 125000 150000}; do
     write_workflow "$work/rate.toml" "$rate" "${seconds}s"
-    # One scheduler task and 64 connections, like wrk's -c64 (measured best on 2 cores: a
-    # second worker competes with the server for the same two cores).
-    "$bin" run "$work/rate.toml" --target "trivial=$url" --workers 1 --connections 64 --progress never \
+    # Two workers (a thread each, like wrk's -t2) and 64 connections, like wrk's -c64: on 2
+    # cores, as good as one worker up to 100,000 req/s and better beyond.
+    "$bin" run "$work/rate.toml" --target "trivial=$url" --workers 2 --connections 64 --progress never \
         --json "$work/rate.json" >/dev/null 2>&1 || true
     achieved=$(json_field "$work/rate.json" "round(r['total']['count'] / r['settings']['elapsed_seconds'])")
     errors=$(json_field "$work/rate.json" "r['total']['errors']")
@@ -111,6 +113,9 @@ for rate in ${BENCH_RATES:-16700 25000 50000 75000 90000}; do
     # the corrected p99 shows no backlog (< 100 ms).
     sustained=$(python3 -c "print(int($achieved >= 0.97 * $rate and $errors == 0 and $p99 < 100))")
     [ "$sustained" = 1 ] && best=$rate
+    # The goal of issue 15: on schedule with a corrected p99 within 10 ms.
+    within_10ms=$(python3 -c "print(int($achieved >= 0.97 * $rate and $errors == 0 and $p99 <= 10))")
+    [ "$within_10ms" = 1 ] && best_10ms=$rate
     peak=$(( achieved > peak ? achieved : peak ))
     # oha at the same scheduled rate, 64 connections, latency corrected from the schedule.
     "$oha" -z "${seconds}s" -q "$rate" --latency-correction -c 64 --no-tui --output-format json \
@@ -119,8 +124,9 @@ for rate in ${BENCH_RATES:-16700 25000 50000 75000 90000}; do
     oha_p99=$(json_field "$work/oha.json" "round(r['latencyPercentiles']['p99'] * 1000, 2)")
     echo "oha      at ${rate} req/s scheduled: ${oha_rate} req/s achieved, success rate $(json_field "$work/oha.json" "r['summary']['successRate']"), p99 corrected ${oha_p99} ms; ratio loadtest/oha achieved $(python3 -c "print(round($achieved / max($oha_rate, 1), 2))")"
 done
-echo "loadtest: highest throughput ${peak} req/s, highest rate sustained on schedule ${best} req/s; wrk: ${wrk_rate} req/s"
+echo "loadtest: highest throughput ${peak} req/s, highest rate sustained on schedule ${best} req/s (corrected p99 < 100 ms), ${best_10ms} req/s with corrected p99 <= 10 ms; wrk: ${wrk_rate} req/s"
 echo "ratio loadtest/wrk: throughput $(python3 -c "print(round($peak / max($wrk_rate, 1), 2))"), sustained $(python3 -c "print(round($best / max($wrk_rate, 1), 2))")"
+echo "goal: >= 75000 req/s on schedule with corrected p99 <= 10 ms: $(python3 -c "print('met' if $best_10ms >= 75000 else 'not met')"); throughput >= 0.8 of wrk: $(python3 -c "print('met' if $peak >= 0.8 * $wrk_rate else 'not met')")"
 
 echo
 echo "== 2. injected stall: every response held for 1 s, once, 2 s into the run"

@@ -87,7 +87,7 @@ pub struct RunArgs {
     #[arg(long, env = "LOADTEST_TIMEOUT", default_value = "10s")]
     pub timeout: HumanDuration,
 
-    /// Worker tasks that schedule and record requests (default: number of CPUs).
+    /// Worker threads that schedule, send and record requests (default: number of CPUs).
     #[arg(long, env = "LOADTEST_WORKERS")]
     pub workers: Option<usize>,
 

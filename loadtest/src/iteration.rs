@@ -12,13 +12,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::client::{HttpClient, Response, send};
+use crate::client::{Response, send};
 use crate::encoding::decoded_body;
 use crate::pagination::{next_from_html, next_from_link_header, resolve};
 use crate::plan::{PlannedActor, ProgramStep};
+use crate::pool::TargetPool;
 use crate::stats::{FailureKind, Outcome, Record};
 use crate::workflow::Paginate;
 use crate::workflow::PaginateBy;
@@ -26,13 +26,13 @@ use crate::workflow::template::Values;
 
 /// What a worker shares with all its iterations.
 pub struct WorkerContext {
-    pub client: HttpClient,
     pub timeout: Duration,
-    /// The worker's connection budget, one per target: a request waits here (and the wait
-    /// counts in the corrected latency) when every connection to its target is busy. Per
-    /// target because the simulated clients of one service do not share connections with
-    /// another's: a backlog of event posts must not hold back the dashboard's readers.
-    pub connections: HashMap<String, Semaphore>,
+    /// The worker's connections, one pool per target, each with its budget of slots: a
+    /// request waits for a slot (and the wait counts in the corrected latency) when every
+    /// connection to its target is busy. Per target because the simulated clients of one
+    /// service do not share connections with another's: a backlog of event posts must not
+    /// hold back the dashboard's readers.
+    pub connections: HashMap<String, TargetPool>,
     pub start: Instant,
 }
 
@@ -194,15 +194,12 @@ async fn request_once(
     path: &str,
     intended: Instant,
 ) -> (Outcome, Instant, Instant, Option<Response>, Duration) {
-    let Ok(uri) = step.target.uri(path) else {
-        let now = Instant::now();
-        return (
-            Outcome::Failed(FailureKind::BadUrl),
-            now.max(intended),
-            now,
-            None,
-            Duration::ZERO,
-        );
+    // Every target of the plan gets a pool when the worker starts; none is missing.
+    let Some(pool) = context.connections.get(&step.target.name) else {
+        return failed_before_sending(FailureKind::BadUrl, intended);
+    };
+    let Some(uri) = step.target.path_uri(path) else {
+        return failed_before_sending(FailureKind::BadUrl, intended);
     };
     let mut builder = Request::builder().method(step.step.method.clone()).uri(uri);
     for (name, template) in &step.step.headers {
@@ -214,29 +211,22 @@ async fn request_once(
         .as_ref()
         .map(|template| Bytes::from(template.render_to_string(values)))
         .unwrap_or_default();
-    let request = match builder.body(Full::new(body)) {
-        Ok(request) => request,
-        Err(_) => {
-            let now = Instant::now();
-            return (
-                Outcome::Failed(FailureKind::BadUrl),
-                now.max(intended),
-                now,
-                None,
-                Duration::ZERO,
-            );
-        }
+    let Ok(mut request) = builder.body(Full::new(body)) else {
+        return failed_before_sending(FailureKind::BadUrl, intended);
     };
+    // A Host header the step sets itself wins, as with any HTTP client.
+    if let Some(host) = pool.host() {
+        request
+            .headers_mut()
+            .entry(hyper::header::HOST)
+            .or_insert_with(|| host.clone());
+    }
     // The semaphore is never closed, so acquiring only waits.
     let wanted = Instant::now();
-    let _permit = match context.connections.get(&step.target.name) {
-        Some(connections) => Some(connections.acquire().await),
-        // Every target of the plan gets a budget when the worker starts; none is missing.
-        None => None,
-    };
+    let _permit = pool.slots.acquire().await;
     let sent = Instant::now();
     let waited = sent - wanted;
-    let result = send(&context.client, request, context.timeout).await;
+    let result = send(pool, request, context.timeout).await;
     let finished = Instant::now();
     match result {
         Ok(response) => {
@@ -255,4 +245,19 @@ async fn request_once(
         }
         Err(kind) => (Outcome::Failed(kind), sent, finished, None, waited),
     }
+}
+
+/// The outcome of a request that could not be built, as [`request_once`] returns it.
+fn failed_before_sending(
+    kind: FailureKind,
+    intended: Instant,
+) -> (Outcome, Instant, Instant, Option<Response>, Duration) {
+    let now = Instant::now();
+    (
+        Outcome::Failed(kind),
+        now.max(intended),
+        now,
+        None,
+        Duration::ZERO,
+    )
 }

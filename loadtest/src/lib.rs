@@ -14,6 +14,7 @@ pub mod error;
 pub mod iteration;
 pub mod pagination;
 pub mod plan;
+pub mod pool;
 pub mod report;
 pub mod runner;
 pub mod serve;

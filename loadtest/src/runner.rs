@@ -1,6 +1,6 @@
 //! The open-model scheduler.
 //!
-//! Actors are dealt round-robin to a few worker tasks. Each worker keeps its actors' next
+//! Actors are dealt round-robin to a few workers. Each worker keeps its actors' next
 //! scheduled times in a binary heap (a simple timer wheel) and, whenever it wakes, starts
 //! every iteration that is due, however many that is: if the worker was late (a busy CPU, a
 //! 1 ms timer granularity), the missed iterations fire at once, in order, like tokio's
@@ -9,6 +9,10 @@
 //!
 //! Each worker records into its own `Stats`; the run merges them at the end, so the hot path
 //! takes no shared lock.
+//!
+//! Each worker runs on a thread of its own, in a single-threaded tokio runtime with its
+//! connections' tasks: a response then wakes a task on the same thread, with no cross-thread
+//! wake-up (a futex call and an eventfd write in the multi-threaded runtime) on the hot path.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -18,17 +22,17 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
-use crate::client::build_client;
 use crate::iteration::{WorkerContext, run_iteration};
 use crate::plan::{Plan, PlannedActor};
+use crate::pool::TargetPool;
 use crate::stats::Stats;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Worker tasks; defaults to the number of CPUs.
+    /// Worker threads, each with its own runtime; defaults to the number of CPUs.
     pub workers: usize,
     /// Connections (concurrent requests) across all workers.
     pub connections: usize,
@@ -74,12 +78,16 @@ pub async fn run(
         .into_iter()
         .map(|actors| {
             let context = WorkerContext {
-                client: build_client(options.timeout),
                 timeout: options.timeout,
                 connections: plan
                     .targets
                     .iter()
-                    .map(|target| (target.name.clone(), Semaphore::new(connections_each)))
+                    .map(|target| {
+                        (
+                            target.name.clone(),
+                            TargetPool::new(target, connections_each),
+                        )
+                    })
                     .collect(),
                 start,
             };
@@ -93,14 +101,14 @@ pub async fn run(
                 counters: counters.clone(),
                 stop: stop.clone(),
             };
-            tokio::spawn(worker.run())
+            spawn_on_own_thread(worker)
         })
         .collect();
     let mut stats = Stats::new(plan.stats.len(), plan.run_time);
     let mut abandoned = 0;
     let mut interrupted = false;
     for handle in handles {
-        // A worker only ends by returning; a panic there is a bug worth surfacing.
+        // A worker only ends by sending its outcome; a panic there is a bug worth surfacing.
         let outcome = handle.await.expect("load generator worker panicked");
         stats.merge(&outcome.stats);
         abandoned += outcome.abandoned;
@@ -112,6 +120,24 @@ pub async fn run(
         abandoned,
         interrupted,
     }
+}
+
+/// Starts `worker` on a new thread with its own single-threaded runtime; its outcome arrives
+/// on the returned channel (closed without a value if the worker panicked).
+fn spawn_on_own_thread(worker: Worker) -> oneshot::Receiver<WorkerOutcome> {
+    let (sender, receiver) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("loadtest-worker".to_owned())
+        .spawn(move || {
+            // Without a runtime (out of memory or file descriptors) there is no run to do.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cannot start a load generator worker's runtime");
+            let _ = sender.send(runtime.block_on(worker.run()));
+        })
+        .expect("cannot start a load generator worker thread");
+    receiver
 }
 
 struct Worker {

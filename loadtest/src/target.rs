@@ -15,13 +15,20 @@ pub struct Target {
 }
 
 impl Target {
-    /// The full URI for a path (and query) that starts with `/`.
-    pub fn uri(&self, path_and_query: &str) -> Result<Uri, hyper::http::uri::InvalidUri> {
-        format!(
-            "{}://{}{}{}",
-            self.scheme, self.authority, self.prefix, path_and_query
-        )
-        .parse()
+    /// The path-only URI (origin form, as HTTP/1 sends it) of a path and query under the
+    /// target's prefix; the authority goes in the Host header. `None` unless the path starts
+    /// with `/` and is a valid URI path.
+    pub fn path_uri(&self, path_and_query: &str) -> Option<Uri> {
+        if !path_and_query.starts_with('/') {
+            return None;
+        }
+        let uri: Uri = if self.prefix.is_empty() {
+            path_and_query.parse().ok()?
+        } else {
+            format!("{}{}", self.prefix, path_and_query).parse().ok()?
+        };
+        // A leading `/` always parses to a path, never to an authority.
+        Some(uri)
     }
 
     pub fn base_url(&self) -> String {
@@ -81,9 +88,12 @@ mod tests {
         let target: Target = "portal=http://127.0.0.1:5000/base/".parse().unwrap();
         assert_eq!(target.name, "portal");
         assert_eq!(
-            target.uri("/?page=2").unwrap().to_string(),
-            "http://127.0.0.1:5000/base/?page=2"
+            target.path_uri("/?page=2").unwrap().to_string(),
+            "/base/?page=2"
         );
+        assert_eq!(target.authority, "127.0.0.1:5000");
+        assert!(target.path_uri("no-slash").is_none());
+        assert!(target.path_uri("/a b").is_none());
     }
 
     #[test]

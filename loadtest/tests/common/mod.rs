@@ -4,12 +4,13 @@
 #![allow(dead_code)] // Each test binary uses a different subset of the helpers.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
@@ -29,6 +30,8 @@ pub struct Seen {
     pub bodies: Vec<String>,
     /// When each request arrived.
     pub arrivals: Vec<Instant>,
+    /// The client's address (one per connection) of every request to `/close`.
+    pub close_peers: Vec<SocketAddr>,
 }
 
 #[derive(Clone)]
@@ -66,11 +69,18 @@ impl TestServer {
             .route("/steady", get(steady))
             .route("/fail", get(fail))
             .route("/stall", get(stall))
+            .route("/close", get(close))
             .with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
+            // Connect info: `/close` tells connections apart by the client's port.
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         Self {
             base: format!("http://{address}"),
@@ -265,6 +275,29 @@ async fn stall(State(state): State<AppState>, uri: axum::http::Uri) -> &'static 
     "ok"
 }
 
+/// Every third response to `/close` (counted over all connections) says `connection: close`,
+/// and the server closes that connection after it, as a server with a keep-alive request
+/// limit does.
+pub const CLOSE_EVERY: usize = 3;
+
+async fn close(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    note(&state, &uri);
+    let answered = {
+        let mut seen = state.seen.lock().unwrap();
+        seen.close_peers.push(peer);
+        seen.close_peers.len()
+    };
+    if answered.is_multiple_of(CLOSE_EVERY) {
+        ([("connection", "close")], "bye").into_response()
+    } else {
+        "ok".into_response()
+    }
+}
+
 /// Writes `content` as `name` in `directory` and returns the path.
 pub fn write_workflow(directory: &Path, name: &str, content: &str) -> PathBuf {
     let path = directory.join(name);
@@ -273,7 +306,12 @@ pub fn write_workflow(directory: &Path, name: &str, content: &str) -> PathBuf {
 }
 
 pub fn settings(server: &TestServer, compress: f64, multiplier: f64) -> RunSettings {
-    let target: loadtest::target::Target = format!("api={}", server.base).parse().unwrap();
+    settings_for_base(&server.base, compress, multiplier)
+}
+
+/// Settings whose target `api` is the server at `base` (`http://127.0.0.1:PORT`).
+pub fn settings_for_base(base: &str, compress: f64, multiplier: f64) -> RunSettings {
+    let target: loadtest::target::Target = format!("api={base}").parse().unwrap();
     RunSettings {
         compress,
         multiplier,
