@@ -22,12 +22,26 @@
     return Math.floor(seconds / 86400) + ' d ago';
   }
 
+  // A value that passes its refresh interval plus the grace (data-overdue-at, from the
+  // server) while the page is open gets the same "stale" mark the server would render.
+  function markStale(stamp, now) {
+    var due = Date.parse(stamp.getAttribute('data-overdue-at') || '');
+    var row = stamp.closest('tr');
+    if (isNaN(due) || now < due || !row || row.classList.contains('stale')) return;
+    row.classList.add('stale');
+    var mark = document.createElement('span');
+    mark.className = 'stale-mark';
+    mark.textContent = 'stale';
+    stamp.after(' ', mark);
+  }
+
   function humanize() {
     var now = Date.now();
     var stamps = document.querySelectorAll('time[data-relative]');
     for (var i = 0; i < stamps.length; i++) {
       var at = Date.parse(stamps[i].getAttribute('datetime'));
       if (!isNaN(at)) stamps[i].textContent = relative((now - at) / 1000);
+      markStale(stamps[i], now);
     }
   }
 
@@ -60,6 +74,6 @@
 
   humanize();
   root.setAttribute('data-live', '1');
-  window.setInterval(humanize, 30000);
+  window.setInterval(humanize, 5000);
   if (pollMs > 0) window.setTimeout(poll, pollMs);
 })();

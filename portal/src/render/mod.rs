@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod cache;
+pub mod freshness;
 pub mod view;
 
 pub use cache::{PageCache, RenderedPage};

@@ -7,9 +7,10 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 use super::assets;
+use super::freshness::{Progress, RowFreshness};
 use crate::domain::listing::Listing;
 use crate::domain::query::{AvailabilityFilter, PageQuery, SortKey, SortOrder};
-use crate::domain::{Availability, Snapshot, SyncHealth};
+use crate::domain::{Availability, Queue, Snapshot, SyncHealth};
 
 /// What the page needs besides the snapshot and the query.
 #[derive(Debug, Clone)]
@@ -27,7 +28,7 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    fn new(at: OffsetDateTime) -> Self {
+    pub(crate) fn new(at: OffsetDateTime) -> Self {
         let at = at.to_offset(time::UtcOffset::UTC);
         // Whole seconds: the page shows no more, and every byte is copied per response.
         let at = at.replace_nanosecond(0).unwrap_or(at);
@@ -86,11 +87,11 @@ pub struct Column {
 }
 
 pub struct Row {
+    /// `hardware`'s id: the script matches rows across refreshes by it.
+    pub id: i64,
     pub provider: String,
     pub name: String,
-    pub badge_class: &'static str,
-    pub badge_label: &'static str,
-    pub computed: Option<Stamp>,
+    pub freshness: RowFreshness,
     /// Relative to the snapshot's `as_of`, so a cached page stays true; the script turns it
     /// into "now"-relative text.
     pub computed_ago: String,
@@ -120,6 +121,10 @@ pub struct DashboardPage {
     pub banner: Option<Banner>,
     pub waiting: bool,
     pub as_of: Stamp,
+    /// While the catalog fills: "Computed 12 of 78 profiles: ...".
+    pub progress: Option<Progress>,
+    /// "Values older than 1 min 30 s are marked stale", when `hardware` said its interval.
+    pub stale_after: Option<String>,
     pub form: FilterForm,
     pub availability_counts: Vec<CountLink>,
     pub provider_counts: Vec<CountLink>,
@@ -186,6 +191,8 @@ impl DashboardPage {
             banner,
             waiting: snapshot.catalog.is_none(),
             as_of: Stamp::new(snapshot.as_of),
+            progress: None,
+            stale_after: None,
             form,
             availability_counts: Vec::new(),
             provider_counts: Vec::new(),
@@ -204,6 +211,9 @@ impl DashboardPage {
             return page;
         };
         let listing = Listing::build(catalog, query);
+        let queue = Queue::new(catalog, snapshot.status.as_deref());
+        page.progress = Progress::new(catalog, &queue);
+        page.stale_after = queue.overdue_after().map(span);
 
         // Counts follow the other filters; a chip that is already selected clears its filter.
         let counts = listing.availability_counts;
@@ -280,28 +290,21 @@ impl DashboardPage {
         page.rows = listing
             .rows
             .iter()
-            .map(|profile| {
-                let filter = match profile.availability {
-                    Some(a) => AvailabilityFilter::Computed(a),
-                    None => AvailabilityFilter::Pending,
-                };
-                Row {
-                    provider: profile.provider.clone(),
-                    name: profile.name.clone(),
-                    badge_class: availability_class(filter),
-                    badge_label: availability_label(filter),
-                    computed: profile.computed_at.map(Stamp::new),
-                    computed_ago: profile
-                        .computed_at
-                        .map(|at| relative(snapshot.as_of - at))
-                        .unwrap_or_default(),
-                    vcpus: profile.vcpus.map(|n| n.to_string()).unwrap_or_default(),
-                    memory: profile
-                        .memory_gib
-                        .map(|gib| format!("{gib} GiB"))
-                        .unwrap_or_default(),
-                    gpus: profile.gpus.map(|n| n.to_string()).unwrap_or_default(),
-                }
+            .map(|profile| Row {
+                id: profile.id,
+                provider: profile.provider.clone(),
+                name: profile.name.clone(),
+                freshness: RowFreshness::new(&queue, profile, snapshot.as_of),
+                computed_ago: profile
+                    .computed_at
+                    .map(|at| relative(snapshot.as_of - at))
+                    .unwrap_or_default(),
+                vcpus: profile.vcpus.map(|n| n.to_string()).unwrap_or_default(),
+                memory: profile
+                    .memory_gib
+                    .map(|gib| format!("{gib} GiB"))
+                    .unwrap_or_default(),
+                gpus: profile.gpus.map(|n| n.to_string()).unwrap_or_default(),
             })
             .collect();
         page.matching = listing.matching;
@@ -449,16 +452,38 @@ fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
 fn availability_label(filter: AvailabilityFilter) -> &'static str {
     match filter {
         AvailabilityFilter::Computed(a) => a.as_str(),
-        AvailabilityFilter::Pending => "computing",
+        AvailabilityFilter::Pending => "not computed yet",
     }
 }
 
 fn availability_class(filter: AvailabilityFilter) -> &'static str {
     match filter {
-        AvailabilityFilter::Computed(Availability::High) => "high",
-        AvailabilityFilter::Computed(Availability::Medium) => "medium",
-        AvailabilityFilter::Computed(Availability::Low) => "low",
+        AvailabilityFilter::Computed(a) => availability_class_of(a),
         AvailabilityFilter::Pending => "pending",
+    }
+}
+
+pub(crate) fn availability_class_of(availability: Availability) -> &'static str {
+    match availability {
+        Availability::High => "high",
+        Availability::Medium => "medium",
+        Availability::Low => "low",
+    }
+}
+
+/// "1 min 30 s", "2 h": a duration for the legend.
+fn span(duration: time::Duration) -> String {
+    let seconds = duration.whole_seconds();
+    let (h, m, s) = (seconds / 3_600, seconds % 3_600 / 60, seconds % 60);
+    let parts: Vec<String> = [(h, "h"), (m, "min"), (s, "s")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0 s".to_owned()
+    } else {
+        parts.join(" ")
     }
 }
 
@@ -486,5 +511,13 @@ mod tests {
         assert_eq!(relative(s(185)), "3 min ago");
         assert_eq!(relative(s(7_300)), "2 h ago");
         assert_eq!(relative(s(200_000)), "2 d ago");
+    }
+
+    #[test]
+    fn spans_name_only_their_nonzero_units() {
+        let s = time::Duration::seconds;
+        assert_eq!(span(s(90)), "1 min 30 s");
+        assert_eq!(span(s(7_200)), "2 h");
+        assert_eq!(span(s(0)), "0 s");
     }
 }

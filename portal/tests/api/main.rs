@@ -5,6 +5,7 @@
 mod fake_hardware;
 mod helpers;
 
+mod freshness;
 mod page;
 mod query_errors;
 mod serve;

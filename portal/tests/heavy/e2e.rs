@@ -25,7 +25,8 @@ async fn heavy_end_to_end_portal_survives_a_hardware_outage_and_recovers() {
             status == 200
                 && body.contains("<th scope=\"row\">c5</th>")
                 && body.contains("<th scope=\"row\">H16mr</th>")
-                && !body.contains("badge-pending\">computing")
+                && !body.contains("class=\"badge badge-pending")
+                && !body.contains("class=\"badge badge-computing")
         },
     )
     .await;
