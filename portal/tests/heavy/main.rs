@@ -3,4 +3,6 @@
 
 mod browser;
 mod e2e;
+mod live;
+mod probe;
 mod processes;
