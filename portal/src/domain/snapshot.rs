@@ -18,7 +18,7 @@ pub enum SyncHealth {
     /// No attempt has finished yet (the portal just started).
     Starting,
     Healthy,
-    /// The last attempt failed; the page shows the "hardware service unreachable" banner.
+    /// The last attempt failed; the page shows the "live data is paused" banner.
     Unreachable {
         /// When the failures started.
         since: OffsetDateTime,

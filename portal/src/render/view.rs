@@ -121,6 +121,8 @@ pub struct DashboardPage {
     pub banner: Option<Banner>,
     pub waiting: bool,
     pub as_of: Stamp,
+    /// The caption's "data as of": `None` while a banner carries the page's one timestamp.
+    pub caption_as_of: Option<Stamp>,
     /// While the catalog fills: "Computed 12 of 78 profiles: ...".
     pub progress: Option<Progress>,
     /// "Values older than 1 min 30 s are marked stale", when `hardware` said its interval.
@@ -174,6 +176,7 @@ pub fn render_dashboard(snapshot: &Snapshot, query: &PageQuery, context: &PageCo
 impl DashboardPage {
     pub fn build(snapshot: &Snapshot, query: &PageQuery, context: &PageContext) -> Self {
         let banner = banner(snapshot);
+        let caption_as_of = banner.is_none().then(|| Stamp::new(snapshot.as_of));
         let form = filter_form(snapshot, query);
         let empty_pagination = Pagination {
             first_href: None,
@@ -191,6 +194,7 @@ impl DashboardPage {
             banner,
             waiting: snapshot.catalog.is_none(),
             as_of: Stamp::new(snapshot.as_of),
+            caption_as_of,
             progress: None,
             stale_after: None,
             form,
@@ -352,22 +356,26 @@ fn banner(snapshot: &Snapshot) -> Option<Banner> {
     let SyncHealth::Unreachable { last_success, .. } = &snapshot.health else {
         return None;
     };
+    // Plain words and one timestamp: the banner's time is the page's only "as of" while
+    // live data is paused (the table caption drops its own).
+    const RECOVERS: &str = " The page catches up by itself when live data is back.";
     Some(match (snapshot.catalog.is_some(), last_success) {
         (true, Some(at)) => Banner {
             kind: "stale",
-            text: "Data as of".into(),
+            text: "Live data is paused; showing values as of".into(),
             at: Some(Stamp::new(*at)),
-            tail: ", hardware service unreachable. Showing the last data received; this page recovers by itself.".into(),
+            tail: format!(".{RECOVERS}"),
         },
         (true, None) => Banner {
             kind: "stale",
-            text: "Hardware service unreachable. Showing the last data received; this page recovers by itself.".into(),
+            text: format!("Live data is paused; showing the last values received.{RECOVERS}"),
             at: None,
             tail: String::new(),
         },
         (false, _) => Banner {
             kind: "waiting",
-            text: "The hardware service is unreachable; retrying.".into(),
+            text: "Live data is not available yet; this page shows it as soon as it arrives."
+                .into(),
             at: None,
             tail: String::new(),
         },

@@ -49,7 +49,7 @@ async fn the_page_lists_every_profile_with_badges_and_counts() {
     assert!(html.contains("href=\"/?availability=PENDING\""));
     assert!(html.contains("href=\"/?provider=Azure\""));
     assert!(html.contains("Showing 1&ndash;3 of 3 profiles"));
-    assert!(!html.contains("unreachable"));
+    assert!(!html.contains("Live data is paused"));
 }
 
 #[tokio::test]
