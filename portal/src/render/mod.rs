@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod cache;
+pub mod export;
 pub mod freshness;
 pub mod view;
 

@@ -128,6 +128,13 @@ pub struct DashboardPage {
     /// "Values older than 1 min 30 s are marked stale", when `hardware` said its interval.
     pub stale_after: Option<String>,
     pub form: FilterForm,
+    /// The current view as a download (every matching row, this sort).
+    pub export_csv_href: String,
+    pub export_json_href: String,
+    /// The active filters in words, repeated when nothing matches them.
+    pub filters_text: String,
+    /// Some filter or sort is set: the folded filter panel opens on phones too.
+    pub filtered: bool,
     pub availability_counts: Vec<CountLink>,
     pub provider_counts: Vec<CountLink>,
     pub columns: Vec<Column>,
@@ -197,6 +204,10 @@ impl DashboardPage {
             caption_as_of,
             progress: None,
             stale_after: None,
+            export_csv_href: export_href("csv", query),
+            export_json_href: export_href("json", query),
+            filters_text: filters_text(query),
+            filtered: !query.with_page(1).canonical().is_empty(),
             form,
             availability_counts: Vec::new(),
             provider_counts: Vec::new(),
@@ -328,6 +339,39 @@ impl DashboardPage {
         };
         page
     }
+}
+
+fn export_href(extension: &str, query: &PageQuery) -> String {
+    let canonical = query.with_page(1).canonical();
+    if canonical.is_empty() {
+        format!("/export.{extension}")
+    } else {
+        format!("/export.{extension}?{canonical}")
+    }
+}
+
+/// "provider Azure, availability HIGH, name contains “c5”, at least 8 vCPUs".
+fn filters_text(query: &PageQuery) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(provider) = &query.provider {
+        parts.push(format!("provider {provider}"));
+    }
+    if let Some(availability) = query.availability {
+        parts.push(format!("availability {}", availability_label(availability)));
+    }
+    if let Some(q) = &query.q {
+        parts.push(format!("name contains \u{201c}{q}\u{201d}"));
+    }
+    if let Some(n) = query.min_vcpus {
+        parts.push(format!("at least {n} vCPUs"));
+    }
+    if let Some(n) = query.min_memory_gib {
+        parts.push(format!("at least {n} GiB memory"));
+    }
+    if let Some(n) = query.min_gpus {
+        parts.push(format!("at least {n} GPUs"));
+    }
+    parts.join(", ")
 }
 
 /// "Azure, HIGH, \"c5\" - Hardware availability"; just the site name without filters.
@@ -519,6 +563,17 @@ mod tests {
         assert_eq!(relative(s(185)), "3 min ago");
         assert_eq!(relative(s(7_300)), "2 h ago");
         assert_eq!(relative(s(200_000)), "2 d ago");
+    }
+
+    #[test]
+    fn the_filters_are_said_in_words() {
+        let query =
+            PageQuery::parse(Some("provider=Azure&q=c5&min_vcpus=8&availability=LOW")).unwrap();
+        assert_eq!(
+            filters_text(&query),
+            "provider Azure, availability LOW, name contains \u{201c}c5\u{201d}, at least 8 vCPUs"
+        );
+        assert_eq!(filters_text(&PageQuery::default()), "");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! caching headers), sync tests against a fake hardware, and the served application.
 //! One test binary keeps link time down on small machines.
 
+mod extras;
 mod fake_hardware;
 mod helpers;
 

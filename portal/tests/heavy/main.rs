@@ -3,6 +3,7 @@
 
 mod browser;
 mod e2e;
+mod layout;
 mod live;
 mod probe;
 mod processes;
