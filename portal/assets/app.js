@@ -197,13 +197,6 @@
   // (schedule sets no timer while hidden, so this stops polling, or resumes it.)
   document.addEventListener('visibilitychange', function () { schedule(0); });
 
-  // On a phone the filters fold away under their summary unless some filter is set (the
-  // server renders the panel open, so without this script nothing is hidden).
-  var panel = document.querySelector('details.filter-panel');
-  if (panel && !panel.hasAttribute('data-filtered') && window.matchMedia('(max-width: 40rem)').matches) {
-    panel.open = false;
-  }
-
   humanize(document);
   root.setAttribute('data-live', '1');
   window.setInterval(function () { humanize(document); }, 5000);
