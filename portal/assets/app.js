@@ -27,12 +27,14 @@
     return Math.floor(seconds / 86400) + ' d ago';
   }
 
-  // A value that passes its refresh interval plus the grace (data-overdue-at, from the
-  // server) while the page is open gets the same "stale" mark the server would render.
-  function markStale(stamp, now) {
-    var due = Date.parse(stamp.getAttribute('data-overdue-at') || '');
+  // A value whose time plus the table's data-stale-after (the refresh interval plus the
+  // grace, in seconds, from the server) passes while the page is open gets the same "stale"
+  // mark the server would render.
+  function markStale(stamp, at, now) {
+    var table = stamp.closest('table');
+    var after = table ? Number(table.getAttribute('data-stale-after')) : 0;
     var row = stamp.closest('tr');
-    if (isNaN(due) || now < due || !row || row.classList.contains('stale')) return;
+    if (!after || now < at + after * 1000 || !row || row.classList.contains('stale')) return;
     row.classList.add('stale');
     var mark = stamp.ownerDocument.createElement('span');
     mark.className = 'stale-mark';
@@ -46,8 +48,9 @@
     var stamps = scope.querySelectorAll('time[data-relative]');
     for (var i = 0; i < stamps.length; i++) {
       var at = Date.parse(stamps[i].getAttribute('datetime'));
-      if (!isNaN(at)) stamps[i].textContent = relative((now - at) / 1000);
-      markStale(stamps[i], now);
+      if (isNaN(at)) continue;
+      stamps[i].textContent = relative((now - at) / 1000);
+      markStale(stamps[i], at, now);
     }
   }
 

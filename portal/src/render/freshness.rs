@@ -49,8 +49,6 @@ pub struct RowFreshness {
     /// For a value: its availability; otherwise "computing now", "queued", "not computed yet".
     pub badge_label: &'static str,
     pub computed: Option<Stamp>,
-    /// When the value becomes stale, for the script to mark it without a reload.
-    pub overdue_at: Option<String>,
     pub stale: bool,
     /// For a profile without a value: where it is ("3rd in the queue, due in about 10 s").
     pub note: String,
@@ -65,11 +63,7 @@ impl RowFreshness {
             (None, Freshness::Queued { .. }) => ("pending", "queued"),
             (None, _) => ("pending", "not computed yet"),
         };
-        let (overdue_at, stale) = match freshness {
-            Freshness::Fresh { overdue_at } => (overdue_at, false),
-            Freshness::Overdue { overdue_at } => (Some(overdue_at), true),
-            _ => (None, false),
-        };
+        let stale = matches!(freshness, Freshness::Overdue { .. });
         let note = match freshness {
             Freshness::ComputingNow => "in progress".to_owned(),
             Freshness::Queued { position, eta } => {
@@ -81,7 +75,6 @@ impl RowFreshness {
             badge_class,
             badge_label,
             computed: profile.computed_at.map(Stamp::new),
-            overdue_at: overdue_at.map(|at| Stamp::new(at).iso),
             stale,
             note,
         }

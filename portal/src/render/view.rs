@@ -127,6 +127,9 @@ pub struct DashboardPage {
     pub progress: Option<Progress>,
     /// "Values older than 1 min 30 s are marked stale", when `hardware` said its interval.
     pub stale_after: Option<String>,
+    /// The same in whole seconds, on the table, for the script: a value whose time plus this
+    /// passes while the page is open gets its stale mark (one attribute, not one per row).
+    pub stale_after_seconds: Option<i64>,
     pub form: FilterForm,
     /// The current view as a download (every matching row, this sort).
     pub export_csv_href: String,
@@ -204,6 +207,7 @@ impl DashboardPage {
             caption_as_of,
             progress: None,
             stale_after: None,
+            stale_after_seconds: None,
             export_csv_href: export_href("csv", query),
             export_json_href: export_href("json", query),
             filters_text: filters_text(query),
@@ -229,6 +233,7 @@ impl DashboardPage {
         let queue = Queue::new(catalog, snapshot.status.as_deref());
         page.progress = Progress::new(catalog, &queue);
         page.stale_after = queue.overdue_after().map(span);
+        page.stale_after_seconds = queue.overdue_after().map(|d| d.whole_seconds());
 
         // Counts follow the other filters; a chip that is already selected clears its filter.
         let counts = listing.availability_counts;

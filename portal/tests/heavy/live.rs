@@ -197,7 +197,7 @@ async fn heavy_browser_marks_a_value_stale_when_it_ages_on_an_open_page() {
         "every value computed",
         |status, body| {
             status == 200
-                && body.contains("data-overdue-at=")
+                && body.contains("data-stale-after=")
                 && !body.contains("class=\"progress\"")
         },
     )
