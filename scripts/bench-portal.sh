@@ -106,7 +106,7 @@ done
 [ "$pending" = 0 ] || { echo "error: hardware did not compute every profile in 150 s" >&2; exit 1; }
 sleep 5 # two sync intervals, so the portal has the final version
 curl -sf "http://127.0.0.1:$portal_port/" -o "$data_dir/www/index.html"
-grep -q "computing</span> <span class=\"count-value\">0<" "$data_dir/www/index.html" \
+grep -q "not computed yet</span> <span class=\"count-value\">0<" "$data_dir/www/index.html" \
     || { echo "error: the portal's page still shows profiles being computed" >&2; exit 1; }
 rows=$(grep -c '<th scope="row">' "$data_dir/www/index.html" || true)
 bytes=$(wc -c <"$data_dir/www/index.html")

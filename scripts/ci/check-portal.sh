@@ -11,4 +11,6 @@ for script in scripts/run-local.sh scripts/bench-portal.sh; do
         exit 1
     fi
 done
+# The audit script (run by the portal's heavy audit test) at least parses.
+node --check portal/tests/audit/audit.mjs
 echo "portal scripts: ok"

@@ -23,6 +23,44 @@ pub struct ComputeStatus {
     pub average_compute_seconds: Option<f64>,
 }
 
+impl ComputeStatus {
+    /// Whether `self` and `other` show the same on a page of `catalog`: routine recomputations
+    /// of values already shown change nothing visible, and neither does the average once no
+    /// profile waits for its first value. The sync publishes a new snapshot (and so renders
+    /// pages again) only when this is false.
+    pub fn looks_the_same(a: Option<&Self>, b: Option<&Self>, catalog: &Catalog) -> bool {
+        let (a, b) = match (a, b) {
+            (None, None) => return true,
+            (Some(a), Some(b)) => (a, b),
+            _ => return false,
+        };
+        let never_computed = |id: &i64| {
+            catalog
+                .profiles
+                .binary_search_by_key(id, |p| p.id)
+                .is_ok_and(|i| catalog.profiles[i].availability.is_none())
+        };
+        let visible = |s: &Self| {
+            s.computing
+                .iter()
+                .copied()
+                .filter(never_computed)
+                .collect::<Vec<_>>()
+        };
+        // Tenths of a second: the estimates shown are whole seconds at best.
+        let average = |s: &Self| {
+            (catalog.counts.pending > 0).then(|| {
+                s.average_compute_seconds
+                    .map(|avg| (avg * 10.0).round() as i64)
+            })
+        };
+        a.refresh_interval_seconds == b.refresh_interval_seconds
+            && a.compute_slots == b.compute_slots
+            && visible(a) == visible(b)
+            && average(a) == average(b)
+    }
+}
+
 /// Used for estimates until `hardware` has timed a computation (its modelled duration).
 pub const DEFAULT_COMPUTE_SECONDS: f64 = 5.0;
 /// A value is overdue once it is older than the refresh interval plus this share of it
@@ -52,6 +90,8 @@ pub struct Queue<'a> {
     computing: HashSet<i64>,
     /// Never computed and not being computed, in claim order (by id).
     waiting: Vec<i64>,
+    /// Never computed and being computed now.
+    computing_first_values: usize,
 }
 
 impl<'a> Queue<'a> {
@@ -59,22 +99,37 @@ impl<'a> Queue<'a> {
         let computing: HashSet<i64> = status
             .map(|s| s.computing.iter().copied().collect())
             .unwrap_or_default();
-        let waiting = catalog
-            .profiles
-            .iter()
-            .filter(|p| p.availability.is_none() && !computing.contains(&p.id))
-            .map(|p| p.id)
-            .collect();
+        let mut waiting = Vec::with_capacity(catalog.counts.pending);
+        let mut computing_first_values = 0;
+        for p in catalog.profiles.iter().filter(|p| p.availability.is_none()) {
+            if computing.contains(&p.id) {
+                computing_first_values += 1;
+            } else {
+                waiting.push(p.id);
+            }
+        }
         Self {
             status,
             computing,
             waiting,
+            computing_first_values,
         }
     }
 
-    /// Profiles being computed now.
+    /// Never-computed profiles being computed now.
     pub fn computing_now(&self) -> usize {
-        self.computing.len()
+        self.computing_first_values
+    }
+
+    /// Never-computed profiles waiting for a slot.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// When the last profile now waiting is due, from the slots and the average.
+    pub fn all_due_in(&self) -> Option<Duration> {
+        let status = self.status?;
+        (!self.waiting.is_empty()).then(|| eta(status, self.waiting.len()))
     }
 
     /// The refresh interval plus the grace, when `hardware` said its interval.
@@ -99,22 +154,23 @@ impl<'a> Queue<'a> {
             return Freshness::Unknown;
         };
         match self.waiting.binary_search(&profile.id) {
-            Ok(index) => {
-                let position = index + 1;
-                let slots = status.compute_slots.max(1);
-                let each = status
-                    .average_compute_seconds
-                    .unwrap_or(DEFAULT_COMPUTE_SECONDS);
-                // Rounds of `slots` computations ahead of it, its own included.
-                let rounds = position.div_ceil(slots) as f64;
-                Freshness::Queued {
-                    position,
-                    eta: Duration::seconds_f64(rounds * each),
-                }
-            }
+            Ok(index) => Freshness::Queued {
+                position: index + 1,
+                eta: eta(status, index + 1),
+            },
             Err(_) => Freshness::Unknown,
         }
     }
+}
+
+/// When the profile at `position` in the queue (1 is next) is due: the rounds of
+/// `compute_slots` computations ahead of it, its own included, times the average.
+fn eta(status: &ComputeStatus, position: usize) -> Duration {
+    let slots = status.compute_slots.max(1);
+    let each = status
+        .average_compute_seconds
+        .unwrap_or(DEFAULT_COMPUTE_SECONDS);
+    Duration::seconds_f64(position.div_ceil(slots) as f64 * each)
 }
 
 #[cfg(test)]

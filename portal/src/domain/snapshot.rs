@@ -10,6 +10,7 @@ use arc_swap::ArcSwap;
 use time::OffsetDateTime;
 
 use super::catalog::Catalog;
+use super::freshness::ComputeStatus;
 
 /// Whether the last attempt to sync with `hardware` worked.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +18,7 @@ pub enum SyncHealth {
     /// No attempt has finished yet (the portal just started).
     Starting,
     Healthy,
-    /// The last attempt failed; the page shows the "hardware service unreachable" banner.
+    /// The last attempt failed; the page shows the "live data is paused" banner.
     Unreachable {
         /// When the failures started.
         since: OffsetDateTime,
@@ -36,6 +37,8 @@ pub struct Snapshot {
     /// `None` until the first successful sync.
     pub catalog: Option<Arc<Catalog>>,
     pub health: SyncHealth,
+    /// What `hardware` is computing (`GET /hardware/status`); `None` when it did not say.
+    pub status: Option<Arc<ComputeStatus>>,
     /// The moment relative times ("computed 3 min ago") are measured from. It is refreshed
     /// at most every [`AS_OF_REFRESH`] while nothing changes, so a cached page stays valid
     /// and its relative times are never more than that much behind.
@@ -63,6 +66,7 @@ impl SnapshotStore {
                 revision: 0,
                 catalog: None,
                 health: SyncHealth::Starting,
+                status: None,
                 as_of: OffsetDateTime::now_utc(),
             }),
             last_success_unix_ms: AtomicI64::new(0),

@@ -4,14 +4,20 @@
 
 use std::sync::LazyLock;
 
+use bytes::Bytes;
+
 pub const CSS: &str = include_str!("../../assets/app.css");
 pub const JS: &str = include_str!("../../assets/app.js");
+/// A 16x16 icon, so the request every browser makes for `/favicon.ico` is not a 404.
+pub const FAVICON: &[u8] = include_bytes!("../../assets/favicon.ico");
 
 pub struct Asset {
     /// File name under `/static/`, e.g. `app-1f2e3d4c5b6a.css`.
     pub name: String,
     pub href: String,
     pub body: &'static str,
+    /// The body gzip-compressed once, at first use: served to clients that accept it.
+    pub gzip: Bytes,
     pub content_type: &'static str,
 }
 
@@ -24,6 +30,7 @@ fn asset(stem: &str, extension: &str, body: &'static str, content_type: &'static
         href: format!("/static/{name}"),
         name,
         body,
+        gzip: Bytes::from(super::cache::gzip(body.as_bytes())),
         content_type,
     }
 }

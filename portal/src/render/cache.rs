@@ -42,7 +42,7 @@ impl RenderedPage {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     // Level 6 (the default): pages are compressed once per snapshot and query, so a
     // better ratio is worth a few hundred microseconds.
     let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 4), Compression::default());

@@ -2,6 +2,8 @@
 
 pub mod assets;
 pub mod cache;
+pub mod export;
+pub mod freshness;
 pub mod view;
 
 pub use cache::{PageCache, RenderedPage};

@@ -7,9 +7,10 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 use super::assets;
+use super::freshness::{Progress, RowFreshness};
 use crate::domain::listing::Listing;
 use crate::domain::query::{AvailabilityFilter, PageQuery, SortKey, SortOrder};
-use crate::domain::{Availability, Snapshot, SyncHealth};
+use crate::domain::{Availability, Queue, Snapshot, SyncHealth};
 
 /// What the page needs besides the snapshot and the query.
 #[derive(Debug, Clone)]
@@ -27,7 +28,7 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    fn new(at: OffsetDateTime) -> Self {
+    pub(crate) fn new(at: OffsetDateTime) -> Self {
         let at = at.to_offset(time::UtcOffset::UTC);
         // Whole seconds: the page shows no more, and every byte is copied per response.
         let at = at.replace_nanosecond(0).unwrap_or(at);
@@ -86,11 +87,11 @@ pub struct Column {
 }
 
 pub struct Row {
+    /// `hardware`'s id: the script matches rows across refreshes by it.
+    pub id: i64,
     pub provider: String,
     pub name: String,
-    pub badge_class: &'static str,
-    pub badge_label: &'static str,
-    pub computed: Option<Stamp>,
+    pub freshness: RowFreshness,
     /// Relative to the snapshot's `as_of`, so a cached page stays true; the script turns it
     /// into "now"-relative text.
     pub computed_ago: String,
@@ -120,7 +121,23 @@ pub struct DashboardPage {
     pub banner: Option<Banner>,
     pub waiting: bool,
     pub as_of: Stamp,
+    /// The caption's "data as of": `None` while a banner carries the page's one timestamp.
+    pub caption_as_of: Option<Stamp>,
+    /// While the catalog fills: "Computed 12 of 78 profiles: ...".
+    pub progress: Option<Progress>,
+    /// "Values older than 1 min 30 s are marked stale", when `hardware` said its interval.
+    pub stale_after: Option<String>,
+    /// The same in whole seconds, on the table, for the script: a value whose time plus this
+    /// passes while the page is open gets its stale mark (one attribute, not one per row).
+    pub stale_after_seconds: Option<i64>,
     pub form: FilterForm,
+    /// The current view as a download (every matching row, this sort).
+    pub export_csv_href: String,
+    pub export_json_href: String,
+    /// The active filters in words, repeated when nothing matches them.
+    pub filters_text: String,
+    /// Some filter or sort is set: the folded filter panel opens on phones too.
+    pub filtered: bool,
     pub availability_counts: Vec<CountLink>,
     pub provider_counts: Vec<CountLink>,
     pub columns: Vec<Column>,
@@ -169,6 +186,7 @@ pub fn render_dashboard(snapshot: &Snapshot, query: &PageQuery, context: &PageCo
 impl DashboardPage {
     pub fn build(snapshot: &Snapshot, query: &PageQuery, context: &PageContext) -> Self {
         let banner = banner(snapshot);
+        let caption_as_of = banner.is_none().then(|| Stamp::new(snapshot.as_of));
         let form = filter_form(snapshot, query);
         let empty_pagination = Pagination {
             first_href: None,
@@ -186,6 +204,14 @@ impl DashboardPage {
             banner,
             waiting: snapshot.catalog.is_none(),
             as_of: Stamp::new(snapshot.as_of),
+            caption_as_of,
+            progress: None,
+            stale_after: None,
+            stale_after_seconds: None,
+            export_csv_href: export_href("csv", query),
+            export_json_href: export_href("json", query),
+            filters_text: filters_text(query),
+            filtered: !query.with_page(1).canonical().is_empty(),
             form,
             availability_counts: Vec::new(),
             provider_counts: Vec::new(),
@@ -204,6 +230,10 @@ impl DashboardPage {
             return page;
         };
         let listing = Listing::build(catalog, query);
+        let queue = Queue::new(catalog, snapshot.status.as_deref());
+        page.progress = Progress::new(catalog, &queue);
+        page.stale_after = queue.overdue_after().map(span);
+        page.stale_after_seconds = queue.overdue_after().map(|d| d.whole_seconds());
 
         // Counts follow the other filters; a chip that is already selected clears its filter.
         let counts = listing.availability_counts;
@@ -280,28 +310,21 @@ impl DashboardPage {
         page.rows = listing
             .rows
             .iter()
-            .map(|profile| {
-                let filter = match profile.availability {
-                    Some(a) => AvailabilityFilter::Computed(a),
-                    None => AvailabilityFilter::Pending,
-                };
-                Row {
-                    provider: profile.provider.clone(),
-                    name: profile.name.clone(),
-                    badge_class: availability_class(filter),
-                    badge_label: availability_label(filter),
-                    computed: profile.computed_at.map(Stamp::new),
-                    computed_ago: profile
-                        .computed_at
-                        .map(|at| relative(snapshot.as_of - at))
-                        .unwrap_or_default(),
-                    vcpus: profile.vcpus.map(|n| n.to_string()).unwrap_or_default(),
-                    memory: profile
-                        .memory_gib
-                        .map(|gib| format!("{gib} GiB"))
-                        .unwrap_or_default(),
-                    gpus: profile.gpus.map(|n| n.to_string()).unwrap_or_default(),
-                }
+            .map(|profile| Row {
+                id: profile.id,
+                provider: profile.provider.clone(),
+                name: profile.name.clone(),
+                freshness: RowFreshness::new(&queue, profile, snapshot.as_of),
+                computed_ago: profile
+                    .computed_at
+                    .map(|at| relative(snapshot.as_of - at))
+                    .unwrap_or_default(),
+                vcpus: profile.vcpus.map(|n| n.to_string()).unwrap_or_default(),
+                memory: profile
+                    .memory_gib
+                    .map(|gib| format!("{gib} GiB"))
+                    .unwrap_or_default(),
+                gpus: profile.gpus.map(|n| n.to_string()).unwrap_or_default(),
             })
             .collect();
         page.matching = listing.matching;
@@ -321,6 +344,39 @@ impl DashboardPage {
         };
         page
     }
+}
+
+fn export_href(extension: &str, query: &PageQuery) -> String {
+    let canonical = query.with_page(1).canonical();
+    if canonical.is_empty() {
+        format!("/export.{extension}")
+    } else {
+        format!("/export.{extension}?{canonical}")
+    }
+}
+
+/// "provider Azure, availability HIGH, name contains “c5”, at least 8 vCPUs".
+fn filters_text(query: &PageQuery) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(provider) = &query.provider {
+        parts.push(format!("provider {provider}"));
+    }
+    if let Some(availability) = query.availability {
+        parts.push(format!("availability {}", availability_label(availability)));
+    }
+    if let Some(q) = &query.q {
+        parts.push(format!("name contains \u{201c}{q}\u{201d}"));
+    }
+    if let Some(n) = query.min_vcpus {
+        parts.push(format!("at least {n} vCPUs"));
+    }
+    if let Some(n) = query.min_memory_gib {
+        parts.push(format!("at least {n} GiB memory"));
+    }
+    if let Some(n) = query.min_gpus {
+        parts.push(format!("at least {n} GPUs"));
+    }
+    parts.join(", ")
 }
 
 /// "Azure, HIGH, \"c5\" - Hardware availability"; just the site name without filters.
@@ -349,22 +405,26 @@ fn banner(snapshot: &Snapshot) -> Option<Banner> {
     let SyncHealth::Unreachable { last_success, .. } = &snapshot.health else {
         return None;
     };
+    // Plain words and one timestamp: the banner's time is the page's only "as of" while
+    // live data is paused (the table caption drops its own).
+    const RECOVERS: &str = " The page catches up by itself when live data is back.";
     Some(match (snapshot.catalog.is_some(), last_success) {
         (true, Some(at)) => Banner {
             kind: "stale",
-            text: "Data as of".into(),
+            text: "Live data is paused; showing values as of".into(),
             at: Some(Stamp::new(*at)),
-            tail: ", hardware service unreachable. Showing the last data received; this page recovers by itself.".into(),
+            tail: format!(".{RECOVERS}"),
         },
         (true, None) => Banner {
             kind: "stale",
-            text: "Hardware service unreachable. Showing the last data received; this page recovers by itself.".into(),
+            text: format!("Live data is paused; showing the last values received.{RECOVERS}"),
             at: None,
             tail: String::new(),
         },
         (false, _) => Banner {
             kind: "waiting",
-            text: "The hardware service is unreachable; retrying.".into(),
+            text: "Live data is not available yet; this page shows it as soon as it arrives."
+                .into(),
             at: None,
             tail: String::new(),
         },
@@ -449,16 +509,38 @@ fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
 fn availability_label(filter: AvailabilityFilter) -> &'static str {
     match filter {
         AvailabilityFilter::Computed(a) => a.as_str(),
-        AvailabilityFilter::Pending => "computing",
+        AvailabilityFilter::Pending => "not computed yet",
     }
 }
 
 fn availability_class(filter: AvailabilityFilter) -> &'static str {
     match filter {
-        AvailabilityFilter::Computed(Availability::High) => "high",
-        AvailabilityFilter::Computed(Availability::Medium) => "medium",
-        AvailabilityFilter::Computed(Availability::Low) => "low",
+        AvailabilityFilter::Computed(a) => availability_class_of(a),
         AvailabilityFilter::Pending => "pending",
+    }
+}
+
+pub(crate) fn availability_class_of(availability: Availability) -> &'static str {
+    match availability {
+        Availability::High => "high",
+        Availability::Medium => "medium",
+        Availability::Low => "low",
+    }
+}
+
+/// "1 min 30 s", "2 h": a duration for the legend.
+fn span(duration: time::Duration) -> String {
+    let seconds = duration.whole_seconds();
+    let (h, m, s) = (seconds / 3_600, seconds % 3_600 / 60, seconds % 60);
+    let parts: Vec<String> = [(h, "h"), (m, "min"), (s, "s")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0 s".to_owned()
+    } else {
+        parts.join(" ")
     }
 }
 
@@ -486,5 +568,24 @@ mod tests {
         assert_eq!(relative(s(185)), "3 min ago");
         assert_eq!(relative(s(7_300)), "2 h ago");
         assert_eq!(relative(s(200_000)), "2 d ago");
+    }
+
+    #[test]
+    fn the_filters_are_said_in_words() {
+        let query =
+            PageQuery::parse(Some("provider=Azure&q=c5&min_vcpus=8&availability=LOW")).unwrap();
+        assert_eq!(
+            filters_text(&query),
+            "provider Azure, availability LOW, name contains \u{201c}c5\u{201d}, at least 8 vCPUs"
+        );
+        assert_eq!(filters_text(&PageQuery::default()), "");
+    }
+
+    #[test]
+    fn spans_name_only_their_nonzero_units() {
+        let s = time::Duration::seconds;
+        assert_eq!(span(s(90)), "1 min 30 s");
+        assert_eq!(span(s(7_200)), "2 h");
+        assert_eq!(span(s(0)), "0 s");
     }
 }

@@ -38,10 +38,15 @@ pub async fn dashboard(State(state): State<AppState>, request: Request) -> Respo
             let html = render_dashboard(&snapshot, &query, &context);
             RenderedPage::new(html, state.store.boot_id(), snapshot.revision, &canonical)
         });
-    respond(&page, request.headers())
+    respond(&page, request.headers(), HTML)
 }
 
-fn respond(page: &RenderedPage, request_headers: &HeaderMap) -> Response {
+/// The cached body in the encoding the client takes, with its ETag (304 when it matches).
+pub(super) fn respond(
+    page: &RenderedPage,
+    request_headers: &HeaderMap,
+    content_type: HeaderValue,
+) -> Response {
     let gzip = accepts_gzip(request_headers);
     let (etag, body) = if gzip {
         (&page.etag_gzip, &page.gzip)
@@ -64,7 +69,7 @@ fn respond(page: &RenderedPage, request_headers: &HeaderMap) -> Response {
     headers.insert(header::CACHE_CONTROL, NO_CACHE);
     headers.insert(header::VARY, VARY);
     if !not_modified {
-        headers.insert(header::CONTENT_TYPE, HTML);
+        headers.insert(header::CONTENT_TYPE, content_type);
         if gzip {
             headers.insert(header::CONTENT_ENCODING, GZIP);
         }
@@ -73,7 +78,7 @@ fn respond(page: &RenderedPage, request_headers: &HeaderMap) -> Response {
 }
 
 /// `gzip` listed in Accept-Encoding without `q=0`.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()

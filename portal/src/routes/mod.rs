@@ -3,6 +3,7 @@
 mod assets;
 mod dashboard;
 mod errors;
+mod export;
 mod ops;
 
 use axum::Router;
@@ -33,6 +34,9 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(dashboard::dashboard))
         .route("/version", get(ops::version))
         .route("/static/{name}", get(assets::asset))
+        .route("/favicon.ico", get(assets::favicon))
+        .route("/export.csv", get(export::csv))
+        .route("/export.json", get(export::json))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

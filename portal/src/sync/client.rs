@@ -6,7 +6,7 @@ use reqwest::{StatusCode, Url, header};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::domain::Profile;
+use crate::domain::{ComputeStatus, Profile};
 
 /// A slow `hardware` must not stall the sync loop: connecting gets 1 s, the whole
 /// request (a full catalog of 100,000 profiles is a few MB) gets 5 s.
@@ -52,6 +52,7 @@ pub enum FetchError {
 pub struct HardwareClient {
     http: reqwest::Client,
     changes_url: Url,
+    status_url: Url,
 }
 
 impl HardwareClient {
@@ -62,13 +63,40 @@ impl HardwareClient {
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("portal/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let mut changes_url = base.clone();
-        changes_url.set_path(&format!(
-            "{}/hardware/changes",
-            base.path().trim_end_matches('/')
-        ));
-        changes_url.set_query(None);
-        Ok(Self { http, changes_url })
+        let endpoint = |path: &str| {
+            let mut url = base.clone();
+            url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+            url.set_query(None);
+            url
+        };
+        Ok(Self {
+            http,
+            changes_url: endpoint("/hardware/changes"),
+            status_url: endpoint("/hardware/status"),
+        })
+    }
+
+    /// `GET /hardware/status`: what the refresher computes now. `None` when it cannot be had
+    /// (an older `hardware` without it answers 404): the page then says less, never wrong.
+    pub async fn status(&self) -> Option<ComputeStatus> {
+        let response = match self.http.get(self.status_url.clone()).send().await {
+            Ok(response) if response.status().is_success() => response,
+            Ok(response) => {
+                tracing::debug!(status = %response.status(), "no compute status from hardware");
+                return None;
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, "compute status request failed");
+                return None;
+            }
+        };
+        match response.json::<ComputeStatus>().await {
+            Ok(status) => Some(status),
+            Err(err) => {
+                tracing::debug!(error = %err, "compute status is not the documented shape");
+                None
+            }
+        }
     }
 
     /// One `GET /hardware/changes[?since=...]`. `If-None-Match` carries the same version,

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::client::{ChangeSet, Changes, FetchError, HardwareClient};
 use crate::domain::snapshot::AS_OF_REFRESH;
-use crate::domain::{Catalog, Profile, Snapshot, SnapshotStore, SyncHealth};
+use crate::domain::{Catalog, ComputeStatus, Profile, Snapshot, SnapshotStore, SyncHealth};
 use crate::telemetry::PortalMetrics;
 
 /// What one sync step did.
@@ -58,6 +58,8 @@ impl Syncer {
     pub async fn sync_once(&mut self) -> SyncOutcome {
         match self.fetch_and_apply().await {
             Ok(outcome) => {
+                // After the catalog, so a profile it lists as computing is already in it.
+                let status = self.client.status().await.map(Arc::new);
                 let now = OffsetDateTime::now_utc();
                 self.consecutive_failures = 0;
                 self.metrics.consecutive_sync_failures.set(0);
@@ -65,6 +67,13 @@ impl Syncer {
                 let current = self.store.load();
                 let updated = matches!(outcome, SyncOutcome::Updated { .. });
                 let stale_as_of = now - current.as_of >= AS_OF_REFRESH;
+                let status_changed = current.catalog.as_deref().is_none_or(|catalog| {
+                    !ComputeStatus::looks_the_same(
+                        current.status.as_deref(),
+                        status.as_deref(),
+                        catalog,
+                    )
+                });
                 if updated || current.health != SyncHealth::Healthy || stale_as_of {
                     let catalog = Arc::new(Catalog::new(
                         self.version.clone().unwrap_or_default(),
@@ -75,7 +84,15 @@ impl Syncer {
                         revision: 0,
                         catalog: Some(catalog),
                         health: SyncHealth::Healthy,
+                        status,
                         as_of: now,
+                    });
+                } else if status_changed {
+                    // Same catalog, but the page would say something else about the queue.
+                    self.store.publish(|current| Snapshot {
+                        status,
+                        as_of: now,
+                        ..current.clone()
                     });
                 }
                 outcome

@@ -26,6 +26,8 @@ struct Catalog {
     reject_since: bool,
     /// `since` values received, in order (`None` = full request).
     requests: Vec<Option<String>>,
+    /// The body of `GET /hardware/status`; `None` answers 404, as an older hardware does.
+    status: Option<Value>,
 }
 
 #[derive(Clone)]
@@ -63,6 +65,7 @@ impl FakeHardware {
     fn serve(&self, listener: TcpListener) {
         let app = Router::new()
             .route("/hardware/changes", get(changes))
+            .route("/hardware/status", get(status))
             .with_state(self.catalog.clone());
         let handle = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -116,8 +119,19 @@ impl FakeHardware {
         self.catalog.lock().unwrap().reject_since = reject;
     }
 
+    pub fn set_status(&self, status: Option<Value>) {
+        self.catalog.lock().unwrap().status = status;
+    }
+
     pub fn requests(&self) -> Vec<Option<String>> {
         self.catalog.lock().unwrap().requests.clone()
+    }
+}
+
+async fn status(State(catalog): State<Arc<Mutex<Catalog>>>) -> Response {
+    match catalog.lock().unwrap().status.clone() {
+        Some(status) => axum::Json(status).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

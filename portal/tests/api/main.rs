@@ -2,9 +2,11 @@
 //! caching headers), sync tests against a fake hardware, and the served application.
 //! One test binary keeps link time down on small machines.
 
+mod extras;
 mod fake_hardware;
 mod helpers;
 
+mod freshness;
 mod page;
 mod query_errors;
 mod serve;

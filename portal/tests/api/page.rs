@@ -43,13 +43,13 @@ async fn the_page_lists_every_profile_with_badges_and_counts() {
     assert_eq!(row_count(&html), 3);
     assert!(html.contains("<th scope=\"row\">c5</th>"));
     assert!(html.contains("badge badge-high\">HIGH</span>"));
-    assert!(html.contains("badge badge-pending\">computing</span>"));
+    assert!(html.contains("badge badge-pending\">not computed yet</span>"));
     assert!(html.contains("badge badge-low\">LOW</span>"));
     // Counts per availability and per provider, each a filter link.
     assert!(html.contains("href=\"/?availability=PENDING\""));
     assert!(html.contains("href=\"/?provider=Azure\""));
     assert!(html.contains("Showing 1&ndash;3 of 3 profiles"));
-    assert!(!html.contains("unreachable"));
+    assert!(!html.contains("Live data is paused"));
 }
 
 #[tokio::test]

@@ -96,8 +96,13 @@ async fn when_hardware_goes_down_the_last_snapshot_is_served_with_a_banner_and_r
     let page = portal.get("/").await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
-    assert!(html.contains("hardware service unreachable"), "{html}");
-    assert!(html.contains("Data as of <time datetime=\""));
+    assert!(
+        html.contains("Live data is paused; showing values as of <time datetime=\""),
+        "{html}"
+    );
+    // One timestamp: the banner's; the caption has none of its own while paused.
+    assert_eq!(html.matches("as of <time").count(), 1, "{html}");
+    assert!(!html.contains("unreachable"), "no internal jargon: {html}");
     assert_eq!(row_count(&html), 3, "the last snapshot is still shown");
     assert_eq!(portal.get("/readyz").await.status, StatusCode::OK);
 
@@ -118,7 +123,7 @@ async fn when_hardware_goes_down_the_last_snapshot_is_served_with_a_banner_and_r
     assert_eq!(portal.syncer.sync_once().await, SyncOutcome::Unchanged);
     assert_eq!(portal.state.store.load().health, SyncHealth::Healthy);
     let html = portal.get("/").await.text();
-    assert!(!html.contains("unreachable"));
+    assert!(!html.contains("Live data is paused"));
     assert_eq!(row_count(&html), 3);
 }
 
@@ -131,5 +136,5 @@ async fn an_unreachable_hardware_before_the_first_snapshot_is_said_plainly() {
     ));
     let html = portal.get("/").await.text();
     assert!(html.contains("Waiting for the first data from hardware"));
-    assert!(html.contains("unreachable; retrying"));
+    assert!(html.contains("Live data is not available yet"), "{html}");
 }

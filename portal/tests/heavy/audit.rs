@@ -1,0 +1,87 @@
+//! Lighthouse (mobile and desktop, every category at least 95) and axe-core (0 violations,
+//! light, dark and 320 px) against the real binaries, through portal/tests/audit/audit.mjs
+//! on Debian's Chromium. The npm packages come from scripts/ci/setup-portal.sh.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::browser::Stack;
+use crate::processes::wait_for;
+
+fn node_path() -> PathBuf {
+    let path = std::env::var_os("PORTAL_AUDIT_NODE_PATH").map_or_else(
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../.tmp/portal-audit/node_modules"
+            ))
+        },
+        PathBuf::from,
+    );
+    assert!(
+        path.join("lighthouse").exists() && path.join("axe-core").exists(),
+        "the audit's npm packages are missing at {} (install them: \
+         `ROOT=$PWD bash -c 'source scripts/ci/lib.sh; source scripts/ci/setup-portal.sh'`)",
+        path.display()
+    );
+    path
+}
+
+fn audit(url: &str) -> (bool, String) {
+    let mut child = Command::new("node")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/audit/audit.mjs"
+        ))
+        .args([url, "95"])
+        .env("NODE_PATH", node_path())
+        .env(
+            "CHROME_PATH",
+            std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node (Node 20 is on every machine, ENVIRONMENT.md)");
+    // Lighthouse twice plus axe three times: well under a minute; never a hang.
+    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the audit did not finish within 240 s");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let output = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+async fn heavy_browser_lighthouse_scores_95_and_axe_finds_nothing() {
+    let stack = Stack::start(200);
+    let portal = format!("http://127.0.0.1:{}", stack.portal_port);
+    wait_for(
+        &format!("{portal}/"),
+        Duration::from_secs(60),
+        "every value computed",
+        |status, body| {
+            status == 200 && body.contains("<table") && !body.contains("class=\"progress\"")
+        },
+    )
+    .await;
+    for path in ["/"] {
+        let url = format!("{portal}{path}");
+        let (passed, report) = tokio::task::spawn_blocking(move || audit(&url))
+            .await
+            .unwrap();
+        println!("{path}\n{report}");
+        assert!(passed, "audit of {path} failed:\n{report}");
+        assert!(report.contains("axe 320px: 0 violation(s)"), "{report}");
+    }
+}
