@@ -174,14 +174,15 @@ fn continue_rule(answer: Arc<Mutex<Option<DeploymentLifecycleHookAction>>>) -> R
         })
 }
 
-fn plain_reporter() -> (Reporter, SharedBuffer) {
-    let output = SharedBuffer::default();
-    (Reporter::plain(Box::new(output.clone())), output)
+/// A release whose deployment waits at the PAUSE hook, with the rules a test asserts on.
+struct HookRelease {
+    paused: PausedDeployment,
+    answer: Rule,
+    stop: Rule,
+    clients: deployer::aws::AwsClients,
 }
 
-#[tokio::test]
-async fn the_pause_hook_is_continued_only_after_the_smoke_checks_pass() {
-    let web = FixedStatusServer::start(200).await;
+fn hook_release() -> HookRelease {
     let r = release_rules();
     let paused = paused_deployment();
     let answer = continue_rule(paused.answer.clone());
@@ -201,6 +202,28 @@ async fn the_pause_hook_is_continued_only_after_the_smoke_checks_pass() {
         cloudwatch: vec![&alarm_ok],
         ..Default::default()
     });
+    HookRelease {
+        paused,
+        answer,
+        stop,
+        clients,
+    }
+}
+
+fn plain_reporter() -> (Reporter, SharedBuffer) {
+    let output = SharedBuffer::default();
+    (Reporter::plain(Box::new(output.clone())), output)
+}
+
+#[tokio::test]
+async fn the_pause_hook_is_continued_only_after_the_smoke_checks_pass() {
+    let web = FixedStatusServer::start(200).await;
+    let HookRelease {
+        paused,
+        answer,
+        stop,
+        clients,
+    } = hook_release();
     let (reporter, output) = plain_reporter();
     let mut smoke = smoke(&web.url, 2);
     smoke.passes_to_continue = 3;
@@ -240,25 +263,12 @@ async fn the_pause_hook_is_continued_only_after_the_smoke_checks_pass() {
 #[tokio::test]
 async fn a_failed_smoke_check_at_the_pause_hook_rolls_back_before_production_traffic_moves() {
     let web = FixedStatusServer::start(503).await;
-    let r = release_rules();
-    let paused = paused_deployment();
-    let answer = continue_rule(paused.answer.clone());
-    let stop = stop_rule(Arc::new(AtomicBool::new(false)));
-    let alarm_ok = alarms(StateValue::Ok);
-    let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &paused.rule,
-            &answer,
-            &stop,
-        ],
-        ecr: vec![&r.image],
-        cloudwatch: vec![&alarm_ok],
-        ..Default::default()
-    });
+    let HookRelease {
+        paused,
+        answer: _,
+        stop,
+        clients,
+    } = hook_release();
     let (reporter, output) = plain_reporter();
 
     let outcome = release(
@@ -309,25 +319,12 @@ fn listed(status: Status, reason: &str) -> ListServiceDeploymentsOutput {
 #[tokio::test]
 async fn a_deployer_killed_at_the_hook_leaves_the_rollback_to_the_hooks_timeout() {
     let web = FixedStatusServer::start(200).await;
-    let r = release_rules();
-    let paused = paused_deployment();
-    let answer = continue_rule(paused.answer.clone());
-    let stop = stop_rule(Arc::new(AtomicBool::new(false)));
-    let alarm_ok = alarms(StateValue::Ok);
-    let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &paused.rule,
-            &answer,
-            &stop,
-        ],
-        ecr: vec![&r.image],
-        cloudwatch: vec![&alarm_ok],
-        ..Default::default()
-    });
+    let HookRelease {
+        paused,
+        answer,
+        stop,
+        clients,
+    } = hook_release();
     let (reporter, output) = plain_reporter();
     // Many passes needed: the deployer is still checking when it dies.
     let mut smoke = smoke(&web.url, 2);
