@@ -7,8 +7,11 @@
 //! is both the page-cache key and the way every link on the page is written, so that
 //! equivalent URLs share one cached page.
 
-use std::fmt::Write as _;
+use std::fmt::{Display, Write as _};
+use std::ops::RangeInclusive;
 
+use serde::Deserialize;
+use serde::de::value::MapDeserializer;
 use thiserror::Error;
 
 use super::catalog::Catalog;
@@ -41,6 +44,10 @@ pub enum QueryError {
     BadEncoding,
     #[error("unknown provider '{requested}' (known providers: {known})")]
     UnknownProvider { requested: String, known: String },
+    /// Whatever else serde might report while gathering the parameters; every field takes
+    /// any string, so nothing is known to reach this.
+    #[error("the query string cannot be read: {0}")]
+    Unreadable(String),
 }
 
 /// `availability=` filter: one of the computed values, or PENDING for "not computed yet".
@@ -175,112 +182,27 @@ impl Default for PageQuery {
 }
 
 impl PageQuery {
-    /// Parses the raw query string (`None` when the URL has no `?`). Empty values count as
-    /// absent, because the page's own filter form submits `provider=` for "all providers".
+    /// Parses the raw query string (`None` when the URL has no `?`) in three steps: decode
+    /// the pairs strictly, let serde gather the known parameters (rejecting a repeated one),
+    /// then validate each value.
     pub fn parse(raw: Option<&str>) -> Result<Self, QueryError> {
-        let mut query = Self::default();
         let Some(raw) = raw else {
-            return Ok(query);
+            return Ok(Self::default());
         };
         if raw.len() > MAX_QUERY_BYTES {
             return Err(QueryError::QueryTooLong);
         }
-        let mut seen = [false; 10];
-        for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let key = decode(key)?;
-            let value = decode(value)?;
-            let (slot, name) = match key.as_str() {
-                "provider" => (0, "provider"),
-                "availability" => (1, "availability"),
-                "q" => (2, "q"),
-                "sort" => (3, "sort"),
-                "order" => (4, "order"),
-                "page" => (5, "page"),
-                "per_page" => (6, "per_page"),
-                "min_vcpus" => (7, "min_vcpus"),
-                "min_memory" => (8, "min_memory"),
-                "min_gpus" => (9, "min_gpus"),
-                // Tracking parameters and anything else a shared link carries.
-                _ => continue,
-            };
-            if seen[slot] {
-                return Err(QueryError::Repeated(name));
-            }
-            seen[slot] = true;
-            let value = value.trim();
-            if value.is_empty() {
-                continue;
-            }
-            match name {
-                "provider" => {
-                    if value.chars().count() > MAX_SEARCH_CHARS {
-                        return Err(invalid(name, value, "a provider name"));
-                    }
-                    query.provider = Some(value.to_owned());
-                }
-                "availability" => {
-                    query.availability = Some(
-                        AvailabilityFilter::parse(value)
-                            .ok_or_else(|| invalid(name, value, "HIGH, MEDIUM, LOW or PENDING"))?,
-                    );
-                }
-                "q" => {
-                    if value.chars().count() > MAX_SEARCH_CHARS {
-                        return Err(QueryError::SearchTooLong);
-                    }
-                    query.q = Some(value.to_owned());
-                }
-                "sort" => {
-                    query.sort = SortKey::ALL
-                        .into_iter()
-                        .find(|key| key.as_str().eq_ignore_ascii_case(value))
-                        .ok_or_else(|| {
-                            invalid(
-                                name,
-                                value,
-                                "name, provider, availability, computed_at, vcpus, memory or gpus",
-                            )
-                        })?;
-                }
-                "order" => {
-                    query.order = match value.to_ascii_lowercase().as_str() {
-                        "asc" => SortOrder::Asc,
-                        "desc" => SortOrder::Desc,
-                        _ => return Err(invalid(name, value, "asc or desc")),
-                    };
-                }
-                "page" => {
-                    query.page = value
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|page| *page >= 1)
-                        .ok_or_else(|| invalid(name, value, "a whole number from 1"))?;
-                }
-                "per_page" => {
-                    query.per_page = value
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-                        .ok_or_else(|| invalid(name, value, "a whole number from 1 to 500"))?;
-                }
-                "min_vcpus" | "min_memory" | "min_gpus" => {
-                    let minimum = value
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| *n <= MAX_SPEC_FILTER)
-                        .ok_or_else(|| invalid(name, value, "a whole number from 0"))?;
-                    // 0 filters nothing: the same page as no filter.
-                    let minimum = (minimum > 0).then_some(minimum);
-                    match name {
-                        "min_vcpus" => query.min_vcpus = minimum,
-                        "min_memory" => query.min_memory_gib = minimum,
-                        _ => query.min_gpus = minimum,
-                    }
-                }
-                _ => unreachable!("every known parameter is handled above"),
-            }
-        }
+        let pairs = decode_pairs(raw)?;
+        let given =
+            GivenQuery::deserialize(MapDeserializer::<_, QueryError>::new(pairs.into_iter()))?;
+        given.validate()
+    }
+
+    /// [`PageQuery::parse`] then [`PageQuery::resolve_provider`]: what every route that
+    /// takes the dashboard's parameters does first.
+    pub fn parse_for(raw: Option<&str>, catalog: Option<&Catalog>) -> Result<Self, QueryError> {
+        let mut query = Self::parse(raw)?;
+        query.resolve_provider(catalog)?;
         Ok(query)
     }
 
@@ -419,12 +341,166 @@ fn truncate_for_message(value: &str) -> String {
     }
 }
 
+/// The known parameters as given, before validation. Unknown ones (tracking parameters and
+/// anything else a shared link carries) are skipped by serde; a second value of a known one
+/// is serde's `duplicate_field`, which [`QueryError`] turns into [`QueryError::Repeated`].
+/// An absent parameter is the empty string: the page's own filter form submits `provider=`
+/// for "all providers", so empty already has to mean absent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct GivenQuery {
+    provider: String,
+    availability: String,
+    q: String,
+    sort: String,
+    order: String,
+    page: String,
+    per_page: String,
+    min_vcpus: String,
+    min_memory: String,
+    min_gpus: String,
+}
+
+impl GivenQuery {
+    /// Each given value checked on its own; the first bad one is the error.
+    fn validate(self) -> Result<PageQuery, QueryError> {
+        let defaults = PageQuery::default();
+        Ok(PageQuery {
+            provider: given(&self.provider).map(provider).transpose()?,
+            availability: given(&self.availability).map(availability).transpose()?,
+            q: given(&self.q).map(search).transpose()?,
+            sort: given(&self.sort)
+                .map(sort)
+                .transpose()?
+                .unwrap_or(defaults.sort),
+            order: given(&self.order)
+                .map(order)
+                .transpose()?
+                .unwrap_or(defaults.order),
+            page: given(&self.page)
+                .map(|value| number("page", value, 1..=u32::MAX, "a whole number from 1"))
+                .transpose()?
+                .unwrap_or(defaults.page),
+            per_page: given(&self.per_page)
+                .map(|value| {
+                    number(
+                        "per_page",
+                        value,
+                        1..=MAX_PER_PAGE,
+                        "a whole number from 1 to 500",
+                    )
+                })
+                .transpose()?
+                .unwrap_or(defaults.per_page),
+            min_vcpus: spec_filter("min_vcpus", &self.min_vcpus)?,
+            min_memory_gib: spec_filter("min_memory", &self.min_memory)?,
+            min_gpus: spec_filter("min_gpus", &self.min_gpus)?,
+        })
+    }
+}
+
+/// The value trimmed, `None` when nothing is left (empty counts as absent).
+fn given(value: &str) -> Option<&str> {
+    Some(value.trim()).filter(|value| !value.is_empty())
+}
+
+fn provider(value: &str) -> Result<String, QueryError> {
+    if value.chars().count() > MAX_SEARCH_CHARS {
+        return Err(invalid("provider", value, "a provider name"));
+    }
+    Ok(value.to_owned())
+}
+
+fn availability(value: &str) -> Result<AvailabilityFilter, QueryError> {
+    AvailabilityFilter::parse(value)
+        .ok_or_else(|| invalid("availability", value, "HIGH, MEDIUM, LOW or PENDING"))
+}
+
+fn search(value: &str) -> Result<String, QueryError> {
+    if value.chars().count() > MAX_SEARCH_CHARS {
+        return Err(QueryError::SearchTooLong);
+    }
+    Ok(value.to_owned())
+}
+
+fn sort(value: &str) -> Result<SortKey, QueryError> {
+    SortKey::ALL
+        .into_iter()
+        .find(|key| key.as_str().eq_ignore_ascii_case(value))
+        .ok_or_else(|| {
+            invalid(
+                "sort",
+                value,
+                "name, provider, availability, computed_at, vcpus, memory or gpus",
+            )
+        })
+}
+
+fn order(value: &str) -> Result<SortOrder, QueryError> {
+    [SortOrder::Asc, SortOrder::Desc]
+        .into_iter()
+        .find(|order| order.as_str().eq_ignore_ascii_case(value))
+        .ok_or_else(|| invalid("order", value, "asc or desc"))
+}
+
+/// A whole number in `range`, or the error naming the parameter and what it takes.
+fn number(
+    parameter: &'static str,
+    value: &str,
+    range: RangeInclusive<u32>,
+    expected: &'static str,
+) -> Result<u32, QueryError> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| invalid(parameter, value, expected))
+}
+
+/// An "at least" spec filter; 0 filters nothing, so it is the same page as no filter.
+fn spec_filter(parameter: &'static str, value: &str) -> Result<Option<u32>, QueryError> {
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
+    let minimum = number(
+        parameter,
+        value,
+        0..=MAX_SPEC_FILTER,
+        "a whole number from 0",
+    )?;
+    Ok((minimum > 0).then_some(minimum))
+}
+
+/// The `name=value` pairs of the query string, decoded, in order. Decoding is strict
+/// (invalid UTF-8 is [`QueryError::BadEncoding`]), which is why this is not left to
+/// `serde_urlencoded`: it replaces bad bytes with U+FFFD and would search for them.
+fn decode_pairs(raw: &str) -> Result<Vec<(String, String)>, QueryError> {
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(key)?, decode(value)?))
+        })
+        .collect()
+}
+
 /// `application/x-www-form-urlencoded` decoding: `+` is a space, then percent-decoding.
 fn decode(raw: &str) -> Result<String, QueryError> {
     let spaced = raw.replace('+', " ");
     urlencoding::decode(&spaced)
         .map(|decoded| decoded.into_owned())
         .map_err(|_| QueryError::BadEncoding)
+}
+
+/// Lets serde report into [`QueryError`] directly, so a repeated parameter keeps its name.
+impl serde::de::Error for QueryError {
+    fn custom<T: Display>(message: T) -> Self {
+        Self::Unreadable(message.to_string())
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        Self::Repeated(field)
+    }
 }
 
 #[cfg(test)]
@@ -481,6 +557,20 @@ mod tests {
         assert_eq!(shared.canonical(), "provider=Azure");
         assert_eq!(
             PageQuery::parse(Some("page=1&page=2")),
+            Err(QueryError::Repeated("page"))
+        );
+        // An empty value is absent, but it still counts as given once.
+        assert_eq!(
+            PageQuery::parse(Some("provider=&provider=Azure")),
+            Err(QueryError::Repeated("provider"))
+        );
+        // Whatever a link carries twice that the page does not know is no error either.
+        assert_eq!(
+            PageQuery::parse(Some("utm_source=a&utm_source=b&pa%67e=2")).unwrap(),
+            PageQuery::default().with_page(2)
+        );
+        assert_eq!(
+            PageQuery::parse(Some("pa%67e=2&page=3")),
             Err(QueryError::Repeated("page"))
         );
     }

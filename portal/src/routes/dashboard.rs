@@ -19,13 +19,10 @@ const GZIP: HeaderValue = HeaderValue::from_static("gzip");
 pub async fn dashboard(State(state): State<AppState>, request: Request) -> Response {
     // A guard, not an `Arc` clone: no shared reference count bouncing between cores.
     let snapshot = state.store.peek();
-    let mut query = match PageQuery::parse(request.uri().query()) {
+    let query = match PageQuery::parse_for(request.uri().query(), snapshot.catalog.as_deref()) {
         Ok(query) => query,
         Err(err) => return bad_request(err.to_string()),
     };
-    if let Err(err) = query.resolve_provider(snapshot.catalog.as_deref()) {
-        return bad_request(err.to_string());
-    }
     let canonical = query.canonical();
     let page = state
         .pages

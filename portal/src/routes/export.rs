@@ -22,13 +22,10 @@ pub async fn json(state: State<AppState>, request: Request) -> Response {
 
 fn download(State(state): State<AppState>, request: Request, format: Format) -> Response {
     let snapshot = state.store.peek();
-    let mut query = match PageQuery::parse(request.uri().query()) {
+    let query = match PageQuery::parse_for(request.uri().query(), snapshot.catalog.as_deref()) {
         Ok(query) => query,
         Err(err) => return bad_request(err.to_string()),
     };
-    if let Err(err) = query.resolve_provider(snapshot.catalog.as_deref()) {
-        return bad_request(err.to_string());
-    }
     let Some(catalog) = snapshot.catalog.clone() else {
         return html_error(
             StatusCode::SERVICE_UNAVAILABLE,
