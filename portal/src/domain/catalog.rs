@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::profile::{Availability, Profile};
+use super::query::AvailabilityFilter;
 
 /// Names people use for a provider, and the catalog's name they mean. An alias only resolves
 /// when the catalog has that provider.
@@ -36,6 +37,16 @@ impl AvailabilityCounts {
             Some(Availability::Medium) => self.medium += 1,
             Some(Availability::Low) => self.low += 1,
             None => self.pending += 1,
+        }
+    }
+
+    /// How many profiles the availability filter selects.
+    pub fn of(&self, filter: AvailabilityFilter) -> usize {
+        match filter {
+            AvailabilityFilter::Computed(Availability::High) => self.high,
+            AvailabilityFilter::Computed(Availability::Medium) => self.medium,
+            AvailabilityFilter::Computed(Availability::Low) => self.low,
+            AvailabilityFilter::Pending => self.pending,
         }
     }
 }

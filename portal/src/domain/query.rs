@@ -58,6 +58,14 @@ pub enum AvailabilityFilter {
 }
 
 impl AvailabilityFilter {
+    /// In the order the page lists them: best first, not computed yet last.
+    pub const ALL: [AvailabilityFilter; 4] = [
+        Self::Computed(Availability::High),
+        Self::Computed(Availability::Medium),
+        Self::Computed(Availability::Low),
+        Self::Pending,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Computed(availability) => availability.as_str(),

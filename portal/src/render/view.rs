@@ -8,9 +8,10 @@ use time::macros::format_description;
 
 use super::assets;
 use super::freshness::{Progress, RowFreshness};
+use crate::domain::catalog::AvailabilityCounts;
 use crate::domain::listing::Listing;
 use crate::domain::query::{AvailabilityFilter, PageQuery, SortKey, SortOrder};
-use crate::domain::{Availability, Queue, Snapshot, SyncHealth};
+use crate::domain::{Availability, Catalog, Profile, Queue, Snapshot, SyncHealth};
 
 /// What the page needs besides the snapshot and the query.
 #[derive(Debug, Clone)]
@@ -184,18 +185,21 @@ pub fn render_dashboard(snapshot: &Snapshot, query: &PageQuery, context: &PageCo
 }
 
 impl DashboardPage {
+    /// The frame every page has, then, once there is a catalog, the table it shows.
     pub fn build(snapshot: &Snapshot, query: &PageQuery, context: &PageContext) -> Self {
+        let mut page = Self::frame(snapshot, query, context);
+        if let Some(catalog) = &snapshot.catalog {
+            page.fill(snapshot, catalog, query);
+        }
+        page
+    }
+
+    /// What the page shows before the first snapshot: title, banner, filter form, download
+    /// links and an empty table.
+    fn frame(snapshot: &Snapshot, query: &PageQuery, context: &PageContext) -> Self {
         let banner = banner(snapshot);
         let caption_as_of = banner.is_none().then(|| Stamp::new(snapshot.as_of));
-        let form = filter_form(snapshot, query);
-        let empty_pagination = Pagination {
-            first_href: None,
-            prev_href: None,
-            next_href: None,
-            last_href: query.with_page(1).href(),
-            on_last: true,
-        };
-        let mut page = Self {
+        Self {
             title: page_title(query),
             css_href: assets::css_href(),
             js_href: assets::js_href(),
@@ -212,7 +216,7 @@ impl DashboardPage {
             export_json_href: export_href("json", query),
             filters_text: filters_text(query),
             filtered: !query.with_page(1).canonical().is_empty(),
-            form,
+            form: filter_form(snapshot, query),
             availability_counts: Vec::new(),
             provider_counts: Vec::new(),
             columns: Vec::new(),
@@ -224,37 +228,91 @@ impl DashboardPage {
             page: query.page,
             pages: 1,
             past_the_end: false,
-            pagination: empty_pagination,
-        };
-        let Some(catalog) = &snapshot.catalog else {
-            return page;
-        };
+            pagination: Pagination::single(query),
+        }
+    }
+
+    /// The catalog's part: progress and legend, summary counts, the table and its pages.
+    fn fill(&mut self, snapshot: &Snapshot, catalog: &Catalog, query: &PageQuery) {
         let listing = Listing::build(catalog, query);
         let queue = Queue::new(catalog, snapshot.status.as_deref());
-        page.progress = Progress::new(catalog, &queue);
-        page.stale_after = queue.overdue_after().map(span);
-        page.stale_after_seconds = queue.overdue_after().map(|d| d.whole_seconds());
+        self.progress = Progress::new(catalog, &queue);
+        self.stale_after = queue.overdue_after().map(span);
+        self.stale_after_seconds = queue.overdue_after().map(|d| d.whole_seconds());
+        self.availability_counts = availability_counts(query, &listing.availability_counts);
+        self.provider_counts = provider_counts(query, &listing.provider_counts);
+        self.columns = columns(query);
+        self.rows = listing
+            .rows
+            .iter()
+            .map(|profile| Row::new(profile, &queue, snapshot.as_of))
+            .collect();
+        self.matching = listing.matching;
+        self.total = catalog.profiles.len();
+        self.first_row = listing.first_row;
+        self.last_row = listing.last_row();
+        self.pages = listing.pages;
+        self.past_the_end = listing.past_the_end();
+        self.pagination = Pagination::new(query, &listing);
+    }
+}
 
-        // Counts follow the other filters; a chip that is already selected clears its filter.
-        let counts = listing.availability_counts;
-        page.availability_counts = [
-            (
-                AvailabilityFilter::Computed(Availability::High),
-                counts.high,
-            ),
-            (
-                AvailabilityFilter::Computed(Availability::Medium),
-                counts.medium,
-            ),
-            (AvailabilityFilter::Computed(Availability::Low), counts.low),
-            (AvailabilityFilter::Pending, counts.pending),
-        ]
+impl Row {
+    fn new(profile: &Profile, queue: &Queue<'_>, as_of: OffsetDateTime) -> Self {
+        Self {
+            id: profile.id,
+            provider: profile.provider.clone(),
+            name: profile.name.clone(),
+            freshness: RowFreshness::new(queue, profile, as_of),
+            computed_ago: profile
+                .computed_at
+                .map(|at| relative(as_of - at))
+                .unwrap_or_default(),
+            vcpus: profile.vcpus.map(|n| n.to_string()).unwrap_or_default(),
+            memory: profile
+                .memory_gib
+                .map(|gib| format!("{gib} GiB"))
+                .unwrap_or_default(),
+            gpus: profile.gpus.map(|n| n.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+impl Pagination {
+    /// One page and nothing to move to (no catalog yet).
+    fn single(query: &PageQuery) -> Self {
+        Self {
+            first_href: None,
+            prev_href: None,
+            next_href: None,
+            last_href: query.with_page(1).href(),
+            on_last: true,
+        }
+    }
+
+    fn new(query: &PageQuery, listing: &Listing) -> Self {
+        let current = listing.page.min(listing.pages);
+        Self {
+            first_href: (listing.page > 1).then(|| query.with_page(1).href()),
+            prev_href: (listing.page > 1).then(|| query.with_page(current.max(2) - 1).href()),
+            next_href: (listing.page < listing.pages)
+                .then(|| query.with_page(listing.page + 1).href()),
+            last_href: query.with_page(listing.pages).href(),
+            on_last: listing.page == listing.pages,
+        }
+    }
+}
+
+/// The availability chips. Counts follow the other filters; a chip that is already
+/// selected clears its filter.
+fn availability_counts(query: &PageQuery, counts: &AvailabilityCounts) -> Vec<CountLink> {
+    AvailabilityFilter::ALL
         .into_iter()
-        .map(|(filter, count)| {
+        .map(|filter| {
             let current = query.availability == Some(filter);
             CountLink {
                 label: availability_label(filter).to_owned(),
-                count,
+                count: counts.of(filter),
                 href: query
                     .filtered(query.provider.as_deref(), (!current).then_some(filter))
                     .href(),
@@ -262,88 +320,58 @@ impl DashboardPage {
                 current,
             }
         })
-        .collect();
-        page.provider_counts = listing
-            .provider_counts
-            .iter()
-            .map(|(name, count)| {
-                let current = query.provider.as_deref() == Some(name.as_str());
-                CountLink {
-                    label: name.clone(),
-                    count: *count,
-                    href: query
-                        .filtered((!current).then_some(name.as_str()), query.availability)
-                        .href(),
-                    class: "",
-                    current,
-                }
-            })
-            .collect();
-        page.columns = [
-            (SortKey::Provider, "Provider"),
-            (SortKey::Name, "Name"),
-            (SortKey::Availability, "Availability"),
-            (SortKey::ComputedAt, "Computed"),
-            (SortKey::Vcpus, "vCPUs"),
-            (SortKey::Memory, "Memory"),
-            (SortKey::Gpus, "GPUs"),
-        ]
-        .into_iter()
-        .map(|(key, label)| {
-            let sorted = query.sort == key;
-            Column {
-                label,
-                href: query.with_sort(key).href(),
-                aria_sort: match (sorted, query.order) {
-                    (false, _) => "none",
-                    (true, SortOrder::Asc) => "ascending",
-                    (true, SortOrder::Desc) => "descending",
-                },
-                arrow: match (sorted, query.order) {
-                    (false, _) => "",
-                    (true, SortOrder::Asc) => " ▲",
-                    (true, SortOrder::Desc) => " ▼",
-                },
+        .collect()
+}
+
+/// The provider chips, following the availability filter; a selected one clears itself.
+fn provider_counts(query: &PageQuery, counts: &[(String, usize)]) -> Vec<CountLink> {
+    counts
+        .iter()
+        .map(|(name, count)| {
+            let current = query.provider.as_deref() == Some(name.as_str());
+            CountLink {
+                label: name.clone(),
+                count: *count,
+                href: query
+                    .filtered((!current).then_some(name.as_str()), query.availability)
+                    .href(),
+                class: "",
+                current,
             }
         })
-        .collect();
-        page.rows = listing
-            .rows
-            .iter()
-            .map(|profile| Row {
-                id: profile.id,
-                provider: profile.provider.clone(),
-                name: profile.name.clone(),
-                freshness: RowFreshness::new(&queue, profile, snapshot.as_of),
-                computed_ago: profile
-                    .computed_at
-                    .map(|at| relative(snapshot.as_of - at))
-                    .unwrap_or_default(),
-                vcpus: profile.vcpus.map(|n| n.to_string()).unwrap_or_default(),
-                memory: profile
-                    .memory_gib
-                    .map(|gib| format!("{gib} GiB"))
-                    .unwrap_or_default(),
-                gpus: profile.gpus.map(|n| n.to_string()).unwrap_or_default(),
-            })
-            .collect();
-        page.matching = listing.matching;
-        page.total = catalog.profiles.len();
-        page.first_row = listing.first_row;
-        page.last_row = listing.last_row();
-        page.pages = listing.pages;
-        page.past_the_end = listing.past_the_end();
-        let current = listing.page.min(listing.pages);
-        page.pagination = Pagination {
-            first_href: (listing.page > 1).then(|| query.with_page(1).href()),
-            prev_href: (listing.page > 1).then(|| query.with_page(current.max(2) - 1).href()),
-            next_href: (listing.page < listing.pages)
-                .then(|| query.with_page(listing.page + 1).href()),
-            last_href: query.with_page(listing.pages).href(),
-            on_last: listing.page == listing.pages,
-        };
-        page
-    }
+        .collect()
+}
+
+/// The table's header: each column links to sorting by it (flipping when already sorted).
+fn columns(query: &PageQuery) -> Vec<Column> {
+    [
+        (SortKey::Provider, "Provider"),
+        (SortKey::Name, "Name"),
+        (SortKey::Availability, "Availability"),
+        (SortKey::ComputedAt, "Computed"),
+        (SortKey::Vcpus, "vCPUs"),
+        (SortKey::Memory, "Memory"),
+        (SortKey::Gpus, "GPUs"),
+    ]
+    .into_iter()
+    .map(|(key, label)| {
+        let sorted = query.sort == key;
+        Column {
+            label,
+            href: query.with_sort(key).href(),
+            aria_sort: match (sorted, query.order) {
+                (false, _) => "none",
+                (true, SortOrder::Asc) => "ascending",
+                (true, SortOrder::Desc) => "descending",
+            },
+            arrow: match (sorted, query.order) {
+                (false, _) => "",
+                (true, SortOrder::Asc) => " ▲",
+                (true, SortOrder::Desc) => " ▼",
+            },
+        }
+    })
+    .collect()
 }
 
 fn export_href(extension: &str, query: &PageQuery) -> String {
@@ -449,21 +477,16 @@ fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
             )
         })
         .collect();
-    let availabilities = [
-        AvailabilityFilter::Computed(Availability::High),
-        AvailabilityFilter::Computed(Availability::Medium),
-        AvailabilityFilter::Computed(Availability::Low),
-        AvailabilityFilter::Pending,
-    ]
-    .into_iter()
-    .map(|f| {
-        option(
-            f.as_str(),
-            availability_label(f),
-            query.availability == Some(f),
-        )
-    })
-    .collect();
+    let availabilities = AvailabilityFilter::ALL
+        .into_iter()
+        .map(|f| {
+            option(
+                f.as_str(),
+                availability_label(f),
+                query.availability == Some(f),
+            )
+        })
+        .collect();
     let sorts = [
         (SortKey::Provider, "Provider"),
         (SortKey::Name, "Name"),
