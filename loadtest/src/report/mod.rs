@@ -4,6 +4,7 @@
 mod build;
 mod charts;
 mod markdown;
+mod table;
 mod terminal;
 
 pub use build::{

@@ -2,38 +2,36 @@
 
 use std::fmt::Write;
 
-use super::build::{Report, Summary};
+use super::build::Report;
+use super::table::{LatencyTable, TERMINAL_STATS};
 
-fn row(out: &mut String, label: &str, summary: &Summary) {
-    let c = &summary.corrected;
-    let _ = writeln!(
-        out,
-        "{label:<46} {:>9} {:>6} {:>9.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} | {:>9.2} {:>9.2}",
-        summary.count,
-        summary.errors,
-        summary.throughput,
-        c.mean,
-        c.stddev,
-        c.p50,
-        c.p99,
-        c.p99_9,
-        c.max,
-        summary.uncorrected.p99,
-        summary.uncorrected.max,
-    );
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_owned()
-    } else {
-        let kept: String = text.chars().take(width - 1).collect();
-        format!("{kept}~")
-    }
-}
+/// Step names are cut to this many characters, so a line stays one line.
+const LABEL_WIDTH: usize = 46;
 
 pub fn render_terminal(report: &Report) -> String {
     let mut out = String::new();
+    headline(&mut out, report);
+    let _ = writeln!(
+        out,
+        "latency in ms; corrected = from the scheduled time, uncorrected = from the actual send\n"
+    );
+    let _ = writeln!(out, "{}", latency_table(report).table().terminal());
+    delays(&mut out, report);
+    checks(&mut out, report);
+    let _ = writeln!(
+        out,
+        "\n{}",
+        if report.passed {
+            "result: PASS"
+        } else {
+            "result: FAIL (an SLA threshold was not met)"
+        }
+    );
+    out
+}
+
+/// What ran, how long and how hard.
+fn headline(out: &mut String, report: &Report) {
     let s = &report.settings;
     let _ = writeln!(
         out,
@@ -47,40 +45,29 @@ pub fn render_terminal(report: &Report) -> String {
         report.scheduled_iterations,
         if s.interrupted { ", INTERRUPTED" } else { "" }
     );
-    let _ = writeln!(
-        out,
-        "latency in ms; corrected = from the scheduled time, uncorrected = from the actual send\n"
-    );
-    let _ = writeln!(
-        out,
-        "{:<46} {:>9} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9}",
-        "workflow / actor / step",
-        "count",
-        "errors",
-        "req/s",
-        "mean",
-        "stddev",
-        "p50",
-        "p99",
-        "p99.9",
-        "max",
-        "raw p99",
-        "raw max"
-    );
+}
+
+/// Each workflow's total and its steps (indented), then every request together.
+fn latency_table(report: &Report) -> LatencyTable {
+    let mut table =
+        LatencyTable::new("workflow / actor / step", TERMINAL_STATS).label_width(LABEL_WIDTH);
     for workflow in &report.workflows {
-        row(
-            &mut out,
-            &truncate(&format!("{} (x{})", workflow.name, workflow.instances), 46),
+        table.row(
+            format!("{} (x{})", workflow.name, workflow.instances),
             &workflow.summary,
         );
         for actor in &workflow.actors {
             for step in &actor.steps {
-                let label = truncate(&format!("  {} / {}", actor.name, step.name), 46);
-                row(&mut out, &label, &step.summary);
+                table.row(format!("  {} / {}", actor.name, step.name), &step.summary);
             }
         }
     }
-    row(&mut out, "all requests", &report.total);
+    table.row("all requests", &report.total);
+    table
+}
+
+/// Errors by kind, then where the time before the send went, then unfinished iterations.
+fn delays(out: &mut String, report: &Report) {
     if !report.total.errors_by_kind.is_empty() {
         let kinds: Vec<String> = report
             .total
@@ -96,34 +83,29 @@ pub fn render_terminal(report: &Report) -> String {
         "\nbefore the send: generator firing lag p99 {:.2} ms, max {:.2} ms; wait for a free connection p99 {:.2} ms, max {:.2} ms",
         d.firing_lag.p99, d.firing_lag.max, d.connection_wait.p99, d.connection_wait.max
     );
-    if s.abandoned_iterations > 0 {
+    let abandoned = report.settings.abandoned_iterations;
+    if abandoned > 0 {
         let _ = writeln!(
             out,
-            "\n{} iterations were still running after the grace period and are not counted",
-            s.abandoned_iterations
+            "\n{abandoned} iterations were still running after the grace period and are not counted"
         );
     }
-    if !report.checks.is_empty() {
-        let _ = writeln!(out, "\nSLA");
-        for check in &report.checks {
-            let _ = writeln!(
-                out,
-                "  {} {}: {} (actual {})",
-                if check.passed { "PASS" } else { "FAIL" },
-                check.scope,
-                check.threshold,
-                check.actual
-            );
-        }
+}
+
+/// The SLA verdicts, one line each.
+fn checks(out: &mut String, report: &Report) {
+    if report.checks.is_empty() {
+        return;
     }
-    let _ = writeln!(
-        out,
-        "\n{}",
-        if report.passed {
-            "result: PASS"
-        } else {
-            "result: FAIL (an SLA threshold was not met)"
-        }
-    );
-    out
+    let _ = writeln!(out, "\nSLA");
+    for check in &report.checks {
+        let _ = writeln!(
+            out,
+            "  {} {}: {} (actual {})",
+            if check.passed { "PASS" } else { "FAIL" },
+            check.scope,
+            check.threshold,
+            check.actual
+        );
+    }
 }
