@@ -125,6 +125,50 @@ fn plot_and_legend<'a>(
     root.split_vertically(PLOT_HEIGHT)
 }
 
+/// A chart's picture: `draw` fills the plot, the legend goes below it.
+fn picture(
+    legend: &[LegendEntry],
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
+) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let (plot, legend_area) = plot_and_legend(&mut svg, legend);
+        draw(&plot)?;
+        draw_legend(&legend_area, legend)?;
+        plot.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// The layout every chart shares: caption, margins and room for the axis labels.
+fn chart_builder<'area, 'svg>(
+    plot: &'area DrawingArea<SVGBackend<'svg>, Shift>,
+    caption: &str,
+    margin_right: u32,
+) -> ChartBuilder<'area, 'static, SVGBackend<'svg>> {
+    let mut builder = ChartBuilder::on(plot);
+    builder
+        .caption(caption, ("sans-serif", 20))
+        .margin(12)
+        .margin_right(margin_right)
+        .x_label_area_size(40)
+        .y_label_area_size(70);
+    builder
+}
+
+/// The entries of a chart's lines, then one dashed entry per SLA line.
+fn with_sla_entries(
+    lines: impl Iterator<Item = LegendEntry>,
+    slas: &[(String, f64)],
+) -> Vec<LegendEntry> {
+    lines
+        .chain(
+            slas.iter()
+                .map(|(label, _)| LegendEntry::new(label.clone(), SLA_COLOR, true)),
+        )
+        .collect()
+}
+
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[LegendEntry],
@@ -194,10 +238,10 @@ fn trim_number(value: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// A log latency range around `values` and `limits` (SLA lines), widened to whole ticks.
-fn latency_range(values: impl Iterator<Item = f64>, limits: &[f64]) -> (f64, f64) {
+/// A log latency range around `values` and the SLA lines, widened to whole ticks.
+fn latency_range(values: impl Iterator<Item = f64>, slas: &[(String, f64)]) -> (f64, f64) {
     let (low, high) = values
-        .chain(limits.iter().copied())
+        .chain(slas.iter().map(|(_, limit)| *limit))
         .filter(|v| *v > 0.0)
         .fold((f64::MAX, 0f64), |(low, high), v| (low.min(v), high.max(v)));
     if high <= 0.0 {
@@ -342,30 +386,20 @@ fn latency_over_time(report: &Report) -> Result<String, String> {
     ];
     let x_max = time_axis_end(report);
     let slas = sla_lines(report);
-    let limits: Vec<f64> = slas.iter().map(|(_, l)| *l).collect();
     let y_range = latency_range(
         series
             .iter()
             .flat_map(|(_, _, p)| p.iter().map(|(_, y)| *y)),
-        &limits,
+        &slas,
     );
-    let mut legend: Vec<LegendEntry> = series
-        .iter()
-        .map(|(label, color, _)| LegendEntry::new(*label, *color, false))
-        .collect();
-    legend.extend(
-        slas.iter()
-            .map(|(label, _)| LegendEntry::new(label.clone(), SLA_COLOR, true)),
+    let legend = with_sla_entries(
+        series
+            .iter()
+            .map(|(label, color, _)| LegendEntry::new(*label, *color, false)),
+        &slas,
     );
-    let mut svg = String::new();
-    {
-        let (plot, legend_area) = plot_and_legend(&mut svg, &legend);
-        let mut chart = ChartBuilder::on(&plot)
-            .caption("Latency over time (all requests)", ("sans-serif", 20))
-            .margin(12)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
+    picture(&legend, |plot| {
+        let mut chart = chart_builder(plot, "Latency over time (all requests)", 30)
             .build_cartesian_2d(0f64..x_max, (y_range.0..y_range.1).log_scale())
             .map_err(err)?;
         chart
@@ -376,17 +410,14 @@ fn latency_over_time(report: &Report) -> Result<String, String> {
             .y_desc("latency (ms, log scale)")
             .draw()
             .map_err(err)?;
-        draw_log_axis(&mut chart, &plot, (0.0, x_max), y_range)?;
+        draw_log_axis(&mut chart, plot, (0.0, x_max), y_range)?;
         for (_, color, points) in series {
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))
                 .map_err(err)?;
         }
-        draw_sla_lines(&mut chart, &plot, &slas, (0.0, x_max))?;
-        draw_legend(&legend_area, &legend)?;
-        plot.present().map_err(err)?;
-    }
-    Ok(svg)
+        draw_sla_lines(&mut chart, plot, &slas, (0.0, x_max))
+    })
 }
 
 /// The end of the time axis: the run, or later if responses kept arriving after it.
@@ -464,19 +495,12 @@ fn throughput_over_time(report: &Report) -> Result<String, String> {
             true,
         ),
     ];
-    let mut svg = String::new();
-    {
-        let (plot, legend_area) = plot_and_legend(&mut svg, &legend);
-        let caption = format!(
-            "Throughput over time (responses per second, counted per {} s)",
-            trim_number(window_seconds)
-        );
-        let mut chart = ChartBuilder::on(&plot)
-            .caption(caption, ("sans-serif", 20))
-            .margin(12)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
+    let caption = format!(
+        "Throughput over time (responses per second, counted per {} s)",
+        trim_number(window_seconds)
+    );
+    picture(&legend, |plot| {
+        let mut chart = chart_builder(plot, &caption, 30)
             .build_cartesian_2d(0f64..end, 0f64..y_max)
             .map_err(err)?;
         chart
@@ -500,10 +524,8 @@ fn throughput_over_time(report: &Report) -> Result<String, String> {
                 RGBColor(120, 120, 120).stroke_width(1),
             ))
             .map_err(err)?;
-        draw_legend(&legend_area, &legend)?;
-        plot.present().map_err(err)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// Percentile p drawn at -log10(1 - p), so 90 %, 99 %, 99.9 % are evenly spaced.
@@ -549,35 +571,22 @@ fn percentile_distribution(report: &Report) -> Result<String, String> {
         .fold(2.0, f64::max)
         .ceil();
     let slas = sla_lines(report);
-    let limits: Vec<f64> = slas.iter().map(|(_, l)| *l).collect();
     let y_range = latency_range(
         lines
             .iter()
             .flat_map(|(_, c, u)| c.iter().chain(u).map(|(_, y)| *y)),
-        &limits,
+        &slas,
     );
-    let mut legend: Vec<LegendEntry> = lines
-        .iter()
-        .enumerate()
-        .map(|(index, (name, _, _))| LegendEntry::new(name.clone(), Palette99::pick(index), false))
-        .collect();
-    legend.extend(
-        slas.iter()
-            .map(|(label, _)| LegendEntry::new(label.clone(), SLA_COLOR, true)),
+    let legend = with_sla_entries(
+        lines.iter().enumerate().map(|(index, (name, _, _))| {
+            LegendEntry::new(name.clone(), Palette99::pick(index), false)
+        }),
+        &slas,
     );
-    let mut svg = String::new();
-    {
-        let (plot, legend_area) = plot_and_legend(&mut svg, &legend);
-        let mut chart = ChartBuilder::on(&plot)
-            .caption(
-                "Latency by percentile (solid: corrected, dashed: uncorrected)",
-                ("sans-serif", 20),
-            )
-            .margin(12)
-            // Room for the last percentile label, centred on the right edge.
-            .margin_right(50)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
+    picture(&legend, |plot| {
+        // Room on the right for the last percentile label, centred on the edge.
+        let caption = "Latency by percentile (solid: corrected, dashed: uncorrected)";
+        let mut chart = chart_builder(plot, caption, 50)
             .build_cartesian_2d(0f64..x_max, (y_range.0..y_range.1).log_scale())
             .map_err(err)?;
         chart
@@ -590,7 +599,7 @@ fn percentile_distribution(report: &Report) -> Result<String, String> {
             .y_desc("latency (ms, log scale)")
             .draw()
             .map_err(err)?;
-        draw_log_axis(&mut chart, &plot, (0.0, x_max), y_range)?;
+        draw_log_axis(&mut chart, plot, (0.0, x_max), y_range)?;
         let font = ("sans-serif", 13).into_font();
         for tick in 0..=(x_max as u32) {
             let tick = f64::from(tick);
@@ -622,11 +631,8 @@ fn percentile_distribution(report: &Report) -> Result<String, String> {
                 ))
                 .map_err(err)?;
         }
-        draw_sla_lines(&mut chart, &plot, &slas, (0.0, x_max))?;
-        draw_legend(&legend_area, &legend)?;
-        plot.present().map_err(err)?;
-    }
-    Ok(svg)
+        draw_sla_lines(&mut chart, plot, &slas, (0.0, x_max))
+    })
 }
 
 #[cfg(test)]
