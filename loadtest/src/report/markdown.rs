@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::build::Report;
 use super::charts::ChartFiles;
-use super::table::{Align, LatencyTable, MARKDOWN_STATS, Table};
+use super::table::{Align, LatencyTable, Table};
 
 const LATENCY_INTRO: &str = "Milliseconds. *Corrected* latency counts from the time a request \
     was scheduled (so it includes time spent behind a stalled server or waiting for a \
@@ -131,7 +131,7 @@ fn workflows(out: &mut String, report: &Report) {
         if let Some(description) = &workflow.description {
             let _ = writeln!(out, "{description}\n");
         }
-        let mut table = LatencyTable::new("step", MARKDOWN_STATS);
+        let mut table = LatencyTable::full("step");
         table.row("**all requests**", &workflow.summary);
         for actor in &workflow.actors {
             for step in &actor.steps {
@@ -140,7 +140,7 @@ fn workflows(out: &mut String, report: &Report) {
         }
         let _ = writeln!(out, "{}", table.table().markdown());
     }
-    let mut total = LatencyTable::new("step", MARKDOWN_STATS);
+    let mut total = LatencyTable::full("step");
     total.row("**all requests**", &report.total);
     let _ = writeln!(out, "\n### Whole run\n\n{}", total.table().markdown());
 }

@@ -99,68 +99,33 @@ impl Table {
 
 /// One latency column: its header and how a step's summary fills it.
 #[derive(Clone, Copy)]
-pub struct Stat {
+struct Stat {
     header: &'static str,
     cell: fn(&Summary) -> String,
 }
 
-const COUNT: Stat = Stat {
-    header: "count",
-    cell: |s| s.count.to_string(),
-};
-const ERRORS: Stat = Stat {
-    header: "errors",
-    cell: |s| s.errors.to_string(),
-};
-const RATE: Stat = Stat {
-    header: "req/s",
-    cell: |s| format!("{:.1}", s.throughput),
-};
-const MEAN: Stat = Stat {
-    header: "mean",
-    cell: |s| ms(s.corrected.mean),
-};
-const STDDEV: Stat = Stat {
-    header: "stddev",
-    cell: |s| ms(s.corrected.stddev),
-};
-const P50: Stat = Stat {
-    header: "p50",
-    cell: |s| ms(s.corrected.p50),
-};
-const P90: Stat = Stat {
-    header: "p90",
-    cell: |s| ms(s.corrected.p90),
-};
-const P99: Stat = Stat {
-    header: "p99",
-    cell: |s| ms(s.corrected.p99),
-};
-const P99_9: Stat = Stat {
-    header: "p99.9",
-    cell: |s| ms(s.corrected.p99_9),
-};
-const MAX: Stat = Stat {
-    header: "max",
-    cell: |s| ms(s.corrected.max),
-};
-const RAW_P99: Stat = Stat {
-    header: "raw p99",
-    cell: |s| ms(s.uncorrected.p99),
-};
-const RAW_MAX: Stat = Stat {
-    header: "raw max",
-    cell: |s| ms(s.uncorrected.max),
-};
+/// Every latency column, in the reports' order.
+const STATS: [Stat; 12] = [
+    stat("count", |s| s.count.to_string()),
+    stat("errors", |s| s.errors.to_string()),
+    stat("req/s", |s| format!("{:.1}", s.throughput)),
+    stat("mean", |s| ms(s.corrected.mean)),
+    stat("stddev", |s| ms(s.corrected.stddev)),
+    stat("p50", |s| ms(s.corrected.p50)),
+    stat(P90, |s| ms(s.corrected.p90)),
+    stat("p99", |s| ms(s.corrected.p99)),
+    stat("p99.9", |s| ms(s.corrected.p99_9)),
+    stat("max", |s| ms(s.corrected.max)),
+    stat(RAW_P99, |s| ms(s.uncorrected.p99)),
+    stat("raw max", |s| ms(s.uncorrected.max)),
+];
+const P90: &str = "p90";
+/// The first uncorrected column: the terminal draws a bar before it.
+const RAW_P99: &str = "raw p99";
 
-/// The Markdown page's latency columns.
-pub const MARKDOWN_STATS: &[Stat] = &[
-    COUNT, ERRORS, RATE, MEAN, STDDEV, P50, P90, P99, P99_9, MAX, RAW_P99, RAW_MAX,
-];
-/// The terminal's, narrower: no p90.
-pub const TERMINAL_STATS: &[Stat] = &[
-    COUNT, ERRORS, RATE, MEAN, STDDEV, P50, P99, P99_9, MAX, RAW_P99, RAW_MAX,
-];
+const fn stat(header: &'static str, cell: fn(&Summary) -> String) -> Stat {
+    Stat { header, cell }
+}
 
 fn ms(value: f64) -> String {
     format!("{value:.2}")
@@ -168,12 +133,29 @@ fn ms(value: f64) -> String {
 
 /// A table of latency figures: a label column, then one column per [`Stat`].
 pub struct LatencyTable {
-    stats: &'static [Stat],
+    stats: Vec<Stat>,
     table: Table,
 }
 
 impl LatencyTable {
-    pub fn new(label: &str, stats: &'static [Stat]) -> Self {
+    /// Every column: the Markdown page's tables.
+    pub fn full(label: &str) -> Self {
+        Self::with_stats(label, STATS.to_vec())
+    }
+
+    /// Without p90 and with step names cut to `label_width` characters, so that each row
+    /// of the terminal summary stays one line.
+    pub fn narrow(label: &str, label_width: usize) -> Self {
+        let stats = STATS
+            .into_iter()
+            .filter(|stat| stat.header != P90)
+            .collect();
+        let mut table = Self::with_stats(label, stats);
+        table.table.first_width = Some(label_width);
+        table
+    }
+
+    fn with_stats(label: &str, stats: Vec<Stat>) -> Self {
         let columns: Vec<(&str, Align)> = std::iter::once((label, Align::Left))
             .chain(stats.iter().map(|stat| (stat.header, Align::Right)))
             .collect();
@@ -181,15 +163,9 @@ impl LatencyTable {
         // Corrected figures to the left of the bar, raw ones to the right.
         table.split_before = stats
             .iter()
-            .position(|stat| stat.header == RAW_P99.header)
+            .position(|stat| stat.header == RAW_P99)
             .map(|index| index + 1);
         Self { stats, table }
-    }
-
-    /// The terminal cuts long step names to `width` characters.
-    pub fn label_width(mut self, width: usize) -> Self {
-        self.table.first_width = Some(width);
-        self
     }
 
     pub fn row(&mut self, label: impl Into<String>, summary: &Summary) {
@@ -235,7 +211,7 @@ mod tests {
             corrected: latency(12.5),
             uncorrected: latency(1.0),
         };
-        let mut table = LatencyTable::new("step", TERMINAL_STATS).label_width(10);
+        let mut table = LatencyTable::narrow("step", 10);
         table.row("a very long step name", &summary);
         table.row("short", &summary);
         let text = table.table().terminal();

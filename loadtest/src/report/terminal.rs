@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::build::Report;
-use super::table::{LatencyTable, TERMINAL_STATS};
+use super::table::LatencyTable;
 
 /// Step names are cut to this many characters, so a line stays one line.
 const LABEL_WIDTH: usize = 46;
@@ -49,8 +49,7 @@ fn headline(out: &mut String, report: &Report) {
 
 /// Each workflow's total and its steps (indented), then every request together.
 fn latency_table(report: &Report) -> LatencyTable {
-    let mut table =
-        LatencyTable::new("workflow / actor / step", TERMINAL_STATS).label_width(LABEL_WIDTH);
+    let mut table = LatencyTable::narrow("workflow / actor / step", LABEL_WIDTH);
     for workflow in &report.workflows {
         table.row(
             format!("{} (x{})", workflow.name, workflow.instances),

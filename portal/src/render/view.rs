@@ -344,34 +344,26 @@ fn provider_counts(query: &PageQuery, counts: &[(String, usize)]) -> Vec<CountLi
 
 /// The table's header: each column links to sorting by it (flipping when already sorted).
 fn columns(query: &PageQuery) -> Vec<Column> {
-    [
-        (SortKey::Provider, "Provider"),
-        (SortKey::Name, "Name"),
-        (SortKey::Availability, "Availability"),
-        (SortKey::ComputedAt, "Computed"),
-        (SortKey::Vcpus, "vCPUs"),
-        (SortKey::Memory, "Memory"),
-        (SortKey::Gpus, "GPUs"),
-    ]
-    .into_iter()
-    .map(|(key, label)| {
-        let sorted = query.sort == key;
-        Column {
-            label,
-            href: query.with_sort(key).href(),
-            aria_sort: match (sorted, query.order) {
-                (false, _) => "none",
-                (true, SortOrder::Asc) => "ascending",
-                (true, SortOrder::Desc) => "descending",
-            },
-            arrow: match (sorted, query.order) {
-                (false, _) => "",
-                (true, SortOrder::Asc) => " ▲",
-                (true, SortOrder::Desc) => " ▼",
-            },
-        }
-    })
-    .collect()
+    SortKey::ALL
+        .into_iter()
+        .map(|key| {
+            let sorted = query.sort == key;
+            Column {
+                label: sort_label(key),
+                href: query.with_sort(key).href(),
+                aria_sort: match (sorted, query.order) {
+                    (false, _) => "none",
+                    (true, SortOrder::Asc) => "ascending",
+                    (true, SortOrder::Desc) => "descending",
+                },
+                arrow: match (sorted, query.order) {
+                    (false, _) => "",
+                    (true, SortOrder::Asc) => " ▲",
+                    (true, SortOrder::Desc) => " ▼",
+                },
+            }
+        })
+        .collect()
 }
 
 fn export_href(extension: &str, query: &PageQuery) -> String {
@@ -487,18 +479,13 @@ fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
             )
         })
         .collect();
-    let sorts = [
-        (SortKey::Provider, "Provider"),
-        (SortKey::Name, "Name"),
-        (SortKey::Availability, "Availability (best first)"),
-        (SortKey::ComputedAt, "Computed (oldest first)"),
-        (SortKey::Vcpus, "vCPUs"),
-        (SortKey::Memory, "Memory"),
-        (SortKey::Gpus, "GPUs"),
-    ]
-    .into_iter()
-    .map(|(key, label)| option(key.as_str(), label, query.sort == key))
-    .collect();
+    let sorts = SortKey::ALL
+        .into_iter()
+        .map(|key| {
+            let label = format!("{}{}", sort_label(key), sort_direction_hint(key));
+            option(key.as_str(), &label, query.sort == key)
+        })
+        .collect();
     let orders = [
         (SortOrder::Asc, "Ascending"),
         (SortOrder::Desc, "Descending"),
@@ -526,6 +513,28 @@ fn filter_form(snapshot: &Snapshot, query: &PageQuery) -> FilterForm {
         sorts,
         orders,
         per_pages,
+    }
+}
+
+/// A column's header, and the sort's name in the filter form.
+fn sort_label(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Provider => "Provider",
+        SortKey::Name => "Name",
+        SortKey::Availability => "Availability",
+        SortKey::ComputedAt => "Computed",
+        SortKey::Vcpus => "vCPUs",
+        SortKey::Memory => "Memory",
+        SortKey::Gpus => "GPUs",
+    }
+}
+
+/// What "ascending" means where it is not obvious, for the filter form's choices.
+fn sort_direction_hint(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Availability => " (best first)",
+        SortKey::ComputedAt => " (oldest first)",
+        _ => "",
     }
 }
 
