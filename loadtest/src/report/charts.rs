@@ -550,6 +550,33 @@ fn percentile_label(nines: f64) -> String {
     format!("{}%", trim_number((percentile * 1000.0).round() / 1000.0))
 }
 
+/// Grid lines and labels at every whole nine of the percentile axis (90 %, 99 %, ...).
+fn draw_nines_axis(
+    chart: &mut LogChart<'_, '_>,
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    x_max: f64,
+    (y_low, y_high): (f64, f64),
+) -> Result<(), String> {
+    let font = ("sans-serif", 13).into_font();
+    for tick in 0..=(x_max as u32) {
+        let tick = f64::from(tick);
+        chart
+            .draw_series(LineSeries::new(
+                [(tick, y_low), (tick, y_high)],
+                GRID_COLOR.stroke_width(1),
+            ))
+            .map_err(err)?;
+        let (x, y) = chart.backend_coord(&(tick, y_low));
+        area.draw(&Text::new(
+            percentile_label(tick),
+            (x, y + 8),
+            TextStyle::from(font.clone()).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
 fn percentile_distribution(report: &Report) -> Result<String, String> {
     let steps = busiest_steps(report);
     /// A step's name and its corrected and uncorrected distribution.
@@ -600,23 +627,7 @@ fn percentile_distribution(report: &Report) -> Result<String, String> {
             .draw()
             .map_err(err)?;
         draw_log_axis(&mut chart, plot, (0.0, x_max), y_range)?;
-        let font = ("sans-serif", 13).into_font();
-        for tick in 0..=(x_max as u32) {
-            let tick = f64::from(tick);
-            chart
-                .draw_series(LineSeries::new(
-                    [(tick, y_range.0), (tick, y_range.1)],
-                    GRID_COLOR.stroke_width(1),
-                ))
-                .map_err(err)?;
-            let (x, y) = chart.backend_coord(&(tick, y_range.0));
-            plot.draw(&Text::new(
-                percentile_label(tick),
-                (x, y + 8),
-                TextStyle::from(font.clone()).pos(Pos::new(HPos::Center, VPos::Top)),
-            ))
-            .map_err(err)?;
-        }
+        draw_nines_axis(&mut chart, plot, x_max, y_range)?;
         for (index, (_, corrected, uncorrected)) in lines.into_iter().enumerate() {
             let color = Palette99::pick(index).to_rgba();
             chart
