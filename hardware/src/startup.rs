@@ -147,9 +147,11 @@ impl Application {
     /// Serves until `shutdown` resolves: then stops accepting requests, lets those in flight
     /// finish, waits (up to the grace period) for computations in progress and writes every
     /// finished result before returning.
+    /// Serves until `shutdown` resolves: `()` stops at once, [`service_kit::Stop::Drain`]
+    /// (SIGTERM) drains first.
     pub async fn run_until(
         self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        shutdown: impl Future<Output = impl Into<service_kit::Stop>> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         if let Some(emf) = self.backlog_metric {
@@ -169,8 +171,9 @@ impl Application {
             &self.listener_args,
             self.listener_metrics,
             async move {
-                shutdown.await;
+                let stop: service_kit::Stop = shutdown.await.into();
                 let _ = stop_tx.send(true);
+                stop
             },
         )
         .await;

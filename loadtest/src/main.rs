@@ -116,6 +116,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .zip(args.stall_for)
             .map(|(after, length)| (after.0, length.0)),
     };
-    serve_trivial(listener, options, service_kit::shutdown_signal()).await;
+    serve_trivial(listener, options, async {
+        service_kit::shutdown_signal().await;
+    })
+    .await;
     Ok(ExitCode::SUCCESS)
 }

@@ -201,9 +201,11 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops HTTP, drains the UDP socket and flushes
     /// once more, so a graceful stop loses nothing that had arrived.
+    /// Serves until `shutdown` resolves: `()` stops at once, [`service_kit::Stop::Drain`]
+    /// (SIGTERM) drains first.
     pub async fn run_until(
         self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        shutdown: impl Future<Output = impl Into<service_kit::Stop>> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_flusher, stop) = watch::channel(false);
         let flusher_task = self

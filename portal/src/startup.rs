@@ -91,9 +91,11 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests
     /// and stops the sync task.
+    /// Serves until `shutdown` resolves: `()` stops at once, [`service_kit::Stop::Drain`]
+    /// (SIGTERM) drains first.
     pub async fn run_until(
         self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        shutdown: impl Future<Output = impl Into<service_kit::Stop>> + Send + 'static,
     ) -> Result<(), StartupError> {
         let (stop_sync, stop_rx) = watch::channel(false);
         let sync_task: JoinHandle<()> = tokio::spawn(sync::run(

@@ -9,5 +9,5 @@ pub mod telemetry;
 
 pub use http_metrics::HttpMetrics;
 pub use listener::{ListenerArgs, ListenerMetrics, raise_descriptor_limit, serve};
-pub use shutdown::shutdown_signal;
+pub use shutdown::{Stop, shutdown_signal};
 pub use telemetry::{LogFormat, init_tracing};

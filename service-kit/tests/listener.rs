@@ -79,6 +79,7 @@ fn args(header_ms: u64, idle_ms: u64, cap: Option<u32>) -> ListenerArgs {
         header_read_timeout: Duration::from_millis(header_ms),
         idle_timeout: Duration::from_millis(idle_ms),
         max_connections: cap,
+        ..ListenerArgs::default()
     }
 }
 

@@ -26,6 +26,7 @@ async fn the_binary_reads_its_environment_serves_and_stops_cleanly_on_sigterm() 
         .env("AVAILABILITY_SOURCE", "fake")
         .env("FAKE_COMPUTE_MS", "1")
         .env("LOG_FORMAT", "json")
+        .env("HTTP_DRAIN_DELAY", "2")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -52,6 +53,27 @@ async fn the_binary_reads_its_environment_serves_and_stops_cleanly_on_sigterm() 
         .status()
         .unwrap();
     assert!(killed.success());
+    // Readiness goes first: during the drain delay /readyz says 503 while pages are served.
+    // (polled: the signal reaches the process a moment after `kill` returns)
+    let readiness = loop {
+        let response = client
+            .get(format!("http://{bind}/readyz"))
+            .send()
+            .await
+            .expect("still accepting during the drain");
+        if response.status() == 503 {
+            break response.text().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(readiness.contains("draining"), "{readiness}");
+    let page = client
+        .get(format!("http://{bind}/hardware/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "still serving during the drain");
+    assert_eq!(page.headers()["connection"], "close");
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {

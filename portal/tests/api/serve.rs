@@ -117,7 +117,7 @@ async fn the_healthcheck_subcommand_exits_0_when_healthy_and_1_otherwise() {
     .unwrap();
     let app = Application::build(cli.serve).await.unwrap();
     let url = format!("http://{}/healthz", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
+    tokio::spawn(app.run_until(std::future::pending::<()>()));
 
     let binary = env!("CARGO_BIN_EXE_portal");
     let healthy = tokio::task::spawn_blocking(move || {
@@ -164,7 +164,7 @@ async fn response_times_are_sent_to_the_metrics_collector_over_udp() {
     .unwrap();
     let app = Application::build(cli.serve).await.unwrap();
     let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
+    tokio::spawn(app.run_until(std::future::pending::<()>()));
     reqwest::get(format!("{base}/healthz")).await.unwrap();
 
     let mut datagram = vec![0u8; 2048];

@@ -28,6 +28,8 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use crate::listener::drain::Draining;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
     pub header_read: Duration,
@@ -187,6 +189,7 @@ pub async fn watchdog(activity: &Activity, timeouts: Timeouts) -> Expired {
 pub fn tracked_service(
     router: Router,
     activity: Arc<Activity>,
+    draining: Draining,
 ) -> impl hyper::service::Service<
     Request<Incoming>,
     Response = Response<Body>,
@@ -198,8 +201,16 @@ pub fn tracked_service(
     hyper::service::service_fn(move |request: Request<Incoming>| {
         let in_flight = activity.request_started();
         let router = router.clone();
+        let draining = draining.clone();
         async move {
-            let response = router.oneshot(request).await;
+            if let Some(answer) = draining.intercept(&request) {
+                return Ok(answer);
+            }
+            let version = request.version();
+            let mut response = router.oneshot(request).await;
+            if let Ok(response) = &mut response {
+                draining.mark(version, response);
+            }
             drop(in_flight);
             response
         }

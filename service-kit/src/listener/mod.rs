@@ -23,6 +23,7 @@ mod accept;
 mod backlog;
 mod connection;
 mod deferred;
+mod drain;
 mod eviction;
 mod fd_limit;
 mod listener_metrics;
@@ -45,8 +46,10 @@ pub use listener_metrics::ListenerMetrics;
 use crate::listener::accept::AcceptBackoff;
 use crate::listener::connection::{Activity, Expired, Peeked, Timeouts, TrackedIo};
 use crate::listener::deferred::Deferred;
+use crate::listener::drain::Draining;
 use crate::listener::eviction::{EvictionQueue, PATIENCE};
 use crate::listener::rate_limited_log::RateLimitedLog;
+use crate::shutdown::Stop;
 
 /// Descriptors kept free for everything that is not a served client connection: database
 /// files and sockets, outgoing HTTP, UDP, logs (~128), connections being refused (64) and
@@ -71,6 +74,17 @@ pub struct ListenerArgs {
     /// connections being refused.
     #[arg(long, env = "HTTP_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
+
+    /// Seconds the service keeps serving after SIGTERM while `/readyz` answers 503 and HTTP/1
+    /// responses carry `Connection: close`, so the load balancer stops sending before the
+    /// listener closes. 0 stops accepting at once. Ctrl-C skips it.
+    #[arg(long, env = "HTTP_DRAIN_DELAY", default_value = "5", value_parser = parse_secs_or_zero)]
+    pub drain_delay: Duration,
+
+    /// Seconds requests in flight get to finish once the listener stops accepting; connections
+    /// still busy then are closed, so the process always exits in time.
+    #[arg(long, env = "HTTP_SHUTDOWN_TIMEOUT", default_value = "20", value_parser = parse_secs)]
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for ListenerArgs {
@@ -79,6 +93,8 @@ impl Default for ListenerArgs {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(75),
             max_connections: None,
+            drain_delay: Duration::from_secs(5),
+            shutdown_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -110,21 +126,28 @@ fn parse_secs(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves; then stops accepting, lets every
-/// connection finish its request in flight and returns when all are closed.
-pub async fn serve(
+fn parse_secs_or_zero(value: &str) -> Result<Duration, String> {
+    match value.trim() {
+        "0" | "0.0" => Ok(Duration::ZERO),
+        _ => parse_secs(value),
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves; then drains (for [`Stop::Drain`]:
+/// `/readyz` 503 and `Connection: close` for the drain delay), stops accepting, lets every
+/// connection finish its request in flight and returns when all are closed or the shutdown
+/// timeout has passed.
+pub async fn serve<S: Into<Stop>>(
     listener: TcpListener,
     router: Router,
     args: &ListenerArgs,
     metrics: ListenerMetrics,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    shutdown: impl Future<Output = S> + Send + 'static,
 ) -> std::io::Result<()> {
     let descriptor_limit = raise_descriptor_limit();
     backlog::widen(&listener);
     let cap = args.connection_cap();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut shutdown = std::pin::pin!(shutdown);
-    let mut backoff = AcceptBackoff::default();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // hyper's header timer would also cut idle keep-alive connections; ours does both jobs.
     builder.http1().timer(hyper_util::rt::TokioTimer::new());
@@ -138,59 +161,108 @@ pub async fn serve(
         descriptor_limit,
         header_read_timeout_s = timeouts.header_read.as_secs_f64(),
         idle_timeout_s = timeouts.idle.as_secs_f64(),
+        drain_delay_s = args.drain_delay.as_secs_f64(),
+        shutdown_timeout_s = args.shutdown_timeout.as_secs_f64(),
         "accepting connections"
     );
-    let mut admitter = Admitter {
-        cap,
-        permits: Arc::new(Semaphore::new(cap)),
-        evictions: EvictionQueue::new(cap),
-        deferred: Deferred::default(),
-        refusals: RateLimitedLog::every(Duration::from_secs(10)),
-        template: Connection {
-            router,
-            builder,
-            timeouts,
-            metrics: metrics.clone(),
-            stop: stop_rx,
+    let draining = Draining::default();
+    let mut accepting = Accepting {
+        listener,
+        backoff: AcceptBackoff::default(),
+        metrics: metrics.clone(),
+        admitter: Admitter {
+            cap,
+            permits: Arc::new(Semaphore::new(cap)),
+            evictions: EvictionQueue::new(cap),
+            deferred: Deferred::default(),
+            refusals: RateLimitedLog::every(Duration::from_secs(10)),
+            template: Connection {
+                router,
+                builder,
+                timeouts,
+                metrics,
+                stop: stop_rx,
+                draining: draining.clone(),
+            },
         },
     };
-    // One timer for the whole loop: a sleep made afresh each turn would never fire while
-    // connections arrive faster than it, and deferred ones would never be looked at again.
-    let mut sweeps = tokio::time::interval(deferred::SWEEP_EVERY);
-    sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let accepted = tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => accepted,
-            _ = sweeps.tick(), if !admitter.deferred.is_empty() => {
-                admitter.sweep_deferred();
-                continue;
-            }
-        };
-        match accepted {
-            Ok((stream, _peer)) => {
-                backoff.succeeded();
-                admitter.arrived(stream);
-            }
-            Err(err) => {
-                metrics.accept_errors.inc();
-                if let Some(pause) = backoff.failed(&err) {
-                    tokio::select! {
-                        () = &mut shutdown => break,
-                        () = tokio::time::sleep(pause) => {}
-                    }
-                }
-            }
-        }
+    let stop: Stop = accepting.until(shutdown).await.into();
+    if stop == Stop::Drain && !args.drain_delay.is_zero() {
+        draining.start();
+        tracing::info!(
+            drain_delay_s = args.drain_delay.as_secs_f64(),
+            "draining: /readyz answers 503 and responses say Connection: close"
+        );
+        accepting.until(tokio::time::sleep(args.drain_delay)).await;
     }
+    tracing::info!("no longer accepting; finishing the requests in flight");
     let _ = stop_tx.send(true);
+    let Accepting {
+        listener,
+        mut admitter,
+        ..
+    } = accepting;
     drop(listener);
     for stream in admitter.deferred.drain() {
         connection::refuse(stream);
     }
     // Every connection task holds a permit: all of them back means all connections are closed.
-    let _ = admitter.permits.acquire_many(cap as u32).await;
+    let all_closed = admitter.permits.acquire_many(cap as u32);
+    if tokio::time::timeout(args.shutdown_timeout, all_closed)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            still_open = cap - admitter.permits.available_permits(),
+            shutdown_timeout_s = args.shutdown_timeout.as_secs_f64(),
+            "connections still busy at the shutdown timeout are closed"
+        );
+    }
     Ok(())
+}
+
+/// The accept loop's state, kept across the serving and the draining phase.
+struct Accepting {
+    listener: TcpListener,
+    backoff: AcceptBackoff,
+    metrics: ListenerMetrics,
+    admitter: Admitter,
+}
+
+impl Accepting {
+    /// Accepts and admits connections until `until` resolves, and returns its output.
+    async fn until<T>(&mut self, until: impl Future<Output = T>) -> T {
+        let mut until = std::pin::pin!(until);
+        // One timer for the whole loop: a sleep made afresh each turn would never fire while
+        // connections arrive faster than it, and deferred ones would never be looked at again.
+        let mut sweeps = tokio::time::interval(deferred::SWEEP_EVERY);
+        sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let accepted = tokio::select! {
+                output = &mut until => return output,
+                accepted = self.listener.accept() => accepted,
+                _ = sweeps.tick(), if !self.admitter.deferred.is_empty() => {
+                    self.admitter.sweep_deferred();
+                    continue;
+                }
+            };
+            match accepted {
+                Ok((stream, _peer)) => {
+                    self.backoff.succeeded();
+                    self.admitter.arrived(stream);
+                }
+                Err(err) => {
+                    self.metrics.accept_errors.inc();
+                    if let Some(pause) = self.backoff.failed(&err) {
+                        tokio::select! {
+                            output = &mut until => return output,
+                            () = tokio::time::sleep(pause) => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Decides, for each accepted connection, whether it is served, takes a slow connection's
@@ -290,6 +362,7 @@ struct Connection {
     timeouts: Timeouts,
     metrics: ListenerMetrics,
     stop: watch::Receiver<bool>,
+    draining: Draining,
 }
 
 impl Connection {
@@ -312,7 +385,7 @@ impl Connection {
         let metrics = self.metrics;
         metrics.open.inc();
         let io = TokioIo::new(TrackedIo::new(stream, activity.clone()));
-        let service = connection::tracked_service(self.router, activity.clone());
+        let service = connection::tracked_service(self.router, activity.clone(), self.draining);
         let conn = self.builder.serve_connection_with_upgrades(io, service);
         let mut conn = std::pin::pin!(conn);
         let mut stopping = false;
