@@ -2,11 +2,13 @@
 //! the shutdown signal, the per-route request latency histogram behind `/metrics`, and the
 //! HTTP listener with its timeouts and connection cap.
 
+pub mod error;
 pub mod http_metrics;
 pub mod listener;
 pub mod shutdown;
 pub mod telemetry;
 
+pub use error::ApiError;
 pub use http_metrics::HttpMetrics;
 pub use listener::{ListenerArgs, ListenerMetrics, raise_descriptor_limit, serve};
 pub use shutdown::shutdown_signal;

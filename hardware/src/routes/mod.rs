@@ -12,7 +12,7 @@ use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-pub use error::ApiError;
+pub use service_kit::ApiError;
 
 use crate::state::AppState;
 
