@@ -1,7 +1,9 @@
 //! What every service in this workspace shares, and nothing more: logging set-up,
-//! the shutdown signal, the per-route request latency histogram behind `/metrics`, and the
-//! HTTP listener with its timeouts and connection cap.
+//! the shutdown signal, the per-route request latency histogram behind `/metrics` with the
+//! response-time reporting to the collectors, the JSON error shape, and the HTTP listener with
+//! its timeouts and connection cap.
 
+mod client_metrics;
 pub mod error;
 pub mod http_metrics;
 pub mod listener;
