@@ -3,6 +3,7 @@
 //! response-time reporting to the collectors, the JSON error shape, and the HTTP listener with
 //! its timeouts and connection cap.
 
+pub mod backoff;
 mod client_metrics;
 pub mod error;
 pub mod http_metrics;
@@ -10,6 +11,7 @@ pub mod listener;
 pub mod shutdown;
 pub mod telemetry;
 
+pub use backoff::Backoff;
 pub use error::ApiError;
 pub use http_metrics::HttpMetrics;
 pub use listener::{ListenerArgs, ListenerMetrics, raise_descriptor_limit, serve};
