@@ -6,6 +6,7 @@
 pub mod backoff;
 mod client_metrics;
 pub mod error;
+pub mod headers;
 pub mod http_metrics;
 pub mod listener;
 pub mod shutdown;

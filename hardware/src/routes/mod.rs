@@ -58,14 +58,3 @@ fn log_failure(
         }
     }
 }
-
-/// `"<version>"`, and whether the request's If-None-Match already names it.
-pub(crate) fn etag_matches(headers: &axum::http::HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(axum::http::header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|candidate| candidate.trim().trim_start_matches("W/"))
-        .any(|candidate| candidate == etag || candidate == "*")
-}

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use service_kit::ApiError;
@@ -43,10 +43,7 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let Some(shard) = state.http_shard.clone() else {
         return ApiError::not_found("this process does not collect").into_response();
     };
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
+    let is_json = service_kit::headers::is_json(&headers);
     let now = UtcHour::of_system_time(SystemTime::now());
     let checked = if is_json {
         check_json(&body, now)
