@@ -110,8 +110,11 @@ impl Refresher {
             }
             let ok = self.step().await.is_ok();
             failures = if ok { 0 } else { (failures + 1).min(6) };
-            // Back off while the database fails: 1x, 2x, 4x ... 32x the tick.
-            let wait = self.config.tick * 2u32.pow(failures.saturating_sub(1).min(5));
+            // Back off while the database fails: 1x, 2x, 4x ... 32x the tick, jittered so the
+            // processes sharing a database that came back do not all retry in step.
+            let wait = service_kit::Backoff::new(self.config.tick, self.config.tick * 32)
+                .with_floor(self.config.tick)
+                .delay(failures);
             tokio::select! {
                 Some(result) = self.results_rx.recv() => self.pending.push(result),
                 () = tokio::time::sleep(wait) => {}

@@ -49,12 +49,9 @@ impl Application {
             .with_context(|| format!("opening database {}", args.database.redacted()))?;
         let http_metrics = HttpMetrics::new("hardware");
         let http_metrics = match response_time_reporter(args)? {
-            Some(client) => http_metrics.with_observer(Arc::new(move |route: &str, elapsed| {
-                // Probes are not user traffic; their times would only dilute the hourly stats.
-                if !matches!(route, "/healthz" | "/readyz" | "/metrics") {
-                    client.record(elapsed.as_secs_f64() * 1000.0);
-                }
-            })),
+            Some(client) => http_metrics
+                .report_response_times(client)
+                .context("registering the metrics client's counters")?,
             None => http_metrics,
         };
         Self::build_with(args, store, source, http_metrics).await

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use metrics_client::{ClientConfig, MetricsClient};
-use service_kit::http_metrics::ResponseObserver;
 use service_kit::{HttpMetrics, ListenerMetrics};
 use thiserror::Error;
 use tokio::net::TcpListener;
@@ -58,8 +57,10 @@ impl Application {
                     source,
                 })?;
         let mut http_metrics = HttpMetrics::new("portal");
-        if let Some(observer) = response_time_observer(&config)? {
-            http_metrics = http_metrics.with_observer(observer);
+        if let Some(client) = response_time_reporter(&config)? {
+            http_metrics = http_metrics
+                .report_response_times(client)
+                .map_err(StartupError::Metrics)?;
         }
         let metrics = PortalMetrics::register(&http_metrics).map_err(StartupError::Metrics)?;
         let listener_metrics =
@@ -127,7 +128,7 @@ impl Application {
 /// With `--metrics-udp` set, every response time goes to the collectors through
 /// `metrics_client`, whose `record` only puts the value on a bounded queue: a slow or dead
 /// collector never delays a response.
-fn response_time_observer(config: &ServeConfig) -> Result<Option<ResponseObserver>, StartupError> {
+fn response_time_reporter(config: &ServeConfig) -> Result<Option<MetricsClient>, StartupError> {
     if config.metrics_udp.0.is_empty() {
         return Ok(None);
     }
@@ -139,11 +140,7 @@ fn response_time_observer(config: &ServeConfig) -> Result<Option<ResponseObserve
     })
     .map_err(StartupError::MetricsClient)?;
     tracing::info!(collectors = ?config.metrics_udp.0, %key, "sending response times to the metrics collectors");
-    Ok(Some(Arc::new(
-        move |_route: &str, elapsed: std::time::Duration| {
-            client.record(elapsed.as_secs_f64() * 1000.0);
-        },
-    )))
+    Ok(Some(client))
 }
 
 /// A per-process id for ETags; the clock's nanoseconds and the pid are unique enough

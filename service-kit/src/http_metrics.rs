@@ -2,6 +2,9 @@
 //!
 //! The route label is axum's `MatchedPath` (the route template, e.g. `/hardware/`), never
 //! the raw URI, so a scanner requesting random paths cannot blow up the label set.
+//!
+//! The same place sends each user request's response time to the `metrics` collectors
+//! ([`HttpMetrics::report_response_times`]), skipping [`UNREPORTED_ROUTES`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,11 +13,20 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use metrics_client::MetricsClient;
 use prometheus::{Encoder, HistogramOpts, HistogramVec, Registry, TextEncoder};
 
-/// Called after every response with the route template and the time it took; services
-/// use it to send response times to the `metrics` collector without waiting on it.
+use crate::client_metrics::ClientCounters;
+
+/// Called after every response to a user route with its template and the time it took;
+/// services use it to send response times to the `metrics` collector without waiting on it.
 pub type ResponseObserver = Arc<dyn Fn(&str, Duration) + Send + Sync>;
+
+/// Routes polled by machines, not used by people: probes, scrapes and the portal page's
+/// `/version` poll (every open browser tab, every few seconds). Their times would only dilute
+/// the hourly response-time statistics, so the observer never sees them; the latency
+/// histogram still records them.
+pub const UNREPORTED_ROUTES: &[&str] = &["/healthz", "/readyz", "/livez", "/metrics", "/version"];
 
 /// A Prometheus registry with the HTTP latency histogram already registered. Services add
 /// their own gauges and counters to `registry`.
@@ -53,10 +65,21 @@ impl HttpMetrics {
         }
     }
 
-    /// Adds a callback run after each response (see [`ResponseObserver`]).
+    /// Adds a callback run after each response to a user route (see [`ResponseObserver`]).
     pub fn with_observer(mut self, observer: ResponseObserver) -> Self {
         self.observer = Some(observer);
         self
+    }
+
+    /// Sends every user request's response time (milliseconds) through `client`, which never
+    /// waits, and exports the client's queued / sent / dropped / send-error counters here as
+    /// `metrics_client_*_total`, so values lost on the way to the collectors can be seen.
+    pub fn report_response_times(self, client: MetricsClient) -> prometheus::Result<Self> {
+        self.registry
+            .register(Box::new(ClientCounters::new(client.clone())?))?;
+        Ok(self.with_observer(Arc::new(move |_route, elapsed| {
+            client.record(elapsed.as_secs_f64() * 1000.0);
+        })))
     }
 
     /// Records one response. Public so non-axum code paths can record too.
@@ -64,7 +87,9 @@ impl HttpMetrics {
         self.latency
             .with_label_values(&[route, method, status.as_str()])
             .observe(elapsed.as_secs_f64());
-        if let Some(observer) = &self.observer {
+        if let Some(observer) = &self.observer
+            && !UNREPORTED_ROUTES.contains(&route)
+        {
             observer(route, elapsed);
         }
     }
@@ -128,16 +153,62 @@ mod tests {
     }
 
     #[test]
-    fn the_observer_sees_every_response() {
+    fn the_observer_sees_every_user_response_and_no_probe() {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = seen.clone();
         let metrics = HttpMetrics::new("test").with_observer(Arc::new(move |route, elapsed| {
             sink.lock().unwrap().push((route.to_owned(), elapsed));
         }));
         metrics.observe("/", "GET", StatusCode::OK, Duration::from_millis(1));
+        for probe in UNREPORTED_ROUTES {
+            metrics.observe(probe, "GET", StatusCode::OK, Duration::from_millis(2));
+        }
+        metrics.observe(
+            "/hardware/",
+            "GET",
+            StatusCode::OK,
+            Duration::from_millis(3),
+        );
         assert_eq!(
             seen.lock().unwrap().as_slice(),
-            &[("/".to_owned(), Duration::from_millis(1))]
+            &[
+                ("/".to_owned(), Duration::from_millis(1)),
+                ("/hardware/".to_owned(), Duration::from_millis(3))
+            ]
         );
+        // The histogram still has the probes.
+        assert!(metrics.render().contains("route=\"/healthz\""));
+    }
+
+    #[tokio::test]
+    async fn the_clients_counters_are_exported_and_follow_its_drops() {
+        let collector = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let client = MetricsClient::spawn(metrics_client::ClientConfig {
+            collectors: vec![collector.local_addr().unwrap()],
+            key: "test".to_owned(),
+            queue_capacity: 10,
+        })
+        .unwrap();
+        let metrics = HttpMetrics::new("test")
+            .report_response_times(client.clone())
+            .unwrap();
+        for name in ["queued", "sent", "dropped", "send_errors"] {
+            assert!(
+                metrics
+                    .render()
+                    .contains(&format!("metrics_client_{name}_total 0")),
+                "{name}"
+            );
+        }
+        // Not a finite non-negative number: dropped by the client, before any queue.
+        client.record(f64::NAN);
+        client.record(-1.0);
+        metrics.observe("/healthz", "GET", StatusCode::OK, Duration::from_millis(1));
+        metrics.observe("/", "GET", StatusCode::OK, Duration::from_millis(1));
+        let text = metrics.render();
+        assert!(text.contains("metrics_client_dropped_total 2"), "{text}");
+        assert!(text.contains("metrics_client_queued_total 1"), "{text}");
+        // A second scrape adds nothing that was already exported.
+        assert!(metrics.render().contains("metrics_client_dropped_total 2"));
     }
 }

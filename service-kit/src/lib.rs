@@ -1,12 +1,19 @@
 //! What every service in this workspace shares, and nothing more: logging set-up,
-//! the shutdown signal, the per-route request latency histogram behind `/metrics`, and the
-//! HTTP listener with its timeouts and connection cap.
+//! the shutdown signal, the per-route request latency histogram behind `/metrics` with the
+//! response-time reporting to the collectors, the JSON error shape, and the HTTP listener with
+//! its timeouts and connection cap.
 
+pub mod backoff;
+mod client_metrics;
+pub mod error;
+pub mod headers;
 pub mod http_metrics;
 pub mod listener;
 pub mod shutdown;
 pub mod telemetry;
 
+pub use backoff::Backoff;
+pub use error::ApiError;
 pub use http_metrics::HttpMetrics;
 pub use listener::{ListenerArgs, ListenerMetrics, raise_descriptor_limit, serve};
 pub use shutdown::{Stop, shutdown_signal};

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::list::{not_modified, set_version_headers};
-use super::{ApiError, etag_matches};
+use super::ApiError;
+use super::list::{is_current, not_modified, set_version_headers};
 use crate::profile::ProfileRow;
 use crate::snapshot::Version;
 use crate::state::{AppState, CachedBody};
@@ -30,9 +30,9 @@ pub async fn changes(
     let since = parse_since(raw.as_deref())?;
     let snapshot = state.snapshot.load();
     let version: Arc<str> = snapshot.version.to_string().into();
-    let etag = format!("\"{version}\"");
-    if since.as_ref() == Some(&snapshot.version) || etag_matches(&headers, &etag) {
-        return Ok(not_modified(&etag, &version));
+    let etag = service_kit::headers::strong_etag(&version);
+    if since.as_ref() == Some(&snapshot.version) || is_current(&headers, etag.as_ref()) {
+        return Ok(not_modified(etag.as_ref(), &version));
     }
     let cache_key = format!(
         "changes:{}",
@@ -63,7 +63,7 @@ pub async fn changes(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    set_version_headers(response.headers_mut(), &etag, &version);
+    set_version_headers(response.headers_mut(), etag.as_ref(), &version);
     Ok(response)
 }
 

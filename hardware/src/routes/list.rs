@@ -5,8 +5,9 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use service_kit::headers::{ETag, HeaderMapExt, is_not_modified, strong_etag};
 
-use super::{ApiError, etag_matches};
+use super::ApiError;
 use crate::profile::ProfileRow;
 use crate::query::{AvailabilityFilter, ListQuery};
 use crate::snapshot::Snapshot;
@@ -19,11 +20,11 @@ pub async fn list_hardware(
 ) -> Result<Response, ApiError> {
     let snapshot = state.snapshot.load();
     let version: Arc<str> = snapshot.version.to_string().into();
-    let etag = format!("\"{version}\"");
+    let etag = strong_etag(&version);
     // Parse before the ETag check: a bad query is a 400 even when the ETag is current.
     let query = ListQuery::parse(raw.as_deref(), &snapshot).map_err(ApiError::bad_request)?;
-    if etag_matches(&headers, &etag) {
-        return Ok(not_modified(&etag, &version));
+    if is_current(&headers, etag.as_ref()) {
+        return Ok(not_modified(etag.as_ref(), &version));
     }
     let key = (version.clone(), query.cache_key());
     let cached = match state.responses.get(&key) {
@@ -48,7 +49,7 @@ pub async fn list_hardware(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    set_version_headers(headers, &etag, &version);
+    set_version_headers(headers, etag.as_ref(), &version);
     headers.insert("x-total-count", HeaderValue::from(cached.total));
     if let Some(link) = cached
         .link
@@ -59,15 +60,20 @@ pub async fn list_hardware(
     Ok(response)
 }
 
-pub(super) fn not_modified(etag: &str, version: &str) -> Response {
+/// Whether the request's If-None-Match already names the snapshot's ETag `"<version>"`.
+pub(super) fn is_current(request: &HeaderMap, etag: Option<&ETag>) -> bool {
+    etag.is_some_and(|etag| is_not_modified(request, etag))
+}
+
+pub(super) fn not_modified(etag: Option<&ETag>, version: &str) -> Response {
     let mut response = StatusCode::NOT_MODIFIED.into_response();
     set_version_headers(response.headers_mut(), etag, version);
     response
 }
 
-pub(super) fn set_version_headers(headers: &mut HeaderMap, etag: &str, version: &str) {
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, value);
+pub(super) fn set_version_headers(headers: &mut HeaderMap, etag: Option<&ETag>, version: &str) {
+    if let Some(etag) = etag {
+        headers.typed_insert(etag.clone());
     }
     if let Ok(value) = HeaderValue::from_str(version) {
         headers.insert("x-snapshot-version", value);

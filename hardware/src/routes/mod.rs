@@ -12,7 +12,7 @@ use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-pub use error::ApiError;
+pub use service_kit::ApiError;
 
 use crate::state::AppState;
 
@@ -57,15 +57,4 @@ fn log_failure(
             tracing::error!(%class, latency_ms = latency.as_millis() as u64, "response failed");
         }
     }
-}
-
-/// `"<version>"`, and whether the request's If-None-Match already names it.
-pub(crate) fn etag_matches(headers: &axum::http::HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(axum::http::header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|candidate| candidate.trim().trim_start_matches("W/"))
-        .any(|candidate| candidate == etag || candidate == "*")
 }

@@ -4,17 +4,18 @@
 //! kept), `limit` (1 to [`MAX_PAGE_LIMIT`], default [`DEFAULT_PAGE_LIMIT`]), `after` (the
 //! opaque cursor of the previous page; clients follow `Link: <...>; rel="next"`, present on
 //! every page but the last) and, for `/events`, `prefix` (the tenant: every key starting with
-//! it). Any bad or unknown parameter is a 400 `{"error", "parameter"}` naming it.
+//! it). Any bad or unknown parameter is a 400 in the one error shape, with `parameter` naming it.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use service_kit::ApiError;
 
-use super::{AppState, error_response};
+use super::AppState;
 use crate::domain::event::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, format_time, parse_time};
 use crate::domain::{EventCursor, EventPageQuery, EventSelector};
 use crate::storage::EventPage;
@@ -36,30 +37,9 @@ struct PageOut {
     next: Option<String>,
 }
 
-/// A 400 naming the parameter at fault.
-struct BadParameter {
-    parameter: &'static str,
-    message: String,
-}
-
-impl IntoResponse for BadParameter {
-    fn into_response(self) -> Response {
-        (
-            StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({
-                "error": format!("{}: {}", self.parameter, self.message),
-                "parameter": self.parameter,
-            })),
-        )
-            .into_response()
-    }
-}
-
-fn bad(parameter: &'static str, message: impl Into<String>) -> BadParameter {
-    BadParameter {
-        parameter,
-        message: message.into(),
-    }
+/// A 400 naming the parameter at fault, in the message and as `parameter`.
+fn bad(parameter: &'static str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!("{parameter}: {message}")).with_detail("parameter", parameter)
 }
 
 pub async fn by_key(
@@ -97,7 +77,7 @@ fn parse_query(
     selector: EventSelector,
     params: &HashMap<String, String>,
     also_allowed: &[&str],
-) -> Result<EventPageQuery, BadParameter> {
+) -> Result<EventPageQuery, ApiError> {
     for name in params.keys() {
         if !["from", "to", "limit", "after"].contains(&name.as_str())
             && !also_allowed.contains(&name.as_str())
@@ -134,7 +114,7 @@ fn parse_query(
     let after = match params.get("after") {
         None => None,
         Some(text) => {
-            let cursor = EventCursor::decode(text).map_err(|err| bad("after", err.to_string()))?;
+            let cursor = EventCursor::decode(text).map_err(|err| bad("after", err))?;
             let belongs = match &selector {
                 EventSelector::Key(key) => cursor.key == *key,
                 EventSelector::Prefix(prefix) => cursor.key.starts_with(prefix.as_str()),
@@ -161,13 +141,13 @@ async fn serve(
     params: &HashMap<String, String>,
 ) -> Response {
     let Some(store) = state.sources.as_ref().and_then(|sources| sources.primary()) else {
-        return error_response(StatusCode::NOT_FOUND, "this process does not serve queries");
+        return ApiError::not_found("this process does not serve queries").into_response();
     };
     let page = match store.page_events(&query).await {
         Ok(page) => page,
         Err(err) => {
             tracing::error!(%err, "events page failed");
-            return error_response(StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+            return ApiError::unavailable("database unavailable").into_response();
         }
     };
     respond(page, query.limit, path, params)

@@ -1,8 +1,8 @@
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use service_kit::ApiError;
 
-use super::{AppState, error_response};
+use super::AppState;
 
 /// Alive: the process answers HTTP.
 pub async fn healthz() -> &'static str {
@@ -23,6 +23,6 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     .await;
     match checked {
         Ok(()) => "ready".into_response(),
-        Err(err) => error_response(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+        Err(err) => ApiError::unavailable(err).into_response(),
     }
 }

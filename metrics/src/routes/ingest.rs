@@ -10,13 +10,14 @@ use std::time::SystemTime;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use service_kit::ApiError;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{AppState, error_response};
+use super::AppState;
 use crate::domain::{MessageError, UtcHour, message::parse_value, parse_line};
 use crate::ingest::{DropReason, Tally};
 
@@ -40,12 +41,9 @@ struct Valid {
 
 pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(shard) = state.http_shard.clone() else {
-        return error_response(StatusCode::NOT_FOUND, "this process does not collect");
+        return ApiError::not_found("this process does not collect").into_response();
     };
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
+    let is_json = service_kit::headers::is_json(&headers);
     let now = UtcHour::of_system_time(SystemTime::now());
     let checked = if is_json {
         check_json(&body, now)
@@ -54,7 +52,7 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
     };
     let (valid, errors) = match checked {
         Ok(checked) => checked,
-        Err(message) => return error_response(StatusCode::BAD_REQUEST, message),
+        Err(message) => return ApiError::bad_request(message).into_response(),
     };
     let mut tally = Tally::default();
     if !errors.is_empty() {
@@ -67,14 +65,12 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
             .take(ERRORS_SHOWN)
             .map(|(where_, reason)| format!("{where_}: {}", describe(*reason)))
             .collect();
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({
-                "error": format!("{} bad message(s); nothing from this batch was ingested", errors.len()),
-                "bad_messages": shown,
-            })),
-        )
-            .into_response();
+        return ApiError::bad_request(format!(
+            "{} bad message(s); nothing from this batch was ingested",
+            errors.len()
+        ))
+        .with_detail("bad_messages", shown)
+        .into_response();
     }
     // Events keep the time the batch arrived; `at` only picks the hour of the aggregate.
     let received_at = crate::domain::event::now_micros();
@@ -98,13 +94,11 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let refused =
         tally.dropped(DropReason::SeriesLimit) + tally.dropped(DropReason::NewSeriesQuota);
     if refused > 0 {
-        return error_response(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "{} accepted, {refused} refused: too many distinct keys until the next flush",
-                tally.accepted
-            ),
-        );
+        return ApiError::too_many_requests(format!(
+            "{} accepted, {refused} refused: too many distinct keys until the next flush",
+            tally.accepted
+        ))
+        .into_response();
     }
     Json(serde_json::json!({ "accepted": tally.accepted })).into_response()
 }

@@ -7,13 +7,11 @@ pub mod query;
 
 use std::sync::{Arc, Mutex};
 
+use axum::Router;
 use axum::extract::FromRef;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use service_kit::HttpMetrics;
 use service_kit::http_metrics::{metrics_endpoint, track_latency};
+use service_kit::{ApiError, HttpMetrics};
 
 use crate::aggregate::Shard;
 use crate::config::Role;
@@ -64,25 +62,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
-    error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!(
-            "{method} is not accepted at {}: query with GET, ingest with POST /ingest",
-            uri.path()
-        ),
-    )
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::method_not_allowed(format!(
+        "{method} is not accepted at {}: query with GET, ingest with POST /ingest",
+        uri.path()
+    ))
 }
 
-async fn not_found() -> Response {
-    error_response(
-        StatusCode::NOT_FOUND,
+async fn not_found() -> ApiError {
+    ApiError::not_found(
         "no such route: query with GET /<key>/<average|min|max|median>/<YYYY-MM-DD>/<0-23>, \
          events with GET /events/<key> or GET /events?prefix=<prefix>, ingest with POST /ingest",
     )
-}
-
-/// Every error body is `{"error": "..."}`.
-pub fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }

@@ -8,11 +8,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use service_kit::ApiError;
 
-use super::{AppState, error_response};
+use super::AppState;
 use crate::domain::QueryPath;
 
 #[derive(Debug, Serialize)]
@@ -51,48 +52,44 @@ pub async fn query(
 ) -> Response {
     let path = match QueryPath::parse(&key, &stat, &date, &hour) {
         Ok(path) => path,
-        Err(err) => return error_response(StatusCode::BAD_REQUEST, err.to_string()),
+        Err(err) => return ApiError::bad_request(err).into_response(),
     };
     let Some(sources) = state.sources.clone() else {
-        return error_response(StatusCode::NOT_FOUND, "this process does not serve queries");
+        return ApiError::not_found("this process does not serve queries").into_response();
     };
     let read = match sources.read(&path.key, path.utc_hour()).await {
         Ok(read) => read,
         Err(err) => {
             tracing::error!(%err, "query failed: no source answered");
-            return error_response(StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+            return ApiError::unavailable("database unavailable").into_response();
         }
     };
     let missing = read.missing;
     let stats = match read.stats {
         Some(stats) => stats,
         None if !missing.is_empty() => {
-            let body = serde_json::json!({
-                "error": format!(
-                    "no data for key '{}' on {} at hour {} in the sources that answered; \
-                     unavailable: {}",
-                    path.key, date, path.hour, missing.join(", ")
-                ),
-                "partial": true,
-                "missing_sources": missing,
-            });
-            return with_missing_header(
-                (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response(),
-                &missing,
-            );
+            let error = ApiError::unavailable(format!(
+                "no data for key '{}' on {} at hour {} in the sources that answered; \
+                 unavailable: {}",
+                path.key,
+                date,
+                path.hour,
+                missing.join(", ")
+            ))
+            .with_detail("partial", true)
+            .with_detail("missing_sources", missing.clone());
+            return with_missing_header(error.into_response(), &missing);
         }
         None => {
-            return error_response(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no data for key '{}' on {} at hour {}",
-                    path.key, date, path.hour
-                ),
-            );
+            return ApiError::not_found(format!(
+                "no data for key '{}' on {} at hour {}",
+                path.key, date, path.hour
+            ))
+            .into_response();
         }
     };
     let Some(value) = stats.value(path.stat) else {
-        return error_response(StatusCode::NOT_FOUND, "no data");
+        return ApiError::not_found("no data").into_response();
     };
     let answer = Json(QueryAnswer {
         key: path.key,

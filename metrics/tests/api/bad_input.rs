@@ -57,7 +57,7 @@ async fn an_http_batch_with_a_bad_message_is_refused_whole_and_names_it() {
 
     let (status, body) = app.post("{not json", "application/json").await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("JSON"), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("JSON"), "{body}");
 
     let bad_time = json!([{"key": "a", "value": 1, "at": "yesterday"}]);
     let (status, body) = app.post(&bad_time.to_string(), "application/json").await;
@@ -90,20 +90,20 @@ async fn bad_query_paths_get_a_400_naming_the_bad_part() {
         let (status, body) = app.get(path).await;
         assert_eq!(status, 400, "{path}: {body}");
         assert!(
-            body["error"].as_str().unwrap().starts_with(named),
+            body["message"].as_str().unwrap().starts_with(named),
             "{path}: {body}"
         );
     }
     let (status, body) = app.get("/k/median/2026-11-22/3").await;
     assert_eq!(status, 404);
     assert!(
-        body["error"].as_str().unwrap().contains("no data"),
+        body["message"].as_str().unwrap().contains("no data"),
         "{body}"
     );
     let (status, body) = app.get("/k/median/2026-11-22").await;
     assert_eq!(status, 404);
     assert!(
-        body["error"].as_str().unwrap().contains("/<key>/"),
+        body["message"].as_str().unwrap().contains("/<key>/"),
         "{body}"
     );
 }
@@ -125,7 +125,7 @@ async fn other_methods_get_a_405_naming_the_method_and_the_path() {
             .unwrap();
         assert_eq!(response.status().as_u16(), 405, "{method} {path}");
         let body: serde_json::Value = response.json().await.unwrap();
-        let error = body["error"].as_str().unwrap();
+        let error = body["message"].as_str().unwrap();
         assert!(
             error.starts_with(&format!("{method} is not accepted at {path}")),
             "{error}"

@@ -158,13 +158,14 @@ async fn a_failing_source_gives_a_partial_answer_naming_it() {
     // No data in the sources that answered: the missing one may hold it, so not a 404.
     let (status, body) = query.query("other-key", "max", hour).await;
     assert_eq!(status, 503, "{body}");
-    assert!(body["error"].as_str().unwrap().contains(&named), "{body}");
+    assert!(body["message"].as_str().unwrap().contains(&named), "{body}");
     assert_eq!(body["partial"], true);
 
     // Every source failing is a plain 503, and the process is not ready.
     break_source(&one);
     let (status, body) = query.query("partial-key", "max", hour).await;
     assert_eq!(status, 503, "{body}");
-    assert_eq!(body["error"], "database unavailable");
+    assert_eq!(body["error"], "unavailable");
+    assert_eq!(body["message"], "database unavailable");
     assert_eq!(query.get("/readyz").await.0, 503);
 }

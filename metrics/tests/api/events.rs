@@ -57,7 +57,7 @@ async fn every_bad_parameter_is_a_400_naming_it() {
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(body["parameter"], parameter, "{path}: {body}");
         assert!(
-            body["error"].as_str().unwrap().starts_with(parameter),
+            body["message"].as_str().unwrap().starts_with(parameter),
             "{path}: {body}"
         );
     }

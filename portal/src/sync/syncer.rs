@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use service_kit::Backoff;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
@@ -201,16 +202,19 @@ impl Syncer {
     }
 }
 
-/// How long to wait before the next step: the interval while healthy, doubling per
-/// consecutive failure up to `max_backoff` so a down `hardware` is not hammered.
+/// How long to wait before the next step: the interval while healthy; after failures, twice
+/// the interval doubling per consecutive failure up to `max_backoff` so a down `hardware` is
+/// not hammered, with jitter so the portal tasks that lost it together do not come back in
+/// step, and never shorter than the interval.
 pub fn next_delay(interval: Duration, max_backoff: Duration, failures: u32) -> Duration {
     if failures == 0 {
         return interval;
     }
-    let factor = 2u32.saturating_pow(failures.min(16));
-    interval
-        .saturating_mul(factor)
-        .min(max_backoff.max(interval))
+    failure_backoff(interval, max_backoff).delay(failures)
+}
+
+fn failure_backoff(interval: Duration, max_backoff: Duration) -> Backoff {
+    Backoff::new(interval.saturating_mul(2), max_backoff.max(interval)).with_floor(interval)
 }
 
 /// The sync loop: runs until `shutdown` becomes `true`.
@@ -241,20 +245,39 @@ pub async fn run(
 mod tests {
     use super::*;
 
+    /// The delay before jitter: what `next_delay` draws below (down to half of it).
+    fn nominal(interval: Duration, cap: Duration, failures: u32) -> Duration {
+        match failures {
+            0 => interval,
+            n => failure_backoff(interval, cap).nominal(n),
+        }
+    }
+
     #[test]
     fn backoff_doubles_per_failure_and_stops_at_the_cap() {
         let interval = Duration::from_secs(2);
         let cap = Duration::from_secs(10);
         let delays: Vec<_> = (0..6)
-            .map(|n| next_delay(interval, cap, n).as_secs())
+            .map(|n| nominal(interval, cap, n).as_secs())
             .collect();
         assert_eq!(delays, [2, 4, 8, 10, 10, 10]);
-        assert_eq!(next_delay(interval, cap, u32::MAX), cap);
+        assert_eq!(nominal(interval, cap, u32::MAX), cap);
+        assert_eq!(next_delay(interval, cap, 0), interval);
+        for failures in (1..40).chain([u32::MAX]) {
+            let nominal = nominal(interval, cap, failures);
+            let delay = next_delay(interval, cap, failures);
+            assert!(
+                delay >= (nominal / 2).max(interval) && delay <= nominal,
+                "{failures}: {delay:?}"
+            );
+        }
     }
 
     #[test]
     fn a_cap_below_the_interval_never_shortens_the_interval() {
         let interval = Duration::from_secs(5);
-        assert_eq!(next_delay(interval, Duration::from_secs(1), 3), interval);
+        for _ in 0..20 {
+            assert_eq!(next_delay(interval, Duration::from_secs(1), 3), interval);
+        }
     }
 }

@@ -165,7 +165,10 @@ async fn response_times_are_sent_to_the_metrics_collector_over_udp() {
     let app = Application::build(cli.serve).await.unwrap();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending::<()>()));
-    reqwest::get(format!("{base}/healthz")).await.unwrap();
+    // Probes and the page's version poll are not user traffic: only the favicon is sent.
+    for path in ["/healthz", "/version", "/favicon.ico"] {
+        reqwest::get(format!("{base}{path}")).await.unwrap();
+    }
 
     let mut datagram = vec![0u8; 2048];
     let (len, _) = tokio::time::timeout(Duration::from_secs(5), collector.recv_from(&mut datagram))
@@ -177,6 +180,20 @@ async fn response_times_are_sent_to_the_metrics_collector_over_udp() {
     let (key, value) = line.split_once(':').expect("key:value");
     assert_eq!(key, "portal-test-1");
     assert!(value.parse::<f64>().unwrap() >= 0.0, "{line}");
+    let scrape = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scrape.contains("metrics_client_queued_total 1\n"),
+        "{scrape}"
+    );
+    assert!(
+        scrape.contains("metrics_client_dropped_total 0\n"),
+        "{scrape}"
+    );
 }
 
 #[tokio::test]
