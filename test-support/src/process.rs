@@ -35,7 +35,9 @@ impl Running {
 
     /// Takes the child back: from here on the caller waits for it.
     pub fn into_inner(mut self) -> Child {
-        self.child.take().expect("the child is present until dropped")
+        self.child
+            .take()
+            .expect("the child is present until dropped")
     }
 }
 
@@ -49,13 +51,17 @@ impl Deref for Running {
     type Target = Child;
 
     fn deref(&self) -> &Child {
-        self.child.as_ref().expect("the child is present until dropped")
+        self.child
+            .as_ref()
+            .expect("the child is present until dropped")
     }
 }
 
 impl DerefMut for Running {
     fn deref_mut(&mut self) -> &mut Child {
-        self.child.as_mut().expect("the child is present until dropped")
+        self.child
+            .as_mut()
+            .expect("the child is present until dropped")
     }
 }
 

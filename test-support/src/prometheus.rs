@@ -4,8 +4,13 @@
 /// service writes them (`metrics_messages_ingested_total{transport="udp"}`), followed by a
 /// space and the value. `None` when no such line is there.
 pub fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+    text.lines().find_map(|line| {
+        line.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// `GET {base}/metrics` as text.
@@ -40,7 +45,15 @@ mod tests {
     fn a_series_is_matched_whole_with_its_labels() {
         assert_eq!(sample(TEXT, "x_total"), Some(3.0));
         assert_eq!(sample(TEXT, "y{kind=\"b\"}"), Some(2.0));
-        assert_eq!(sample(TEXT, "x"), None, "a prefix of a name is not the name");
-        assert_eq!(sample(TEXT, "y"), None, "a labelled series needs its labels");
+        assert_eq!(
+            sample(TEXT, "x"),
+            None,
+            "a prefix of a name is not the name"
+        );
+        assert_eq!(
+            sample(TEXT, "y"),
+            None,
+            "a labelled series needs its labels"
+        );
     }
 }
