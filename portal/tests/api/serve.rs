@@ -1,30 +1,14 @@
 //! The application served on a real socket (port 0), as main.rs runs it.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Parser;
 use portal::{Application, Cli};
+use test_support::http::{wait_for, wait_until_ok};
 
 use crate::fake_hardware::FakeHardware;
 use crate::helpers::catalog;
-
-async fn wait_until_ready(base: &str) {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(response) = client.get(format!("{base}/readyz")).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "portal at {base} never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test]
 async fn the_served_portal_syncs_in_the_background_and_stops_gracefully() {
@@ -46,7 +30,7 @@ async fn the_served_portal_syncs_in_the_background_and_stops_gracefully() {
         let _ = stopped.await;
     }));
 
-    wait_until_ready(&base).await;
+    wait_until_ok(&format!("{base}/readyz"), Duration::from_secs(10)).await;
     let html = reqwest::get(format!("{base}/"))
         .await
         .unwrap()
@@ -62,23 +46,13 @@ async fn the_served_portal_syncs_in_the_background_and_stops_gracefully() {
         "late-arrival",
         Some("HIGH"),
     ));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let html = reqwest::get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if html.contains("late-arrival") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the change never reached the page"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(
+        &format!("{base}/"),
+        Duration::from_secs(5),
+        "the change to reach the page",
+        |_, html| html.contains("late-arrival"),
+    )
+    .await;
 
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), server)
