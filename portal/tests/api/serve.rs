@@ -10,20 +10,32 @@ use test_support::http::{wait_for, wait_until_ok};
 use crate::fake_hardware::FakeHardware;
 use crate::helpers::catalog;
 
-#[tokio::test]
-async fn the_served_portal_syncs_in_the_background_and_stops_gracefully() {
-    let fake = FakeHardware::start(catalog(7)).await;
-    let cli = Cli::try_parse_from([
+/// The application of `portal --bind 127.0.0.1:0 --hardware-url FAKE EXTRA...`, bound.
+async fn build(fake: &FakeHardware, extra: &[&str]) -> Application {
+    let hardware_url = fake.url();
+    let mut argv = vec![
         "portal",
         "--bind",
         "127.0.0.1:0",
         "--hardware-url",
-        &fake.url(),
-        "--sync-interval",
-        "0.05",
-    ])
-    .unwrap();
-    let app = Application::build(cli.serve).await.unwrap();
+        &hardware_url,
+    ];
+    argv.extend_from_slice(extra);
+    let cli = Cli::try_parse_from(argv).unwrap();
+    Application::build(cli.serve).await.unwrap()
+}
+
+/// Serves `app` until the test ends; returns `http://ADDR`.
+fn serve_until_the_test_ends(app: Application) -> String {
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    base
+}
+
+#[tokio::test]
+async fn the_served_portal_syncs_in_the_background_and_stops_gracefully() {
+    let fake = FakeHardware::start(catalog(7)).await;
+    let app = build(&fake, &["--sync-interval", "0.05"]).await;
     let base = format!("http://{}", app.local_addr());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
@@ -81,17 +93,10 @@ async fn binding_a_busy_port_is_a_clear_error() {
 #[tokio::test]
 async fn the_healthcheck_subcommand_exits_0_when_healthy_and_1_otherwise() {
     let fake = FakeHardware::start(catalog(1)).await;
-    let cli = Cli::try_parse_from([
-        "portal",
-        "--bind",
-        "127.0.0.1:0",
-        "--hardware-url",
-        &fake.url(),
-    ])
-    .unwrap();
-    let app = Application::build(cli.serve).await.unwrap();
-    let url = format!("http://{}/healthz", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
+    let url = format!(
+        "{}/healthz",
+        serve_until_the_test_ends(build(&fake, &[]).await)
+    );
 
     let binary = env!("CARGO_BIN_EXE_portal");
     let healthy = tokio::task::spawn_blocking(move || {
@@ -124,21 +129,17 @@ async fn response_times_are_sent_to_the_metrics_collector_over_udp() {
     let collector = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let collector_addr = collector.local_addr().unwrap().to_string();
     let fake = FakeHardware::start(catalog(1)).await;
-    let cli = Cli::try_parse_from([
-        "portal",
-        "--bind",
-        "127.0.0.1:0",
-        "--hardware-url",
-        &fake.url(),
-        "--metrics-udp",
-        &collector_addr,
-        "--metrics-key",
-        "portal-test-1",
-    ])
-    .unwrap();
-    let app = Application::build(cli.serve).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
+    let app = build(
+        &fake,
+        &[
+            "--metrics-udp",
+            &collector_addr,
+            "--metrics-key",
+            "portal-test-1",
+        ],
+    )
+    .await;
+    let base = serve_until_the_test_ends(app);
     reqwest::get(format!("{base}/healthz")).await.unwrap();
 
     let mut datagram = vec![0u8; 2048];
