@@ -4,6 +4,7 @@
 mod common;
 
 use common::{ITEMS, TestServer, options, run, settings, step, write_workflow};
+use loadtest::report::Report;
 
 fn paging_workflow(path: &str, paginate: &str) -> String {
     format!(
@@ -35,6 +36,18 @@ fn with_sla(workflow: &str) -> String {
     )
 }
 
+/// Runs [`paging_workflow`] against `server` over 8 connections.
+async fn crawl(server: &TestServer, path: &str, paginate: &str) -> Report {
+    server.run_inline(&paging_workflow(path, paginate), 8).await
+}
+
+/// [`crawl`] with the `errors = 0` threshold of [`with_sla`].
+async fn crawl_with_sla(server: &TestServer, path: &str, paginate: &str) -> Report {
+    server
+        .run_inline(&with_sla(&paging_workflow(path, paginate)), 8)
+        .await
+}
+
 fn expected_pages(per_page: u64) -> Vec<u64> {
     (1..=ITEMS.div_ceil(per_page)).collect()
 }
@@ -52,13 +65,12 @@ fn pages_seen(requests: &[String]) -> Vec<u64> {
 #[tokio::test]
 async fn link_headers_are_followed_to_the_last_page_in_order() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_workflow(
-        dir.path(),
-        "link.toml",
-        &paging_workflow("/items?page={page}&per_page=50", r#"{ by = "link" }"#),
-    );
-    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let report = crawl(
+        &server,
+        "/items?page={page}&per_page=50",
+        r#"{ by = "link" }"#,
+    )
+    .await;
 
     // Two iterations, each pages 1..=5 (230 items, 50 per page).
     let pages = pages_seen(&server.requests());
@@ -74,16 +86,12 @@ async fn link_headers_are_followed_to_the_last_page_in_order() {
 #[tokio::test]
 async fn page_numbers_are_followed_until_the_total_count_is_exhausted() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_workflow(
-        dir.path(),
-        "numbered.toml",
-        &paging_workflow(
-            "/numbered?page={page}&per_page=100",
-            r#"{ by = "page", per_page = 100 }"#,
-        ),
-    );
-    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let report = crawl(
+        &server,
+        "/numbered?page={page}&per_page=100",
+        r#"{ by = "page", per_page = 100 }"#,
+    )
+    .await;
 
     let one_pass = expected_pages(100);
     assert_eq!(one_pass, vec![1, 2, 3]);
@@ -97,13 +105,12 @@ async fn page_numbers_are_followed_until_the_total_count_is_exhausted() {
 #[tokio::test]
 async fn html_next_links_are_followed_like_a_person_clicking_next() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_workflow(
-        dir.path(),
-        "html.toml",
-        &paging_workflow("/html?page={page}&per_page=40", r#"{ by = "link" }"#),
-    );
-    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let report = crawl(
+        &server,
+        "/html?page={page}&per_page=40",
+        r#"{ by = "link" }"#,
+    )
+    .await;
 
     let one_pass = expected_pages(40);
     assert_eq!(one_pass.len(), 6);
@@ -117,16 +124,12 @@ async fn html_next_links_are_followed_like_a_person_clicking_next() {
 #[tokio::test]
 async fn hitting_max_pages_is_an_error_of_the_step_not_a_success() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_workflow(
-        dir.path(),
-        "capped.toml",
-        &with_sla(&paging_workflow(
-            "/items?page={page}&per_page=10",
-            r#"{ by = "link", max_pages = 3 }"#,
-        )),
-    );
-    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let report = crawl_with_sla(
+        &server,
+        "/items?page={page}&per_page=10",
+        r#"{ by = "link", max_pages = 3 }"#,
+    )
+    .await;
     assert_eq!(pages_seen(&server.requests()), vec![1, 2, 3, 1, 2, 3]);
     // The third page of each retrieval still had a next link: two incomplete retrievals.
     let requests = step(&report, "paging", "reader", "list");
@@ -140,16 +143,12 @@ async fn hitting_max_pages_is_an_error_of_the_step_not_a_success() {
 #[tokio::test]
 async fn max_pages_reached_on_the_last_page_is_a_success() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_workflow(
-        dir.path(),
-        "exact.toml",
-        &with_sla(&paging_workflow(
-            "/items?page={page}&per_page=50",
-            r#"{ by = "link", max_pages = 5 }"#,
-        )),
-    );
-    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let report = crawl_with_sla(
+        &server,
+        "/items?page={page}&per_page=50",
+        r#"{ by = "link", max_pages = 5 }"#,
+    )
+    .await;
     assert_eq!(pages_seen(&server.requests()).len(), 10);
     assert_eq!(step(&report, "paging", "reader", "list").errors, 0);
     assert!(report.passed, "{:#?}", report.checks);
@@ -159,16 +158,7 @@ async fn max_pages_reached_on_the_last_page_is_a_success() {
 #[tokio::test]
 async fn numeric_character_references_keep_every_parameter_of_the_next_link() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_workflow(
-        dir.path(),
-        "portal.toml",
-        &with_sla(&paging_workflow(
-            "/portal?page=1&per_page=25",
-            r#"{ by = "link" }"#,
-        )),
-    );
-    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let report = crawl_with_sla(&server, "/portal?page=1&per_page=25", r#"{ by = "link" }"#).await;
     let requests = server.requests();
     let one_pass = expected_pages(25);
     assert_eq!(one_pass.len(), 10);
@@ -183,13 +173,7 @@ async fn numeric_character_references_keep_every_parameter_of_the_next_link() {
 #[tokio::test]
 async fn a_sort_parameter_before_the_page_does_not_make_it_fetch_page_one_again() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_workflow(
-        dir.path(),
-        "sorted.toml",
-        &with_sla(&paging_workflow("/portal?sort=name", r#"{ by = "link" }"#)),
-    );
-    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let report = crawl_with_sla(&server, "/portal?sort=name", r#"{ by = "link" }"#).await;
     let requests = server.requests();
     // Page 1 has no page parameter; pages 2..=5 follow, each keeping the sort order.
     let one_pass: Vec<String> = std::iter::once("/portal?sort=name".to_owned())
@@ -219,13 +203,7 @@ async fn compressed_pages_are_decoded_before_the_next_link_is_searched() {
 #[tokio::test]
 async fn a_next_link_back_to_a_fetched_page_is_an_error_not_a_crawl_to_the_limit() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_workflow(
-        dir.path(),
-        "loop.toml",
-        &with_sla(&paging_workflow("/loop?page=1", r#"{ by = "link" }"#)),
-    );
-    let report = run(&path, &settings(&server, 1.0, 1.0), &options(8)).await;
+    let report = crawl_with_sla(&server, "/loop?page=1", r#"{ by = "link" }"#).await;
     assert_eq!(
         server.requests(),
         [

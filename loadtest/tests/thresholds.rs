@@ -58,13 +58,9 @@ async fn a_fast_endpoint_passes_and_a_slow_one_fails_its_latency_threshold() {
 #[tokio::test]
 async fn error_responses_fail_an_errors_threshold_and_are_counted_by_status() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_workflow(
-        dir.path(),
-        "failing.toml",
-        &workflow("/fail", r#""max < 1s""#),
-    );
-    let report = run(&path, &settings(&server, 1.0, 1.0), &options(16)).await;
+    let report = server
+        .run_inline(&workflow("/fail", r#""max < 1s""#), 16)
+        .await;
     assert!(!report.passed);
     let errors = report
         .checks
@@ -95,12 +91,8 @@ async fn error_responses_fail_an_errors_threshold_and_are_counted_by_status() {
 #[tokio::test]
 async fn connection_failures_are_errors_of_kind_connect() {
     let dir = tempfile::tempdir().unwrap();
-    // A port nothing listens on: bind one, note it, close it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nothing listens on: bound, noted, closed.
+    let port = test_support::free_port();
     let path = write_workflow(
         dir.path(),
         "refused.toml",

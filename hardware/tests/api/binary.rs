@@ -1,15 +1,10 @@
 //! The real `hardware` binary: configuration from the environment, SIGTERM, subcommands.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use test_support::process::Running;
+use test_support::{free_port, http, wait};
 
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hardware"))
@@ -20,26 +15,27 @@ async fn the_binary_reads_its_environment_serves_and_stops_cleanly_on_sigterm() 
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
-    let mut child = binary()
-        .env("HARDWARE_BIND", &bind)
-        .env("DATABASE_URL", dir.path().join("hw.db"))
-        .env("AVAILABILITY_SOURCE", "fake")
-        .env("FAKE_COMPUTE_MS", "1")
-        .env("LOG_FORMAT", "json")
-        .env("HTTP_DRAIN_DELAY", "2")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Running::new(
+        binary()
+            .env("HARDWARE_BIND", &bind)
+            .env("DATABASE_URL", dir.path().join("hw.db"))
+            .env("AVAILABILITY_SOURCE", "fake")
+            .env("FAKE_COMPUTE_MS", "1")
+            .env("LOG_FORMAT", "json")
+            .env("HTTP_DRAIN_DELAY", "2")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
 
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let rows: serde_json::Value = loop {
-        if let Ok(response) = client.get(format!("http://{bind}/hardware/")).send().await {
-            break response.json().await.unwrap();
-        }
-        assert!(Instant::now() < deadline, "the binary never answered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let rows = http::wait_for(
+        &format!("http://{bind}/hardware/"),
+        Duration::from_secs(20),
+        "the binary to answer",
+        |_, _| true,
+    )
+    .await;
+    let rows: serde_json::Value = serde_json::from_str(&rows).unwrap();
     assert_eq!(rows[0]["name"], "c5");
 
     let health = binary()
@@ -53,6 +49,7 @@ async fn the_binary_reads_its_environment_serves_and_stops_cleanly_on_sigterm() 
         .status()
         .unwrap();
     assert!(killed.success());
+    let client = reqwest::Client::new();
     // Readiness goes first: during the drain delay /readyz says 503 while pages are served.
     // (polled: the signal reaches the process a moment after `kill` returns)
     let readiness = loop {
@@ -74,14 +71,12 @@ async fn the_binary_reads_its_environment_serves_and_stops_cleanly_on_sigterm() 
         .unwrap();
     assert_eq!(page.status(), 200, "still serving during the drain");
     assert_eq!(page.headers()["connection"], "close");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "no exit within 15 s of SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = wait::until(
+        Duration::from_secs(15),
+        Duration::from_millis(50),
+        async || child.exited().ok_or("no exit after SIGTERM"),
+    )
+    .await;
     assert!(status.success(), "exit status {status}");
     let mut logs = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut logs).unwrap();
@@ -174,34 +169,31 @@ async fn response_times_reach_a_metrics_collector_over_udp() {
     let collector = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let bind = format!("127.0.0.1:{}", free_port());
-    let mut child = binary()
-        .env("HARDWARE_BIND", &bind)
-        .env("DATABASE_URL", dir.path().join("hw.db"))
-        .env("AVAILABILITY_SOURCE", "fake")
-        .env("METRICS_UDP", collector.local_addr().unwrap().to_string())
-        .env("METRICS_KEY", "hardware-under-test")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while client
-        .get(format!("http://{bind}/hardware/?provider=Azure"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "the binary never answered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut child = Running::new(
+        binary()
+            .env("HARDWARE_BIND", &bind)
+            .env("DATABASE_URL", dir.path().join("hw.db"))
+            .env("AVAILABILITY_SOURCE", "fake")
+            .env("METRICS_UDP", collector.local_addr().unwrap().to_string())
+            .env("METRICS_KEY", "hardware-under-test")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    http::wait_for(
+        &format!("http://{bind}/hardware/?provider=Azure"),
+        Duration::from_secs(20),
+        "the binary to answer",
+        |_, _| true,
+    )
+    .await;
     let mut datagram = [0u8; 1500];
     let received = tokio::time::timeout(Duration::from_secs(10), collector.recv(&mut datagram))
         .await
         .expect("a datagram within 10 s")
         .unwrap();
     let text = String::from_utf8_lossy(&datagram[..received]).to_string();
-    let _ = child.kill();
-    let _ = child.wait();
+    child.kill();
     let line = text.lines().next().unwrap();
     let (key, value) = line.split_once(':').expect("key:value lines");
     assert_eq!(key, "hardware-under-test");
@@ -211,18 +203,20 @@ async fn response_times_reach_a_metrics_collector_over_udp() {
 #[test]
 fn the_binary_writes_its_backlog_as_embedded_metric_format_lines_on_stdout() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = binary()
-        .env("HARDWARE_BIND", "127.0.0.1:0")
-        .env("DATABASE_URL", dir.path().join("hw.db"))
-        // The real (5 s) computation: the seed catalog stays due while the test reads.
-        .env("AVAILABILITY_SOURCE", "real")
-        .env("COMPUTE_WORKERS", "1")
-        .env("BACKLOG_METRIC_NAMESPACE", "test-stack/hardware")
-        .env("BACKLOG_METRIC_INTERVAL", "0.2")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Running::new(
+        binary()
+            .env("HARDWARE_BIND", "127.0.0.1:0")
+            .env("DATABASE_URL", dir.path().join("hw.db"))
+            // The real (5 s) computation: the seed catalog stays due while the test reads.
+            .env("AVAILABILITY_SOURCE", "real")
+            .env("COMPUTE_WORKERS", "1")
+            .env("BACKLOG_METRIC_NAMESPACE", "test-stack/hardware")
+            .env("BACKLOG_METRIC_INTERVAL", "0.2")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -236,8 +230,7 @@ fn the_binary_writes_its_backlog_as_embedded_metric_format_lines_on_stdout() {
     let line = rx
         .recv_timeout(Duration::from_secs(20))
         .expect("no backlog line on stdout within 20 s");
-    let _ = child.kill();
-    let _ = child.wait();
+    child.kill();
     let emf: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
     let directive = &emf["_aws"]["CloudWatchMetrics"][0];
     assert_eq!(directive["Namespace"], "test-stack/hardware");

@@ -18,12 +18,6 @@ async fn corrupt(db: &std::path::Path, statements: &[&str]) {
     .unwrap();
 }
 
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in /metrics"))
-}
-
 #[tokio::test]
 async fn unreadable_availability_values_are_served_as_never_computed_and_recomputed() {
     let dir = tempfile::tempdir().unwrap();
@@ -56,16 +50,7 @@ async fn unreadable_availability_values_are_served_as_never_computed_and_recompu
         total - 4,
         "the four corrupt rows count as never computed"
     );
-    let metrics = second
-        .client
-        .get(second.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(metric(&metrics, "hardware_store_corrupt_values"), 4.0);
+    assert_eq!(second.metric("hardware_store_corrupt_values").await, 4.0);
     second.stop().await;
 
     // Reset on disk: the next start finds nothing corrupt and recomputes the four rows.
@@ -73,16 +58,7 @@ async fn unreadable_availability_values_are_served_as_never_computed_and_recompu
     third
         .wait_until(Duration::from_secs(20), |rows| computed(rows) == total)
         .await;
-    let metrics = third
-        .client
-        .get(third.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(metric(&metrics, "hardware_store_corrupt_values"), 0.0);
+    assert_eq!(third.metric("hardware_store_corrupt_values").await, 0.0);
     third.stop().await;
 }
 

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, Response};
@@ -14,6 +14,7 @@ use hardware::config::{Cli, ServeArgs};
 use hardware::store::{SqliteStore, Store};
 use http_body_util::BodyExt;
 use service_kit::HttpMetrics;
+use test_support::{prometheus, wait};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
@@ -98,8 +99,7 @@ impl TestApp {
         timeout: Duration,
         done: impl Fn(&[serde_json::Value]) -> bool,
     ) -> Vec<serde_json::Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
+        wait::until(timeout, Duration::from_millis(50), async || {
             let rows = self
                 .get_json("/hardware/")
                 .await
@@ -107,14 +107,16 @@ impl TestApp {
                 .unwrap()
                 .clone();
             if done(&rows) {
-                return rows;
+                return Ok(rows);
             }
-            assert!(
-                Instant::now() < deadline,
-                "condition not reached within {timeout:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            Err("condition not reached")
+        })
+        .await
+    }
+
+    /// One sample of a Prometheus series from `/metrics`.
+    pub async fn metric(&self, series: &str) -> f64 {
+        prometheus::metric(&self.client, &format!("http://{}", self.addr), series).await
     }
 
     /// Sends the shutdown signal and waits for the service to finish.

@@ -1,6 +1,8 @@
 //! `GET /hardware/status`: what the refresher computes now, for "queued" versus "computing".
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use test_support::wait;
 
 use crate::helpers::{TestApp, never};
 
@@ -13,18 +15,21 @@ async fn status_lists_the_profiles_being_computed_and_the_slots() {
         &["--compute-workers", "2"],
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        let status = app.get_json("/hardware/status").await;
-        if status["computing"]
-            .as_array()
-            .is_some_and(|ids| ids.len() == 2)
-            || Instant::now() > deadline
-        {
-            break status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = wait::until(
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        async || {
+            let status = app.get_json("/hardware/status").await;
+            if status["computing"]
+                .as_array()
+                .is_some_and(|ids| ids.len() == 2)
+            {
+                return Ok(status);
+            }
+            Err(format!("not two profiles computing: {status}"))
+        },
+    )
+    .await;
     assert_eq!(status["compute_slots"], 2);
     assert_eq!(status["refresh_interval_seconds"], 3600.0);
     // Never computed profiles are claimed first, lowest id first: 1 and 2 of the seed.

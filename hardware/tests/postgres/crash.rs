@@ -1,9 +1,11 @@
 //! A process killed mid-computation loses nothing: its leases expire and the others compute
 //! its profiles.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::pg_server::PgServer;
+use test_support::postgres::PgServer;
+use test_support::wait;
+
 use crate::services::{SHARED_ARGS, Service, profile_count, wait_all_computed_and_equal};
 
 #[tokio::test]
@@ -18,26 +20,26 @@ async fn heavy_a_process_killed_mid_computation_has_its_profiles_computed_by_the
 
     // The lease owner names the process id: wait until the victim holds claims, then kill it.
     let owner_pattern = format!("%-{}-%", victim.pid());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let held: Vec<i64> = loop {
-        let rows = db
-            .query(
-                "SELECT hardware_id FROM availability
+    let held: Vec<i64> = wait::until(
+        Duration::from_secs(20),
+        Duration::from_millis(10),
+        async || {
+            let rows = db
+                .query(
+                    "SELECT hardware_id FROM availability
                  WHERE claimed_by LIKE $1 AND claim_expires_at > now()",
-                &[&owner_pattern],
-            )
-            .await
-            .unwrap();
-        if !rows.is_empty() {
+                    &[&owner_pattern],
+                )
+                .await
+                .unwrap();
+            if rows.is_empty() {
+                return Err("the victim never claimed anything");
+            }
             victim.kill();
-            break rows.iter().map(|row| row.get(0)).collect();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the victim never claimed anything"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+            Ok(rows.iter().map(|row| row.get(0)).collect())
+        },
+    )
+    .await;
     let killed_at = time::OffsetDateTime::now_utc();
 
     // The 3 s lease expires, the survivors take the profiles over; nothing is lost.

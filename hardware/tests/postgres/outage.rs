@@ -1,23 +1,22 @@
 //! The database goes away and comes back: the processes keep serving the last values, say
 //! they are not ready, and recover by themselves.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hardware::store::{DatabaseUrl, open_store};
+use test_support::postgres::PgServer;
+use test_support::wait;
 
-use crate::pg_server::PgServer;
 use crate::services::{SHARED_ARGS, Service, computed, wait_all_computed_and_equal};
 
 async fn wait_for_status(service: &Service, path: &str, want: u16, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while service.status(path).await != want {
-        assert!(
-            Instant::now() < deadline,
-            "{path} did not turn {want} within {timeout:?}:\n{}",
-            service.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait::until(timeout, Duration::from_millis(100), async || {
+        if service.status(path).await == want {
+            return Ok(());
+        }
+        Err(format!("{path} did not turn {want}:\n{}", service.logs()))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -34,11 +33,17 @@ async fn heavy_a_database_outage_turns_readiness_off_keeps_serving_and_recovers(
     let b = Service::spawn(&url, SHARED_ARGS).await;
 
     // Stop the database mid-cycle, with some profiles computed and many left.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while computed(&a.rows().await) < 8 {
-        assert!(Instant::now() < deadline, "nothing computed:\n{}", a.logs());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait::until(
+        Duration::from_secs(20),
+        Duration::from_millis(20),
+        async || {
+            if computed(&a.rows().await) >= 8 {
+                return Ok(());
+            }
+            Err(format!("nothing computed:\n{}", a.logs()))
+        },
+    )
+    .await;
     server.stop_fast();
     let served_before = a.rows().await;
     assert!(computed(&served_before) < profiles, "stopped mid-cycle");

@@ -1,11 +1,11 @@
 //! Real `hardware` processes on one database, with helpers to read what they serve.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
-
-use crate::pg_server::free_port;
+use test_support::process::Running;
+use test_support::{free_port, prometheus, wait};
 
 /// The flags of the multi-process tests: 200 ms fake computations, 2 workers, a 3 s lease
 /// (so a killed process's profiles are taken over quickly), and nothing stale for an hour.
@@ -23,7 +23,7 @@ pub const SHARED_ARGS: &[&str] = &[
 ];
 
 pub struct Service {
-    child: Child,
+    child: Running,
     pub base: String,
     http: reqwest::Client,
     log: tempfile::NamedTempFile,
@@ -48,31 +48,28 @@ impl Service {
             .spawn()
             .expect("starting hardware");
         let mut service = Self {
-            child,
+            child: child.into(),
             base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap(),
+            http: test_support::http::client(),
             log,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(response) = service.http.get(service.url("/healthz")).send().await
-                && response.status() == 200
-            {
-                return service;
-            }
-            if let Some(status) = service.child.try_wait().unwrap() {
-                panic!("hardware exited with {status}:\n{}", service.logs());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "hardware did not answer within 30 s:\n{}",
-                service.logs()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait::until(
+            Duration::from_secs(30),
+            Duration::from_millis(50),
+            async || {
+                if let Ok(response) = service.http.get(service.url("/healthz")).send().await
+                    && response.status() == 200
+                {
+                    return Ok(());
+                }
+                if let Some(status) = service.child.exited() {
+                    panic!("hardware exited with {status}:\n{}", service.logs());
+                }
+                Err(format!("hardware did not answer:\n{}", service.logs()))
+            },
+        )
+        .await;
+        service
     }
 
     pub fn pid(&self) -> u32 {
@@ -112,34 +109,12 @@ impl Service {
 
     /// One sample of a Prometheus counter or gauge from `/metrics`.
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .http
-            .get(self.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-            .unwrap_or_else(|| panic!("{name} is not in /metrics"))
-            .trim()
-            .parse()
-            .unwrap()
+        prometheus::metric(&self.http, &self.base, name).await
     }
 
     /// SIGKILL: no shutdown, no released claims, results in memory lost.
     pub fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill();
     }
 }
 
@@ -156,8 +131,7 @@ pub async fn wait_all_computed_and_equal(
     expected: usize,
     timeout: Duration,
 ) -> Vec<Value> {
-    let deadline = Instant::now() + timeout;
-    loop {
+    wait::until(timeout, Duration::from_millis(100), async || {
         let mut lists = Vec::new();
         for service in services {
             lists.push(service.rows().await);
@@ -166,19 +140,17 @@ pub async fn wait_all_computed_and_equal(
             .iter()
             .all(|rows| rows.len() == expected && computed(rows) == expected);
         if done && lists.windows(2).all(|pair| pair[0] == pair[1]) {
-            return lists.swap_remove(0);
+            return Ok(lists.swap_remove(0));
         }
-        if Instant::now() > deadline {
-            let counts: Vec<usize> = lists.iter().map(|rows| computed(rows)).collect();
-            let logs: Vec<String> = services.iter().map(|s| s.logs()).collect();
-            panic!(
-                "within {timeout:?} the services did not all serve {expected} computed, \
-                 identical profiles (computed per service: {counts:?}); logs:\n{}",
-                logs.join("\n-----\n")
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        let counts: Vec<usize> = lists.iter().map(|rows| computed(rows)).collect();
+        let logs: Vec<String> = services.iter().map(|s| s.logs()).collect();
+        Err(format!(
+            "the services did not all serve {expected} computed, identical profiles \
+             (computed per service: {counts:?}); logs:\n{}",
+            logs.join("\n-----\n")
+        ))
+    })
+    .await
 }
 
 /// Profiles in the database's catalog.

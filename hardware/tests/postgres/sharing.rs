@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::pg_server::PgServer;
+use test_support::postgres::PgServer;
+
 use crate::services::{SHARED_ARGS, Service, profile_count, wait_all_computed_and_equal};
 
 #[tokio::test]

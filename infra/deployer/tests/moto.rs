@@ -17,6 +17,7 @@ use deployer::progress::{Reporter, SharedBuffer};
 use deployer::release::{ImageCheck, ReleaseOutcome, ReleaseRequest, release};
 use deployer::status::status;
 use deployer::verify::verify;
+use test_support::process::output_within;
 
 fn request(fixture: &Fixture, tag: &str) -> ReleaseRequest {
     ReleaseRequest {
@@ -538,7 +539,7 @@ async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing()
         }
         None => std::env::var_os("PATH").unwrap_or_default(),
     };
-    let mut child = Command::new("bash")
+    let child = Command::new("bash")
         .arg(&script)
         .arg("--plan")
         .current_dir(&root)
@@ -557,15 +558,11 @@ async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing()
         .spawn()
         .expect("run scripts/deploy.sh");
     // Bounded: the plan makes a few dozen calls to moto; two minutes means something hangs.
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("scripts/deploy.sh --plan did not finish within 120 s");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let run = child.wait_with_output().unwrap();
+    let run = tokio::task::spawn_blocking(move || {
+        output_within(child, Duration::from_secs(120), "scripts/deploy.sh --plan")
+    })
+    .await
+    .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
     // The transcript in docs/deploy.md ("deploy.sh --plan against moto") is this output.

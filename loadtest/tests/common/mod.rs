@@ -88,6 +88,14 @@ impl TestServer {
         }
     }
 
+    /// Runs the workflow `content` (written to a temporary file) against this server, with
+    /// no compression or multiplier, over `connections` connections.
+    pub async fn run_inline(&self, content: &str, connections: usize) -> Report {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_workflow(dir.path(), "workflow.toml", content);
+        run(&path, &settings(self, 1.0, 1.0), &options(connections)).await
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.seen.lock().unwrap().requests.clone()
     }

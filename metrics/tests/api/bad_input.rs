@@ -1,6 +1,9 @@
+use std::time::Duration;
+
 use metrics::Role;
 use metrics::domain::UtcHour;
 use serde_json::json;
+use test_support::wait;
 
 use crate::helpers::*;
 
@@ -15,9 +18,15 @@ async fn bad_udp_messages_are_counted_by_reason_and_good_ones_in_the_same_datagr
     send_udp(udp, format!("{}:1", "k".repeat(129)).as_bytes());
     app.wait_for_udp_ingested(2).await;
     // Every datagram has been read once the datagram counter says so.
-    while app.metric("metrics_udp_datagrams_total").await < 4 {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    wait::until(
+        Duration::from_secs(10),
+        Duration::from_millis(10),
+        async || match app.metric("metrics_udp_datagrams_total").await {
+            read if read >= 4 => Ok(()),
+            read => Err(format!("{read} of 4 datagrams read")),
+        },
+    )
+    .await;
     let dropped = |reason: &str| format!("metrics_messages_dropped_total{{reason=\"{reason}\"}}");
     assert_eq!(app.metric(&dropped("malformed")).await, 3);
     assert_eq!(app.metric(&dropped("bad_key")).await, 3);

@@ -3,11 +3,12 @@
 //! within its row budget with the app's rows kept.
 
 use std::net::UdpSocket;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use metrics::domain::UtcHour;
 use metrics::retention::RetentionPolicy;
 use metrics::{Role, ServeConfig};
+use test_support::wait;
 
 use crate::helpers::*;
 
@@ -23,23 +24,25 @@ fn send_lines(socket: &UdpSocket, to: std::net::SocketAddr, lines: &[String]) {
 }
 
 async fn wait_for_handled(app: &TestApp, messages: u64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let ingested = app
-            .metric("metrics_messages_ingested_total{transport=\"udp\"}")
-            .await;
-        let refused = app
-            .metric("metrics_messages_dropped_total{reason=\"new_series_quota\"}")
-            .await;
-        if ingested + refused >= messages {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{ingested} ingested + {refused} refused of {messages}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait::until(
+        Duration::from_secs(10),
+        Duration::from_millis(20),
+        async || {
+            let ingested = app
+                .metric("metrics_messages_ingested_total{transport=\"udp\"}")
+                .await;
+            let refused = app
+                .metric("metrics_messages_dropped_total{reason=\"new_series_quota\"}")
+                .await;
+            if ingested + refused >= messages {
+                return Ok(());
+            }
+            Err(format!(
+                "{ingested} ingested + {refused} refused of {messages}"
+            ))
+        },
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -1,13 +1,14 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use metrics::domain::UtcHour;
 use metrics::flush::Flusher;
 use metrics::storage::Database;
 use metrics::{Application, Role, ServeConfig};
 use serde_json::Value;
+use test_support::{prometheus, wait};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -105,40 +106,27 @@ impl TestApp {
 
     /// The value of one Prometheus series line, e.g. `metrics_udp_datagrams_total`.
     pub async fn metric(&self, series: &str) -> u64 {
-        let text = self
-            .http
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-            .unwrap_or_else(|| panic!("{series} missing from /metrics"))
-            .parse::<f64>()
-            .unwrap() as u64
+        prometheus::metric(&self.http, &self.base, series).await as u64
     }
 
     /// Waits until the UDP receivers have handled `messages` good messages (UDP is async to
     /// the sender, so a flush right after sending could miss some).
     pub async fn wait_for_udp_ingested(&self, messages: u64) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let ingested = self
-                .metric("metrics_messages_ingested_total{transport=\"udp\"}")
-                .await;
-            if ingested >= messages {
-                assert_eq!(ingested, messages, "more messages than sent");
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "only {ingested} of {messages} ingested"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let ingested = wait::until(
+            Duration::from_secs(10),
+            Duration::from_millis(20),
+            async || {
+                let ingested = self
+                    .metric("metrics_messages_ingested_total{transport=\"udp\"}")
+                    .await;
+                if ingested >= messages {
+                    return Ok(ingested);
+                }
+                Err(format!("only {ingested} of {messages} ingested"))
+            },
+        )
+        .await;
+        assert_eq!(ingested, messages, "more messages than sent");
     }
 }
 

@@ -1,12 +1,14 @@
 //! Shutdown and failure: what is kept and what keeps working.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use metrics::Role;
 use metrics::domain::UtcHour;
 use metrics::storage::SqliteStore;
 use metrics_client::{ClientConfig, MetricsClient};
+use test_support::process::Running;
+use test_support::{free_port, free_udp_port, http, wait};
 
 use crate::helpers::*;
 
@@ -29,32 +31,9 @@ async fn a_graceful_stop_flushes_what_arrived_since_the_last_flush() {
 
 /// A `metrics` process on ephemeral ports; killed when dropped.
 struct Process {
-    child: Child,
+    _child: Running,
     base: String,
     udp: std::net::SocketAddr,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start_process(role: &str, database: &std::path::Path) -> Process {
@@ -79,18 +58,17 @@ async fn start_process(role: &str, database: &std::path::Path) -> Process {
         .spawn()
         .expect("metrics binary starts");
     let process = Process {
-        child,
+        _child: child.into(),
         base: format!("http://127.0.0.1:{http_port}"),
         udp: format!("127.0.0.1:{udp_port}").parse().unwrap(),
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while reqwest::get(format!("{}/readyz", process.base))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "metrics {role} did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    http::wait_for(
+        &format!("{}/readyz", process.base),
+        Duration::from_secs(10),
+        &format!("metrics {role} to start"),
+        |_, _| true,
+    )
+    .await;
     process
 }
 
@@ -163,18 +141,20 @@ async fn heavy_a_collector_killed_while_clients_send_leaves_clients_and_queries_
     // The survivor got everything sent after the failover and still answers queries; values
     // the dead collector held unflushed, or that went to it before the refusal surfaced, are
     // the documented loss.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let stored = loop {
-        let stored = stored_count(&survivor.base, "portal-kill-1", hours).await;
-        if stored >= recorded_after_kill || Instant::now() > deadline {
-            break stored;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(
-        stored >= recorded_after_kill,
-        "{stored} stored, {recorded_after_kill} sent after the kill"
-    );
+    let stored = wait::until(
+        Duration::from_secs(5),
+        Duration::from_millis(100),
+        async || {
+            let stored = stored_count(&survivor.base, "portal-kill-1", hours).await;
+            if stored >= recorded_after_kill {
+                return Ok(stored);
+            }
+            Err(format!(
+                "{stored} stored, {recorded_after_kill} sent after the kill"
+            ))
+        },
+    )
+    .await;
     assert!(stored <= sends);
     let health = reqwest::get(format!("{}/healthz", survivor.base))
         .await

@@ -13,6 +13,7 @@ use metrics::Role;
 use metrics::domain::UtcHour;
 use metrics::storage::{Database, StorageError, Store};
 use pg_server::PgServer;
+use test_support::wait;
 
 use helpers::*;
 
@@ -154,11 +155,17 @@ async fn a_database_down_at_flush_time_keeps_the_data_and_a_later_flush_stores_i
     server.restart();
     // The service retries every interval; here the test is the interval. A pooled connection
     // the restart closed may fail one more attempt.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while let Err(err) = flusher.flush_once().await {
-        assert!(Instant::now() < deadline, "flushes still fail: {err}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait::until(
+        Duration::from_secs(15),
+        Duration::from_millis(200),
+        async || {
+            flusher
+                .flush_once()
+                .await
+                .map_err(|err| format!("flushes still fail: {err}"))
+        },
+    )
+    .await;
 
     let all: Vec<f64> = before
         .iter()

@@ -1,52 +1,48 @@
 //! The application served on a real socket (port 0), as main.rs runs it.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Parser;
 use portal::{Application, Cli};
+use test_support::http::{wait_for, wait_until_ok};
 
 use crate::fake_hardware::FakeHardware;
 use crate::helpers::catalog;
 
-async fn wait_until_ready(base: &str) {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(response) = client.get(format!("{base}/readyz")).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "portal at {base} never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// The application of `portal --bind 127.0.0.1:0 --hardware-url FAKE EXTRA...`, bound.
+async fn build(fake: &FakeHardware, extra: &[&str]) -> Application {
+    let hardware_url = fake.url();
+    let mut argv = vec![
+        "portal",
+        "--bind",
+        "127.0.0.1:0",
+        "--hardware-url",
+        &hardware_url,
+    ];
+    argv.extend_from_slice(extra);
+    let cli = Cli::try_parse_from(argv).unwrap();
+    Application::build(cli.serve).await.unwrap()
+}
+
+/// Serves `app` until the test ends; returns `http://ADDR`.
+fn serve_until_the_test_ends(app: Application) -> String {
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending::<()>()));
+    base
 }
 
 #[tokio::test]
 async fn the_served_portal_syncs_in_the_background_and_stops_gracefully() {
     let fake = FakeHardware::start(catalog(7)).await;
-    let cli = Cli::try_parse_from([
-        "portal",
-        "--bind",
-        "127.0.0.1:0",
-        "--hardware-url",
-        &fake.url(),
-        "--sync-interval",
-        "0.05",
-    ])
-    .unwrap();
-    let app = Application::build(cli.serve).await.unwrap();
+    let app = build(&fake, &["--sync-interval", "0.05"]).await;
     let base = format!("http://{}", app.local_addr());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
 
-    wait_until_ready(&base).await;
+    wait_until_ok(&format!("{base}/readyz"), Duration::from_secs(10)).await;
     let html = reqwest::get(format!("{base}/"))
         .await
         .unwrap()
@@ -62,23 +58,13 @@ async fn the_served_portal_syncs_in_the_background_and_stops_gracefully() {
         "late-arrival",
         Some("HIGH"),
     ));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let html = reqwest::get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if html.contains("late-arrival") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the change never reached the page"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(
+        &format!("{base}/"),
+        Duration::from_secs(5),
+        "the change to reach the page",
+        |_, html| html.contains("late-arrival"),
+    )
+    .await;
 
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), server)
@@ -107,17 +93,10 @@ async fn binding_a_busy_port_is_a_clear_error() {
 #[tokio::test]
 async fn the_healthcheck_subcommand_exits_0_when_healthy_and_1_otherwise() {
     let fake = FakeHardware::start(catalog(1)).await;
-    let cli = Cli::try_parse_from([
-        "portal",
-        "--bind",
-        "127.0.0.1:0",
-        "--hardware-url",
-        &fake.url(),
-    ])
-    .unwrap();
-    let app = Application::build(cli.serve).await.unwrap();
-    let url = format!("http://{}/healthz", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending::<()>()));
+    let url = format!(
+        "{}/healthz",
+        serve_until_the_test_ends(build(&fake, &[]).await)
+    );
 
     let binary = env!("CARGO_BIN_EXE_portal");
     let healthy = tokio::task::spawn_blocking(move || {
@@ -150,21 +129,17 @@ async fn response_times_are_sent_to_the_metrics_collector_over_udp() {
     let collector = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let collector_addr = collector.local_addr().unwrap().to_string();
     let fake = FakeHardware::start(catalog(1)).await;
-    let cli = Cli::try_parse_from([
-        "portal",
-        "--bind",
-        "127.0.0.1:0",
-        "--hardware-url",
-        &fake.url(),
-        "--metrics-udp",
-        &collector_addr,
-        "--metrics-key",
-        "portal-test-1",
-    ])
-    .unwrap();
-    let app = Application::build(cli.serve).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending::<()>()));
+    let app = build(
+        &fake,
+        &[
+            "--metrics-udp",
+            &collector_addr,
+            "--metrics-key",
+            "portal-test-1",
+        ],
+    )
+    .await;
+    let base = serve_until_the_test_ends(app);
     // Probes and the page's version poll are not user traffic: only the favicon is sent.
     for path in ["/healthz", "/version", "/favicon.ico"] {
         reqwest::get(format!("{base}{path}")).await.unwrap();

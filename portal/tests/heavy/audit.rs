@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use test_support::process::output_within;
+
 use crate::browser::Stack;
-use crate::processes::wait_for;
 
 fn node_path() -> PathBuf {
     let path = std::env::var_os("PORTAL_AUDIT_NODE_PATH").map_or_else(
@@ -29,7 +30,7 @@ fn node_path() -> PathBuf {
 }
 
 fn audit(url: &str) -> (bool, String) {
-    let mut child = Command::new("node")
+    let child = Command::new("node")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/audit/audit.mjs"
@@ -46,15 +47,7 @@ fn audit(url: &str) -> (bool, String) {
         .expect("node (Node 20 is on every machine, ENVIRONMENT.md)");
     // Lighthouse twice (four times when the machine is too busy for the performance score)
     // plus axe three times; bounded below nextest's 5-minute kill, never a hang.
-    let deadline = std::time::Instant::now() + Duration::from_secs(280);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the audit did not finish within 280 s");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = output_within(child, Duration::from_secs(280), "the audit");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -66,16 +59,8 @@ fn audit(url: &str) -> (bool, String) {
 #[tokio::test]
 async fn heavy_browser_lighthouse_scores_95_and_axe_finds_nothing() {
     let stack = Stack::start(200);
-    let portal = format!("http://127.0.0.1:{}", stack.portal_port);
-    wait_for(
-        &format!("{portal}/"),
-        Duration::from_secs(60),
-        "every value computed",
-        |status, body| {
-            status == 200 && body.contains("<table") && !body.contains("class=\"progress\"")
-        },
-    )
-    .await;
+    let portal = stack.portal();
+    stack.wait_all_computed().await;
     for path in ["/"] {
         let url = format!("{portal}{path}");
         let (passed, report) = tokio::task::spawn_blocking(move || audit(&url))

@@ -7,16 +7,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use tokio::sync::{Notify, oneshot};
+use test_support::free_ports;
+use test_support::http::{self, wait_for};
+use test_support::process::{Running, output_within};
 
-use crate::processes::{free_ports, http, seed_hardware, start_hardware, start_portal, wait_for};
+use crate::probe::{Probe, Versions};
+use crate::processes::{seed_hardware, start_hardware, start_portal};
 
 fn chromium() -> PathBuf {
     let path =
@@ -32,7 +30,7 @@ fn chromium() -> PathBuf {
 
 /// Runs headless Chromium with the flags from ENVIRONMENT.md, killed after 90 s.
 pub fn run_chromium(profile: &Path, extra: &[String]) -> Output {
-    let mut child = Command::new(chromium())
+    let child = Command::new(chromium())
         .args([
             "--headless",
             "--no-sandbox",
@@ -49,15 +47,21 @@ pub fn run_chromium(profile: &Path, extra: &[String]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting chromium");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("chromium did not finish within 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child.wait_with_output().unwrap()
+    output_within(child, Duration::from_secs(90), "chromium")
+}
+
+/// [`run_chromium`] off the runtime's threads; fails the test unless Chromium succeeds, and
+/// returns what it printed (the DOM, for `--dump-dom`).
+pub async fn chromium_stdout(profile: PathBuf, args: Vec<String>) -> String {
+    let output = tokio::task::spawn_blocking(move || run_chromium(&profile, &args))
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Real hardware (SQLite seeded with `profiles` rows) and portal binaries on free ports, with
@@ -66,8 +70,8 @@ pub struct Stack {
     pub data: tempfile::TempDir,
     pub database: PathBuf,
     pub portal_port: u16,
-    _hardware: crate::processes::Running,
-    _portal: crate::processes::Running,
+    _hardware: Running,
+    _portal: Running,
 }
 
 impl Stack {
@@ -86,6 +90,24 @@ impl Stack {
             _portal: portal,
         }
     }
+
+    /// `http://127.0.0.1:PORT` of the portal.
+    pub fn portal(&self) -> String {
+        format!("http://127.0.0.1:{}", self.portal_port)
+    }
+
+    /// Waits (up to 60 s) until the first page is served with every value computed.
+    pub async fn wait_all_computed(&self) {
+        wait_for(
+            &format!("{}/", self.portal()),
+            Duration::from_secs(60),
+            "every value computed",
+            |status, body| {
+                status == 200 && body.contains("<table") && !body.contains("class=\"progress\"")
+            },
+        )
+        .await;
+    }
 }
 
 #[tokio::test]
@@ -102,19 +124,11 @@ async fn heavy_browser_shows_the_table_and_takes_a_screenshot() {
     )
     .await;
 
-    let url_for_dom = url.clone();
-    let dom_profile = data.path().join("chromium-dom");
-    let dom = tokio::task::spawn_blocking(move || {
-        run_chromium(&dom_profile, &["--dump-dom".into(), url_for_dom])
-    })
-    .await
-    .unwrap();
-    let dom_text = String::from_utf8_lossy(&dom.stdout);
-    assert!(
-        dom.status.success(),
-        "chromium --dump-dom failed: {}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
+    let dom_text = chromium_stdout(
+        data.path().join("chromium-dom"),
+        vec!["--dump-dom".into(), url.clone()],
+    )
+    .await;
     assert!(
         dom_text.contains("<table"),
         "no table in the DOM: {dom_text}"
@@ -126,7 +140,14 @@ async fn heavy_browser_shows_the_table_and_takes_a_screenshot() {
         "one page of 50 rows"
     );
     // The script ran: only app.js sets data-live on <html>; the served HTML never has it.
-    let served = http().get(&url).send().await.unwrap().text().await.unwrap();
+    let served = http::client()
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         !served.contains("data-live"),
         "the server must not write the script's marker"
@@ -142,20 +163,11 @@ async fn heavy_browser_shows_the_table_and_takes_a_screenshot() {
 
     let shot = data.path().join("portal.png");
     let shot_arg = format!("--screenshot={}", shot.display());
-    let shot_profile = data.path().join("chromium-shot");
-    let output = tokio::task::spawn_blocking(move || {
-        run_chromium(
-            &shot_profile,
-            &[shot_arg, "--window-size=1280,900".into(), url],
-        )
-    })
-    .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "chromium --screenshot failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    chromium_stdout(
+        data.path().join("chromium-shot"),
+        vec![shot_arg, "--window-size=1280,900".into(), url],
+    )
+    .await;
     let png = std::fs::read(&shot).expect("screenshot written");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG file");
     // A blank 1280x900 page compresses to a few KB; a rendered table is far larger.
@@ -170,48 +182,6 @@ async fn heavy_browser_shows_the_table_and_takes_a_screenshot() {
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::copy(&shot, &target).unwrap();
     }
-}
-
-/// A pass-through proxy in front of the portal that holds the page script's first `GET
-/// /version` until the test says go. Chromium's virtual time does not advance while a fetch
-/// is pending, so the test can change `hardware` at a known point: after the page loaded and
-/// the script started polling, before the dump.
-struct HeldVersion {
-    portal: String,
-    first_poll: Mutex<Option<oneshot::Sender<()>>>,
-    release: Notify,
-    released: std::sync::atomic::AtomicBool,
-}
-
-async fn forward(State(held): State<Arc<HeldVersion>>, request: Request) -> Response {
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or("/", |pq| pq.as_str())
-        .to_owned();
-    if request.uri().path() == "/version" {
-        let first = held.first_poll.lock().unwrap().take();
-        if let Some(first) = first {
-            let _ = first.send(());
-        }
-        let released = held.release.notified();
-        if !held.released.load(std::sync::atomic::Ordering::SeqCst) {
-            released.await;
-        }
-    }
-    let Ok(upstream) = http().get(format!("{}{path}", held.portal)).send().await else {
-        return StatusCode::BAD_GATEWAY.into_response();
-    };
-    let status = upstream.status();
-    let content_type = upstream.headers().get(header::CONTENT_TYPE).cloned();
-    let body = upstream.bytes().await.unwrap_or_default();
-    let mut response = (status, body).into_response();
-    if let Some(content_type) = content_type {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, content_type);
-    }
-    response
 }
 
 /// Adds one profile to the running hardware's SQLite catalog, as an operator would; the
@@ -238,8 +208,7 @@ pub fn add_profile(database: &Path, name: &str) {
 async fn heavy_browser_refreshes_the_table_when_hardware_changes() {
     const PROBE: &str = "zz-refresh-probe";
     let stack = Stack::start(20);
-    let (data, database, portal_port) = (&stack.data, &stack.database, stack.portal_port);
-    let portal = format!("http://127.0.0.1:{portal_port}");
+    let (data, database, portal) = (&stack.data, &stack.database, stack.portal());
     let search = format!("/?q={PROBE}");
     wait_for(
         &format!("{portal}{search}"),
@@ -249,38 +218,21 @@ async fn heavy_browser_refreshes_the_table_when_hardware_changes() {
     )
     .await;
 
-    let (first_poll_tx, first_poll) = oneshot::channel();
-    let held = Arc::new(HeldVersion {
-        portal: portal.clone(),
-        first_poll: Mutex::new(Some(first_poll_tx)),
-        release: Notify::new(),
-        released: false.into(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = listener.local_addr().unwrap();
-    let app = Router::new().fallback(forward).with_state(held.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
+    let mut proxy = Probe::plain(portal.clone(), Versions::HoldFirst).await;
     let profile = data.path().join("chromium-refresh");
-    let page = format!("http://{proxy}{search}");
-    let browser = tokio::task::spawn_blocking(move || {
-        // 20 s of virtual time: the script polls every 0.2 s (the portal's --sync-interval),
-        // and virtual time stands still while the held /version request is pending.
-        run_chromium(
-            &profile,
-            &[
-                "--dump-dom".into(),
-                "--virtual-time-budget=20000".into(),
-                page,
-            ],
-        )
-    });
+    // 20 s of virtual time: the script polls every 0.2 s (the portal's --sync-interval),
+    // and virtual time stands still while the held /version request is pending.
+    let browser = tokio::spawn(chromium_stdout(
+        profile,
+        vec![
+            "--dump-dom".into(),
+            "--virtual-time-budget=20000".into(),
+            proxy.url(&search),
+        ],
+    ));
 
     // The page loaded without the probe, and its script is polling: change hardware now.
-    tokio::time::timeout(Duration::from_secs(60), first_poll)
-        .await
-        .expect("the page script never polled /version")
-        .unwrap();
+    proxy.first_poll().await;
     add_profile(database, PROBE);
     wait_for(
         &format!("{portal}{search}"),
@@ -289,18 +241,10 @@ async fn heavy_browser_refreshes_the_table_when_hardware_changes() {
         |status, body| status == 200 && body.contains(&format!("<th scope=\"row\">{PROBE}</th>")),
     )
     .await;
-    held.released
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    held.release.notify_waiters();
+    proxy.release();
 
-    let dom = browser.await.unwrap();
-    server.abort();
-    let dom_text = String::from_utf8_lossy(&dom.stdout);
-    assert!(
-        dom.status.success(),
-        "chromium --dump-dom failed: {}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
+    let dom_text = browser.await.unwrap();
+    drop(proxy);
     assert!(
         dom_text.contains(&format!("<th scope=\"row\">{PROBE}</th>")),
         "the refreshed table does not show the profile added to hardware: {dom_text}"

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use crate::processes::{free_ports, http, start_hardware, start_portal, wait_for};
+use test_support::free_ports;
+use test_support::http::{self, wait_for};
+
+use crate::processes::{start_hardware, start_portal};
 
 const BANNER: &str = "Live data is paused";
 
@@ -32,7 +35,7 @@ async fn heavy_end_to_end_portal_survives_a_hardware_outage_and_recovers() {
     .await;
     assert!(html.contains("<table"));
     assert!(!html.contains(BANNER));
-    let ready = http()
+    let ready = http::client()
         .get(format!("http://127.0.0.1:{portal_port}/readyz"))
         .send()
         .await
@@ -53,7 +56,7 @@ async fn heavy_end_to_end_portal_survives_a_hardware_outage_and_recovers() {
     );
     assert!(stale.contains("showing values as of <time"));
     assert_eq!(stale.matches("as of <time").count(), 1, "one timestamp");
-    let ready = http()
+    let ready = http::client()
         .get(format!("http://127.0.0.1:{portal_port}/readyz"))
         .send()
         .await

@@ -5,12 +5,10 @@
 //! filters folded on phones (and shown, without a summary to click, on wider screens), and
 //! dark colours under `prefers-color-scheme: dark`.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use crate::browser::{Stack, run_chromium};
+use crate::browser::{Stack, chromium_stdout};
 use crate::probe::{Probe, Versions, probe_value};
-use crate::processes::wait_for;
 
 const LAYOUT_PROBE: &str = r#"
 (function () {
@@ -39,18 +37,6 @@ const LAYOUT_PROBE: &str = r#"
 })();
 "#;
 
-async fn chromium(args: Vec<String>, profile: PathBuf) -> String {
-    let output = tokio::task::spawn_blocking(move || run_chromium(&profile, &args))
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn number(dom: &str, name: &str) -> i64 {
     probe_value(dom, name)
         .and_then(|v| v.parse().ok())
@@ -65,23 +51,15 @@ fn number(dom: &str, name: &str) -> i64 {
 #[tokio::test]
 async fn heavy_browser_layouts_at_1280_390_and_320_px_and_in_dark_mode() {
     let stack = Stack::start(1);
-    let portal = format!("http://127.0.0.1:{}", stack.portal_port);
-    wait_for(
-        &format!("{portal}/"),
-        Duration::from_secs(60),
-        "every value computed",
-        |status, body| {
-            status == 200 && body.contains("<table") && !body.contains("class=\"progress\"")
-        },
-    )
-    .await;
+    let portal = stack.portal();
+    stack.wait_all_computed().await;
     let probe = Probe::start(portal.clone(), LAYOUT_PROBE, Versions::Frozen).await;
 
     for width in [1280u32, 390, 320] {
         let window = format!("--window-size={width},900");
-        let dom = chromium(
-            vec!["--dump-dom".into(), window.clone(), probe.url("/")],
+        let dom = chromium_stdout(
             stack.data.path().join(format!("chromium-dom-{width}")),
+            vec!["--dump-dom".into(), window.clone(), probe.url("/")],
         )
         .await;
         assert!(
@@ -119,13 +97,13 @@ async fn heavy_browser_layouts_at_1280_390_and_320_px_and_in_dark_mode() {
         );
 
         let shot = stack.data.path().join(format!("portal-{width}.png"));
-        chromium(
+        chromium_stdout(
+            stack.data.path().join(format!("chromium-shot-{width}")),
             vec![
                 format!("--screenshot={}", shot.display()),
                 window,
                 format!("{portal}/"),
             ],
-            stack.data.path().join(format!("chromium-shot-{width}")),
         )
         .await;
         let png = std::fs::read(&shot).expect("screenshot written");
@@ -133,13 +111,13 @@ async fn heavy_browser_layouts_at_1280_390_and_320_px_and_in_dark_mode() {
         keep_screenshot(&shot, &format!("portal-{width}.png"));
     }
 
-    let dark = chromium(
+    let dark = chromium_stdout(
+        stack.data.path().join("chromium-dark"),
         vec![
             "--dump-dom".into(),
             "--force-dark-mode".into(),
             probe.url("/"),
         ],
-        stack.data.path().join("chromium-dark"),
     )
     .await;
     assert_eq!(
@@ -147,14 +125,14 @@ async fn heavy_browser_layouts_at_1280_390_and_320_px_and_in_dark_mode() {
         Some("rgb(20, 23, 27)")
     );
     let shot = stack.data.path().join("portal-dark.png");
-    chromium(
+    chromium_stdout(
+        stack.data.path().join("chromium-dark-shot"),
         vec![
             format!("--screenshot={}", shot.display()),
             "--force-dark-mode".into(),
             "--window-size=390,900".into(),
             format!("{portal}/"),
         ],
-        stack.data.path().join("chromium-dark-shot"),
     )
     .await;
     keep_screenshot(&shot, "portal-dark-390.png");

@@ -5,29 +5,21 @@
 
 use std::time::Duration;
 
-use crate::browser::{Stack, add_profile, run_chromium};
+use test_support::http::wait_for;
+
+use crate::browser::{Stack, add_profile, chromium_stdout};
 use crate::probe::{Probe, Versions, probe_value};
-use crate::processes::wait_for;
 
 async fn dump(profile: std::path::PathBuf, url: String, budget_ms: u32) -> String {
-    let output = tokio::task::spawn_blocking(move || {
-        run_chromium(
-            &profile,
-            &[
-                "--dump-dom".into(),
-                format!("--virtual-time-budget={budget_ms}"),
-                url,
-            ],
-        )
-    })
+    chromium_stdout(
+        profile,
+        vec![
+            "--dump-dom".into(),
+            format!("--virtual-time-budget={budget_ms}"),
+            url,
+        ],
+    )
     .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "chromium --dump-dom failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn head(dom: &str) -> String {
@@ -55,7 +47,7 @@ const FOCUS_PROBE: &str = r#"
 #[tokio::test]
 async fn heavy_browser_keeps_focus_and_announces_a_short_status_across_a_refresh() {
     let stack = Stack::start(20);
-    let portal = format!("http://127.0.0.1:{}", stack.portal_port);
+    let portal = stack.portal();
     add_profile(&stack.database, "zz-focus-a");
     let search = "/?q=zz-focus";
     wait_for(
@@ -143,7 +135,7 @@ const HIDDEN_PROBE: &str = r#"
 #[tokio::test]
 async fn heavy_browser_stops_polling_in_a_hidden_tab_and_resumes_when_shown() {
     let stack = Stack::start(10);
-    let portal = format!("http://127.0.0.1:{}", stack.portal_port);
+    let portal = stack.portal();
     wait_for(
         &format!("{portal}/"),
         Duration::from_secs(60),
@@ -190,7 +182,7 @@ const STALE_PROBE: &str = r#"
 async fn heavy_browser_marks_a_value_stale_when_it_ages_on_an_open_page() {
     // hardware's smallest catalog (78 profiles); the first page shows 50.
     let stack = Stack::start(1);
-    let portal = format!("http://127.0.0.1:{}", stack.portal_port);
+    let portal = stack.portal();
     wait_for(
         &format!("{portal}/"),
         Duration::from_secs(60),

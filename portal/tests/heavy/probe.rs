@@ -4,6 +4,7 @@
 //! `data-probe-*` attributes on `<html>`, which `chromium --dump-dom` then shows. It can also
 //! hold the script's first `/version` poll until the test says go: Chromium's virtual time
 //! stands still while a fetch is pending, so the test changes `hardware` at a known point.
+//! [`Probe::plain`] adds no script: the page as the portal serves it, `/version` handled the same.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,10 +14,9 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use test_support::http;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
-
-use crate::processes::http;
 
 /// What the proxy does with `/version`.
 pub enum Versions {
@@ -30,7 +30,8 @@ pub enum Versions {
 
 struct Shared {
     portal: String,
-    script: String,
+    /// `None`: pages pass through unchanged.
+    script: Option<String>,
     versions: Versions,
     first_poll: Mutex<Option<oneshot::Sender<()>>>,
     release: Notify,
@@ -46,10 +47,19 @@ pub struct Probe {
 
 impl Probe {
     pub async fn start(portal: String, script: &str, versions: Versions) -> Self {
+        Self::serve(portal, Some(script.to_owned()), versions).await
+    }
+
+    /// The proxy without a probe script.
+    pub async fn plain(portal: String, versions: Versions) -> Self {
+        Self::serve(portal, None, versions).await
+    }
+
+    async fn serve(portal: String, script: Option<String>, versions: Versions) -> Self {
         let (first_tx, first_rx) = oneshot::channel();
         let shared = Arc::new(Shared {
             portal,
-            script: script.to_owned(),
+            script,
             versions,
             first_poll: Mutex::new(Some(first_tx)),
             release: Notify::new(),
@@ -100,10 +110,10 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         .map_or("/", |pq| pq.as_str())
         .to_owned();
     match request.uri().path() {
-        "/__probe.js" => {
+        "/__probe.js" if shared.script.is_some() => {
             return (
                 [(header::CONTENT_TYPE, "text/javascript")],
-                shared.script.clone(),
+                shared.script.clone().unwrap_or_default(),
             )
                 .into_response();
         }
@@ -123,7 +133,11 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         },
         _ => {}
     }
-    let Ok(upstream) = http().get(format!("{}{path}", shared.portal)).send().await else {
+    let Ok(upstream) = http::client()
+        .get(format!("{}{path}", shared.portal))
+        .send()
+        .await
+    else {
         return StatusCode::BAD_GATEWAY.into_response();
     };
     let status = upstream.status();
@@ -133,7 +147,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         .as_ref()
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let body = if is_html {
+    let body = if is_html && shared.script.is_some() {
         // After app.js (also deferred), so the probe sees the page script already running.
         String::from_utf8_lossy(&body)
             .replacen(

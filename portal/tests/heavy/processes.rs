@@ -1,38 +1,9 @@
 //! Starting the real `hardware` and `portal` binaries on free loopback ports.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-/// A child process killed when the test ends, pass or fail.
-pub struct Running {
-    child: Child,
-}
-
-impl Running {
-    /// Stops the process abruptly (SIGKILL), as a crash would.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Ports that were free a moment ago (distinct: all are held until every one is picked).
-/// The binaries take their port from flags, so the test picks them; another process
-/// grabbing one in between is possible but rare.
-pub fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: Vec<TcpListener> = (0..N)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
-}
+use test_support::process::Running;
 
 /// `target/debug` (or whichever profile) of this test executable:
 /// `.../target/debug/deps/heavy-xxxx` -> `.../target/debug`.
@@ -113,7 +84,7 @@ pub fn start_hardware(port: u16, database: &Path) -> Running {
         .stdout(Stdio::null())
         .spawn()
         .expect("starting hardware");
-    Running { child }
+    Running::new(child)
 }
 
 pub fn start_portal(port: u16, hardware_port: u16) -> Running {
@@ -132,39 +103,5 @@ pub fn start_portal(port: u16, hardware_port: u16) -> Running {
         .stdout(Stdio::null())
         .spawn()
         .expect("starting portal");
-    Running { child }
-}
-
-pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
-}
-
-/// Polls `url` until `done(status, body)` holds, failing the test after `within`.
-pub async fn wait_for(
-    url: &str,
-    within: Duration,
-    what: &str,
-    done: impl Fn(u16, &str) -> bool,
-) -> String {
-    let client = http();
-    let deadline = Instant::now() + within;
-    let mut last = String::from("no answer yet");
-    loop {
-        if let Ok(response) = client.get(url).send().await {
-            let status = response.status().as_u16();
-            let body = response.text().await.unwrap_or_default();
-            if done(status, &body) {
-                return body;
-            }
-            last = format!("{status}: {}", body.chars().take(300).collect::<String>());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "waited {within:?} for {what} at {url}; last answer {last}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    Running::new(child)
 }

@@ -1,16 +1,18 @@
 //! A moto_server child process on a loopback port of its own, killed when the test ends.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use aws_config::Region;
 use deployer::aws::{AwsClients, ConnectOptions, sdk_config_loader};
+use test_support::process::Running;
+use test_support::wait;
 
 pub const REGION: &str = "us-east-1";
 
 pub struct MotoServer {
-    child: Child,
+    _child: Running,
     pub endpoint: String,
 }
 
@@ -22,19 +24,21 @@ impl MotoServer {
     /// both tests shared the first one's state. With `-p 0` no other process can hold the port.
     pub fn start() -> Self {
         let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        let mut child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {program} ({e}): the deployer's integration tests need moto; \
+        let mut child = Running::new(
+            Command::new(&program)
+                .args(["-H", "127.0.0.1", "-p", "0"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot start {program} ({e}): the deployer's integration tests need moto; \
                      run `source scripts/ci/lib.sh; source scripts/ci/setup-deployer.sh` \
                      (pip install 'moto[server]')"
-                )
-            });
+                    )
+                }),
+        );
         let stderr = child.stderr.take().expect("piped stderr");
         let (port_tx, port_rx) = std::sync::mpsc::channel();
         // moto logs every request to stderr: keep draining it, or moto blocks on a full pipe.
@@ -53,13 +57,11 @@ impl MotoServer {
         let port = match port_rx.recv_timeout(Duration::from_secs(60)) {
             Ok(Some(port)) => port,
             other => {
-                let _ = child.kill();
-                let _ = child.wait();
                 panic!("{program} did not say which port it listens on within 60 s ({other:?})");
             }
         };
         let server = MotoServer {
-            child,
+            _child: child,
             endpoint: format!("http://127.0.0.1:{port}"),
         };
         server.wait_until_ready();
@@ -67,23 +69,16 @@ impl MotoServer {
     }
 
     fn wait_until_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let address = self.endpoint.trim_start_matches("http://").to_string();
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect_timeout(
-                &address.parse().expect("loopback address"),
-                Duration::from_millis(200),
-            )
-            .is_ok()
-            {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "moto_server did not listen on {} within 30 s",
-            self.endpoint
-        );
+        let address = self
+            .endpoint
+            .trim_start_matches("http://")
+            .parse()
+            .expect("loopback address");
+        wait::until_blocking(Duration::from_secs(30), Duration::from_millis(50), || {
+            std::net::TcpStream::connect_timeout(&address, Duration::from_millis(200))
+                .map(drop)
+                .map_err(|_| format!("moto_server did not listen on {}", self.endpoint))
+        });
     }
 
     pub fn connect_options(&self) -> ConnectOptions {
@@ -131,12 +126,5 @@ impl MotoServer {
         let start = body.find("<vpcId>").expect("CreateVpc returns a vpcId") + "<vpcId>".len();
         let end = start + body[start..].find('<').expect("closing tag");
         body[start..end].to_string()
-    }
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
