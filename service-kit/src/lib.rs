@@ -1,7 +1,9 @@
-//! What every service in this workspace shares, and nothing more: logging set-up,
+//! What every service in this workspace shares, and nothing more: the database plumbing
+//! (`database`), logging set-up,
 //! the shutdown signal, the per-route request latency histogram behind `/metrics`, and the
 //! HTTP listener with its timeouts and connection cap.
 
+pub mod database;
 pub mod http_metrics;
 pub mod listener;
 pub mod shutdown;
