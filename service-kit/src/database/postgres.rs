@@ -186,7 +186,12 @@ mod tests {
     #[test]
     fn pool_sizes_out_of_range_are_refused_with_the_value() {
         assert_eq!(parse_pool_size(" 8 "), Ok(8));
-        assert!(parse_pool_size("0").unwrap_err().to_string().contains("'0'"));
+        assert!(
+            parse_pool_size("0")
+                .unwrap_err()
+                .to_string()
+                .contains("'0'")
+        );
         assert!(
             parse_pool_size("many")
                 .unwrap_err()
@@ -248,9 +253,11 @@ mod tests {
             || "took too long".to_owned(),
         );
         assert_eq!(slow.await, Err("took too long".to_owned()));
-        let quick = within(Duration::from_secs(1), async { Ok::<_, String>(7) }, || {
-            unreachable!()
-        });
+        let quick = within(
+            Duration::from_secs(1),
+            async { Ok::<_, String>(7) },
+            || unreachable!(),
+        );
         assert_eq!(quick.await, Ok(7));
     }
 }

@@ -273,9 +273,16 @@ mod tests {
     fn migrations_apply_in_order_once_and_are_recorded() {
         let mut connection = rusqlite::Connection::open_in_memory().unwrap();
         assert_eq!(sqlite_recorded_version(&connection, "m").unwrap(), None);
-        assert_eq!(run_sqlite(&mut connection, runner(), "m").unwrap(), vec![1, 2]);
+        assert_eq!(
+            run_sqlite(&mut connection, runner(), "m").unwrap(),
+            vec![1, 2]
+        );
         assert_eq!(sqlite_recorded_version(&connection, "m").unwrap(), Some(2));
-        assert!(run_sqlite(&mut connection, runner(), "m").unwrap().is_empty());
+        assert!(
+            run_sqlite(&mut connection, runner(), "m")
+                .unwrap()
+                .is_empty()
+        );
         connection
             .execute("INSERT INTO a (x, y) VALUES (1, 'y')", [])
             .unwrap();
@@ -285,7 +292,9 @@ mod tests {
     fn a_database_from_before_migrations_is_adopted_without_running_its_version() {
         let mut connection = rusqlite::Connection::open_in_memory().unwrap();
         // Created by hand at version 1: running V1 again would fail (the table exists).
-        connection.execute_batch("CREATE TABLE a (x INTEGER);").unwrap();
+        connection
+            .execute_batch("CREATE TABLE a (x INTEGER);")
+            .unwrap();
         baseline_sqlite(&mut connection, runner(), 1, "m").unwrap();
         assert_eq!(sqlite_recorded_version(&connection, "m").unwrap(), Some(1));
         assert_eq!(run_sqlite(&mut connection, runner(), "m").unwrap(), vec![2]);
@@ -294,7 +303,9 @@ mod tests {
     #[test]
     fn a_failing_migration_names_the_database() {
         let mut connection = rusqlite::Connection::open_in_memory().unwrap();
-        connection.execute_batch("CREATE TABLE a (x INTEGER);").unwrap();
+        connection
+            .execute_batch("CREATE TABLE a (x INTEGER);")
+            .unwrap();
         let err = run_sqlite(&mut connection, runner(), "m.db").unwrap_err();
         assert!(err.to_string().contains("m.db"), "{err}");
     }
