@@ -9,12 +9,30 @@ mod postgres_files {
     refinery::embed_migrations!("src/store/migrations/postgres");
 }
 
-pub fn sqlite() -> refinery::Runner {
-    sqlite_files::migrations::runner()
+use service_kit::database::schema::Migrations;
+
+/// Where each backend records its applied migrations: named after the service, since metrics
+/// may keep its tables in the same PostgreSQL database.
+const HISTORY_TABLE: &str = "hardware_schema_history";
+
+pub const SQLITE: Migrations = Migrations {
+    runner: sqlite_files::migrations::runner,
+    history_table: HISTORY_TABLE,
+};
+
+pub const POSTGRES: Migrations = Migrations {
+    runner: postgres_files::migrations::runner,
+    history_table: HISTORY_TABLE,
+};
+
+#[cfg(test)]
+fn sqlite() -> refinery::Runner {
+    SQLITE.runner()
 }
 
-pub fn postgres() -> refinery::Runner {
-    postgres_files::migrations::runner()
+#[cfg(test)]
+fn postgres() -> refinery::Runner {
+    POSTGRES.runner()
 }
 
 /// `database.sql` at the repository root: the SQLite migrations in order, behind this header.
@@ -53,7 +71,7 @@ mod tests {
         let mut schema = connection
             .prepare(
                 "SELECT name, sql FROM sqlite_master
-                 WHERE sql IS NOT NULL AND name NOT LIKE 'refinery%' ORDER BY name",
+                 WHERE sql IS NOT NULL AND name NOT LIKE '%schema_history' ORDER BY name",
             )
             .unwrap();
         let schema = schema

@@ -106,19 +106,14 @@ fn open_blocking(path: &Path) -> Result<Connection, StoreError> {
 /// it: migration 1 would seed it again.
 fn migrate(connection: &mut Connection, path: &Path, existed: bool) -> Result<(), StoreError> {
     let label = path.display().to_string();
-    let recorded = schema::sqlite_recorded_version(connection, &label)?;
+    let recorded = schema::sqlite_recorded_version(connection, &migrations::SQLITE, &label)?;
     let legacy = legacy_schema_version(connection, path)?;
-    schema::ensure_supported(&label, recorded.max(legacy), &migrations::sqlite())?;
+    schema::ensure_supported(&label, recorded.max(legacy), &migrations::SQLITE)?;
     if existed && recorded.is_none() {
         check_schema(connection, path)?;
-        schema::baseline_sqlite(
-            connection,
-            migrations::sqlite(),
-            legacy.unwrap_or(1),
-            &label,
-        )?;
+        schema::baseline_sqlite(connection, &migrations::SQLITE, legacy.unwrap_or(1), &label)?;
     }
-    let applied = schema::run_sqlite(connection, migrations::sqlite(), &label)?;
+    let applied = schema::run_sqlite(connection, &migrations::SQLITE, &label)?;
     if existed && !applied.is_empty() {
         tracing::info!(path = %path.display(), ?applied, "applied schema migrations");
     }

@@ -2,9 +2,9 @@
 //! the schema version.
 //!
 //! Each service keeps its migrations as files (`V1__initial.sql`, `V2__...`) embedded with
-//! `refinery::embed_migrations!`; refinery records what it applied in [`HISTORY_TABLE`] and
-//! refuses an applied migration whose file changed (so a change is always a new file). What
-//! refinery does not do, and this module adds:
+//! `refinery::embed_migrations!`; refinery records what it applied in the service's history
+//! table ([`Migrations::history_table`]) and refuses an applied migration whose file changed
+//! (so a change is always a new file). What refinery does not do, and this module adds:
 //! - refusing, before touching anything, a database whose schema is newer than the binary
 //!   knows ([`ensure_supported`]), with a message that says what to do;
 //! - adopting a database created before migrations existed ([`baseline_sqlite`],
@@ -20,8 +20,29 @@ use refinery::{Runner, Target};
 
 use super::postgres::{describe, describe_chain};
 
-/// Where refinery records the applied migrations (its default name).
-pub const HISTORY_TABLE: &str = "refinery_schema_history";
+/// One service's migrations for one backend.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    /// refinery's runner for the embedded files (`embedded::migrations::runner`).
+    pub runner: fn() -> Runner,
+    /// Where the applied migrations are recorded: one table per service (not refinery's
+    /// default name), since several services may keep their tables in one PostgreSQL
+    /// database.
+    pub history_table: &'static str,
+}
+
+impl Migrations {
+    pub fn runner(&self) -> Runner {
+        let mut runner = (self.runner)();
+        runner.set_migration_table_name(self.history_table);
+        runner
+    }
+
+    /// The newest schema version these migrations reach.
+    pub fn latest(&self) -> i64 {
+        latest(&self.runner())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SchemaError {
@@ -41,8 +62,7 @@ pub enum SchemaError {
     Migrate { database: String, reason: String },
 }
 
-/// The newest schema version the runner's migrations reach.
-pub fn latest(runner: &Runner) -> i64 {
+fn latest(runner: &Runner) -> i64 {
     runner
         .get_migrations()
         .iter()
@@ -57,9 +77,9 @@ pub fn latest(runner: &Runner) -> i64 {
 pub fn ensure_supported(
     database: &str,
     found: Option<i64>,
-    runner: &Runner,
+    migrations: &Migrations,
 ) -> Result<(), SchemaError> {
-    let supported = latest(runner);
+    let supported = migrations.latest();
     match found {
         Some(found) if found > supported => Err(SchemaError::TooNew {
             database: database.to_owned(),
@@ -82,17 +102,17 @@ pub fn sqlite_has_table(connection: &rusqlite::Connection, table: &str) -> rusql
 /// The newest migration refinery recorded, `None` when it never ran on this database.
 pub fn sqlite_recorded_version(
     connection: &rusqlite::Connection,
+    migrations: &Migrations,
     database: &str,
 ) -> Result<Option<i64>, SchemaError> {
+    let table = migrations.history_table;
     let read = || -> rusqlite::Result<Option<i64>> {
-        if !sqlite_has_table(connection, HISTORY_TABLE)? {
+        if !sqlite_has_table(connection, table)? {
             return Ok(None);
         }
-        connection.query_row(
-            &format!("SELECT MAX(version) FROM {HISTORY_TABLE}"),
-            [],
-            |row| row.get(0),
-        )
+        connection.query_row(&format!("SELECT MAX(version) FROM {table}"), [], |row| {
+            row.get(0)
+        })
     };
     read().map_err(|err| SchemaError::Read {
         database: database.to_owned(),
@@ -104,11 +124,12 @@ pub fn sqlite_recorded_version(
 /// before migrations existed already has that schema).
 pub fn baseline_sqlite(
     connection: &mut rusqlite::Connection,
-    runner: Runner,
+    migrations: &Migrations,
     version: i64,
     database: &str,
 ) -> Result<(), SchemaError> {
-    runner
+    migrations
+        .runner()
         .set_target(Target::FakeVersion(schema_version(version)))
         .run(connection)
         .map(drop)
@@ -117,13 +138,19 @@ pub fn baseline_sqlite(
 
 /// Applies every migration not applied yet, each in its own transaction; returns the
 /// versions applied.
+///
+/// SQLite has no advisory lock: two processes opening one file at once may both find a
+/// migration unapplied, and the second to record it fails. A second pass then finds it
+/// recorded; a migration that truly fails fails again.
 pub fn run_sqlite(
     connection: &mut rusqlite::Connection,
-    runner: Runner,
+    migrations: &Migrations,
     database: &str,
 ) -> Result<Vec<i64>, SchemaError> {
+    let runner = migrations.runner();
     runner
         .run(connection)
+        .or_else(|_| runner.run(connection))
         .map(|report| applied_versions(&report))
         .map_err(|err| migrate_error(database, &err))
 }
@@ -142,14 +169,16 @@ pub async fn postgres_has_table(
 /// The newest migration refinery recorded, `None` when it never ran on this database.
 pub async fn postgres_recorded_version(
     client: &tokio_postgres::Client,
+    migrations: &Migrations,
     database: &str,
 ) -> Result<Option<i64>, SchemaError> {
+    let table = migrations.history_table;
     let read = async {
-        if !postgres_has_table(client, HISTORY_TABLE).await? {
+        if !postgres_has_table(client, table).await? {
             return Ok(None);
         }
         let version: Option<i32> = client
-            .query_one(&format!("SELECT MAX(version) FROM {HISTORY_TABLE}"), &[])
+            .query_one(&format!("SELECT MAX(version) FROM {table}"), &[])
             .await?
             .try_get(0)?;
         Ok(version.map(i64::from))
@@ -196,11 +225,12 @@ pub async fn unlock_postgres(
 /// [`baseline_sqlite`] for PostgreSQL.
 pub async fn baseline_postgres(
     client: &mut tokio_postgres::Client,
-    runner: Runner,
+    migrations: &Migrations,
     version: i64,
     database: &str,
 ) -> Result<(), SchemaError> {
-    runner
+    migrations
+        .runner()
         .set_target(Target::FakeVersion(schema_version(version)))
         .run_async(client)
         .await
@@ -211,10 +241,11 @@ pub async fn baseline_postgres(
 /// [`run_sqlite`] for PostgreSQL.
 pub async fn run_postgres(
     client: &mut tokio_postgres::Client,
-    runner: Runner,
+    migrations: &Migrations,
     database: &str,
 ) -> Result<Vec<i64>, SchemaError> {
-    runner
+    migrations
+        .runner()
         .run_async(client)
         .await
         .map(|report| applied_versions(&report))
@@ -246,16 +277,19 @@ mod tests {
 
     use super::*;
 
-    fn runner() -> Runner {
-        Runner::new(&[
-            Migration::unapplied("V1__first", "CREATE TABLE a (x INTEGER);").unwrap(),
-            Migration::unapplied("V2__second", "ALTER TABLE a ADD COLUMN y TEXT;").unwrap(),
-        ])
-    }
+    const TWO: Migrations = Migrations {
+        runner: || {
+            Runner::new(&[
+                Migration::unapplied("V1__first", "CREATE TABLE a (x INTEGER);").unwrap(),
+                Migration::unapplied("V2__second", "ALTER TABLE a ADD COLUMN y TEXT;").unwrap(),
+            ])
+        },
+        history_table: "test_schema_history",
+    };
 
     #[test]
     fn a_schema_newer_than_the_binary_is_refused_saying_what_was_found_and_what_to_do() {
-        let err = ensure_supported("hw.db", Some(3), &runner()).unwrap_err();
+        let err = ensure_supported("hw.db", Some(3), &TWO).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("hw.db"), "{text}");
         assert!(text.contains("schema version 3"), "{text}");
@@ -265,24 +299,23 @@ mod tests {
             "{text}"
         );
         for known in [None, Some(1), Some(2)] {
-            assert_eq!(ensure_supported("hw.db", known, &runner()), Ok(()));
+            assert_eq!(ensure_supported("hw.db", known, &TWO), Ok(()));
         }
     }
 
     #[test]
     fn migrations_apply_in_order_once_and_are_recorded() {
         let mut connection = rusqlite::Connection::open_in_memory().unwrap();
-        assert_eq!(sqlite_recorded_version(&connection, "m").unwrap(), None);
         assert_eq!(
-            run_sqlite(&mut connection, runner(), "m").unwrap(),
-            vec![1, 2]
+            sqlite_recorded_version(&connection, &TWO, "m").unwrap(),
+            None
         );
-        assert_eq!(sqlite_recorded_version(&connection, "m").unwrap(), Some(2));
-        assert!(
-            run_sqlite(&mut connection, runner(), "m")
-                .unwrap()
-                .is_empty()
+        assert_eq!(run_sqlite(&mut connection, &TWO, "m").unwrap(), vec![1, 2]);
+        assert_eq!(
+            sqlite_recorded_version(&connection, &TWO, "m").unwrap(),
+            Some(2)
         );
+        assert!(run_sqlite(&mut connection, &TWO, "m").unwrap().is_empty());
         connection
             .execute("INSERT INTO a (x, y) VALUES (1, 'y')", [])
             .unwrap();
@@ -295,9 +328,12 @@ mod tests {
         connection
             .execute_batch("CREATE TABLE a (x INTEGER);")
             .unwrap();
-        baseline_sqlite(&mut connection, runner(), 1, "m").unwrap();
-        assert_eq!(sqlite_recorded_version(&connection, "m").unwrap(), Some(1));
-        assert_eq!(run_sqlite(&mut connection, runner(), "m").unwrap(), vec![2]);
+        baseline_sqlite(&mut connection, &TWO, 1, "m").unwrap();
+        assert_eq!(
+            sqlite_recorded_version(&connection, &TWO, "m").unwrap(),
+            Some(1)
+        );
+        assert_eq!(run_sqlite(&mut connection, &TWO, "m").unwrap(), vec![2]);
     }
 
     #[test]
@@ -306,7 +342,7 @@ mod tests {
         connection
             .execute_batch("CREATE TABLE a (x INTEGER);")
             .unwrap();
-        let err = run_sqlite(&mut connection, runner(), "m.db").unwrap_err();
+        let err = run_sqlite(&mut connection, &TWO, "m.db").unwrap_err();
         assert!(err.to_string().contains("m.db"), "{err}");
     }
 }

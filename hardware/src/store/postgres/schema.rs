@@ -41,18 +41,18 @@ pub async fn migrate(client: &mut Client, label: &str) -> Result<(), StoreError>
 /// our tables but no migration history) is checked to be ours and adopted at the version its
 /// `meta.schema_version` names.
 async fn migrate_schema(client: &mut Client, label: &str) -> Result<(), StoreError> {
-    let recorded = schema::postgres_recorded_version(client, label).await?;
+    let recorded = schema::postgres_recorded_version(client, &migrations::POSTGRES, label).await?;
     let legacy = legacy_schema_version(client, label).await?;
-    schema::ensure_supported(label, recorded.max(legacy), &migrations::postgres())?;
+    schema::ensure_supported(label, recorded.max(legacy), &migrations::POSTGRES)?;
     let has_catalog = schema::postgres_has_table(client, "hardware")
         .await
         .map_err(|err| super::db_error("reading the schema", err))?;
     if recorded.is_none() && has_catalog {
         check_columns(client, label).await?;
-        schema::baseline_postgres(client, migrations::postgres(), legacy.unwrap_or(1), label)
+        schema::baseline_postgres(client, &migrations::POSTGRES, legacy.unwrap_or(1), label)
             .await?;
     }
-    let applied = schema::run_postgres(client, migrations::postgres(), label).await?;
+    let applied = schema::run_postgres(client, &migrations::POSTGRES, label).await?;
     if !applied.is_empty() {
         tracing::info!(database = label, ?applied, "applied schema migrations");
     }

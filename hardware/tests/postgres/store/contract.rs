@@ -346,13 +346,13 @@ pub async fn a_schema_newer_than_the_binary_is_refused_saying_what_to_do<B: Back
     let database = B::start();
     drop(database.open().await);
     let supported = database
-        .query_i64("SELECT MAX(version) FROM refinery_schema_history")
+        .query_i64("SELECT MAX(version) FROM hardware_schema_history")
         .await;
     let newer = supported + 1;
     // A newer release records its migrations in refinery's history ...
     database
         .execute(&format!(
-            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
+            "INSERT INTO hardware_schema_history (version, name, applied_on, checksum)
              VALUES ({newer}, 'from_a_newer_release', '2030-01-01T00:00:00Z', '1')"
         ))
         .await;
@@ -372,7 +372,7 @@ pub async fn a_schema_newer_than_the_binary_is_refused_saying_what_to_do<B: Back
     // database.sql has only that).
     database
         .execute(&format!(
-            "DELETE FROM refinery_schema_history WHERE version = {newer};
+            "DELETE FROM hardware_schema_history WHERE version = {newer};
              UPDATE meta SET value = '{newer}' WHERE key = 'schema_version'"
         ))
         .await;
@@ -416,7 +416,7 @@ pub async fn a_database_from_before_migrations_opens_unchanged_at_version_1<B: B
     );
     assert_eq!(
         database
-            .query_i64("SELECT MAX(version) FROM refinery_schema_history")
+            .query_i64("SELECT MAX(version) FROM hardware_schema_history")
             .await,
         1
     );
@@ -428,7 +428,7 @@ pub async fn the_schema_version_is_the_newest_migration<B: Backend>() {
     let database = B::start();
     drop(database.open().await);
     let recorded = database
-        .query_i64("SELECT MAX(version) FROM refinery_schema_history")
+        .query_i64("SELECT MAX(version) FROM hardware_schema_history")
         .await;
     let in_meta = database
         .query_i64("SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'schema_version'")
