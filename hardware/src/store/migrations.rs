@@ -66,8 +66,11 @@ mod tests {
         text
     }
 
+    /// (name, SQL) of every table and index, and (id, provider/name) of every catalog row.
+    type Contents = (Vec<(String, String)>, Vec<(i64, String)>);
+
     /// Every table, index and row of the catalog, to compare two databases.
-    fn contents(connection: &Connection) -> (Vec<(String, String)>, Vec<(i64, String)>) {
+    fn contents(connection: &Connection) -> Contents {
         let mut schema = connection
             .prepare(
                 "SELECT name, sql FROM sqlite_master
