@@ -46,6 +46,16 @@ pub enum StoreError {
     TaskFailed(String),
 }
 
+/// The `meta.schema_version` a database records (written since the first release).
+pub(crate) fn parse_schema_version(text: String) -> Result<i64, StoreError> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| StoreError::BadValue {
+            column: "meta.schema_version",
+            value: text,
+        })
+}
+
 /// A profile to add to the catalog (seeding, scale tests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewProfile {

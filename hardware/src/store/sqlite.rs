@@ -137,16 +137,7 @@ fn legacy_schema_version(connection: &Connection, path: &Path) -> Result<Option<
         )
         .optional()
         .map_err(not_ours)?;
-    value
-        .map(|text| {
-            text.trim()
-                .parse::<i64>()
-                .map_err(|_| StoreError::BadValue {
-                    column: "meta.schema_version",
-                    value: text,
-                })
-        })
-        .transpose()
+    value.map(super::parse_schema_version).transpose()
 }
 
 fn check_schema(connection: &Connection, path: &Path) -> Result<(), StoreError> {

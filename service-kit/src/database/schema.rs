@@ -197,14 +197,7 @@ pub async fn lock_postgres(
     key: i64,
     database: &str,
 ) -> Result<(), SchemaError> {
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&key])
-        .await
-        .map(drop)
-        .map_err(|err| SchemaError::Migrate {
-            database: database.to_owned(),
-            reason: describe(&err),
-        })
+    advisory(client, "SELECT pg_advisory_lock($1)", key, database).await
 }
 
 pub async fn unlock_postgres(
@@ -212,8 +205,17 @@ pub async fn unlock_postgres(
     key: i64,
     database: &str,
 ) -> Result<(), SchemaError> {
+    advisory(client, "SELECT pg_advisory_unlock($1)", key, database).await
+}
+
+async fn advisory(
+    client: &tokio_postgres::Client,
+    statement: &str,
+    key: i64,
+    database: &str,
+) -> Result<(), SchemaError> {
     client
-        .execute("SELECT pg_advisory_unlock($1)", &[&key])
+        .execute(statement, &[&key])
         .await
         .map(drop)
         .map_err(|err| SchemaError::Migrate {

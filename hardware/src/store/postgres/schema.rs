@@ -74,16 +74,7 @@ async fn legacy_schema_version(client: &Client, label: &str) -> Result<Option<i6
         .map(|row| row.try_get(0))
         .transpose()
         .map_err(|err| not_ours(label, &err))?;
-    value
-        .map(|text| {
-            text.trim()
-                .parse::<i64>()
-                .map_err(|_| StoreError::BadValue {
-                    column: "meta.schema_version",
-                    value: text,
-                })
-        })
-        .transpose()
+    value.map(super::super::parse_schema_version).transpose()
 }
 
 /// A table of the same name from something else passes `CREATE TABLE IF NOT EXISTS`: check

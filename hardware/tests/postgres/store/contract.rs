@@ -9,6 +9,16 @@ use hardware::store::{NewProfile, database_id, timestamp};
 
 use super::backends::Backend;
 
+/// Why opening the database was refused (it must be).
+async fn refusal<B: Backend>(database: &B) -> String {
+    database
+        .try_open()
+        .await
+        .err()
+        .expect("refused")
+        .to_string()
+}
+
 fn result_for(profile: &Profile, availability: Availability) -> ComputedAvailability {
     ComputedAvailability {
         profile: profile.clone(),
@@ -332,12 +342,7 @@ pub async fn a_database_holding_other_tables_of_the_same_name_is_refused<B: Back
     database
         .execute("CREATE TABLE hardware (serial_number TEXT)")
         .await;
-    let err = database
-        .try_open()
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = refusal(&database).await;
     assert!(err.contains("not a hardware database"), "{err}");
     assert!(err.contains(&database.name_in_errors()), "{err}");
 }
@@ -356,12 +361,7 @@ pub async fn a_schema_newer_than_the_binary_is_refused_saying_what_to_do<B: Back
              VALUES ({newer}, 'from_a_newer_release', '2030-01-01T00:00:00Z', '1')"
         ))
         .await;
-    let err = database
-        .try_open()
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = refusal(&database).await;
     assert!(err.contains(&format!("schema version {newer}")), "{err}");
     assert!(err.contains(&format!("up to {supported}")), "{err}");
     assert!(err.contains("run the release"), "{err}");
@@ -376,12 +376,7 @@ pub async fn a_schema_newer_than_the_binary_is_refused_saying_what_to_do<B: Back
              UPDATE meta SET value = '{newer}' WHERE key = 'schema_version'"
         ))
         .await;
-    let err = database
-        .try_open()
-        .await
-        .err()
-        .expect("refused")
-        .to_string();
+    let err = refusal(&database).await;
     assert!(err.contains(&format!("schema version {newer}")), "{err}");
 
     // Nothing was changed on the way: restoring the version opens the database again.
