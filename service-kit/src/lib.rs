@@ -1,8 +1,9 @@
 //! What every service in this workspace shares, and nothing more: the database plumbing
-//! (`database`), logging set-up,
+//! (`database`, behind the feature of that name), logging set-up,
 //! the shutdown signal, the per-route request latency histogram behind `/metrics`, and the
 //! HTTP listener with its timeouts and connection cap.
 
+#[cfg(feature = "database")]
 pub mod database;
 pub mod http_metrics;
 pub mod listener;
