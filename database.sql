@@ -1,6 +1,8 @@
 -- Schema and seed catalog for the `hardware` service (SQLite).
 --   sqlite3 database.db < database.sql
--- The service runs this same file itself when its database does not exist yet.
+-- Generated from hardware/src/store/migrations/sqlite, which the service applies itself, in
+-- order, to a new or older database: do not edit it by hand. After adding a migration:
+--   UPDATE_DATABASE_SQL=1 cargo test -p hardware database_sql
 
 PRAGMA foreign_keys = ON;
 

@@ -192,7 +192,7 @@ impl ServeArgs {
 }
 
 fn parse_database_url(raw: &str) -> Result<DatabaseUrl, String> {
-    DatabaseUrl::parse(raw)
+    DatabaseUrl::parse(raw).map_err(|err| err.to_string())
 }
 
 /// Seconds as a positive number, fractions allowed (`0.5`).

@@ -1,10 +1,13 @@
-//! What every service in this workspace shares, and nothing more: logging set-up,
-//! the shutdown signal, the per-route request latency histogram behind `/metrics` with the
-//! response-time reporting to the collectors, the JSON error shape, and the HTTP listener with
-//! its timeouts and connection cap.
+//! What every service in this workspace shares, and nothing more: the database plumbing
+//! (`database`, behind the feature of that name), logging set-up, the shutdown signal, the
+//! per-route request latency histogram behind `/metrics` with the response-time reporting to
+//! the collectors, the JSON error shape, jittered backoff, typed headers, and the HTTP listener
+//! with its timeouts, connection cap and draining.
 
 pub mod backoff;
 mod client_metrics;
+#[cfg(feature = "database")]
+pub mod database;
 pub mod error;
 pub mod headers;
 pub mod http_metrics;

@@ -2,13 +2,15 @@
 //!
 //! [`Store`] is what the rest of the service needs from a database. SQLite (one file, one
 //! process) is the embedded default; PostgreSQL lets several processes share the catalog and
-//! the work. Both keep the same schema (see `database.sql`) and the same semantics:
+//! the work. Both keep the same schema, as versioned migrations (`store/migrations`, from
+//! which `database.sql` is generated), and the same semantics:
 //! - every write of a row bumps its change sequence `seq`, so callers can load "what changed
 //!   since seq N" instead of everything;
 //! - profiles are computed under a lease (`claim_due`): whoever holds it computes, a crashed
 //!   holder's lease expires and someone else takes the profile over.
 
 pub mod database_id;
+mod migrations;
 mod postgres;
 mod sqlite;
 pub mod timestamp;
@@ -21,6 +23,8 @@ use time::OffsetDateTime;
 
 use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
 
+/// Where the data lives, from `--database` / `DATABASE_URL` (shared with metrics).
+pub use service_kit::database::DatabaseUrl;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,8 +39,21 @@ pub enum StoreError {
     BadValue { column: &'static str, value: String },
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A schema this binary cannot open (newer than it knows), or a failed migration.
+    #[error(transparent)]
+    Schema(#[from] service_kit::database::schema::SchemaError),
     #[error("database task failed: {0}")]
     TaskFailed(String),
+}
+
+/// The `meta.schema_version` a database records (written since the first release).
+pub(crate) fn parse_schema_version(text: String) -> Result<i64, StoreError> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| StoreError::BadValue {
+            column: "meta.schema_version",
+            value: text,
+        })
 }
 
 /// A profile to add to the catalog (seeding, scale tests).
@@ -103,55 +120,6 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-/// Where the data lives, from `--database` / `DATABASE_URL`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Sqlite(std::path::PathBuf),
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    /// Accepts a plain path, `sqlite://path`, `sqlite:path`, or `postgres://...` /
-    /// `postgresql://...`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return Err("the database URL is empty".into());
-        }
-        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            return Ok(Self::Postgres(raw.to_owned()));
-        }
-        let path = raw
-            .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
-            .unwrap_or(raw);
-        if path.is_empty() {
-            return Err(format!("'{raw}' names no SQLite file"));
-        }
-        if let Some((scheme, _)) = raw.split_once("://")
-            && scheme != "sqlite"
-        {
-            return Err(format!(
-                "unsupported database scheme '{scheme}' (use a SQLite path, sqlite://PATH or postgres://...)"
-            ));
-        }
-        Ok(Self::Sqlite(path.into()))
-    }
-
-    /// The URL without credentials, for logs.
-    pub fn redacted(&self) -> String {
-        match self {
-            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
-            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
-                (Some(scheme_end), Some(at)) if at > scheme_end => {
-                    format!("{}://***{}", &url[..scheme_end], &url[at..])
-                }
-                _ => url.clone(),
-            },
-        }
-    }
-}
-
 /// Opens (creating and seeding when needed) the store a URL names.
 pub async fn open_store(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
     match url {
@@ -159,38 +127,5 @@ pub async fn open_store(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError>
         DatabaseUrl::Postgres(raw) => Ok(Arc::new(
             postgres::PostgresStore::open(raw, &url.redacted()).await?,
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn database_urls_parse_paths_sqlite_and_postgres() {
-        assert_eq!(
-            DatabaseUrl::parse("hardware.db"),
-            Ok(DatabaseUrl::Sqlite("hardware.db".into()))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///tmp/x.db"),
-            Ok(DatabaseUrl::Sqlite("/tmp/x.db".into()))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("postgres://u:p@db/hw"),
-            Ok(DatabaseUrl::Postgres("postgres://u:p@db/hw".into()))
-        );
-        assert!(
-            DatabaseUrl::parse("mysql://x")
-                .unwrap_err()
-                .contains("mysql")
-        );
-        assert!(DatabaseUrl::parse(" ").is_err());
-    }
-
-    #[test]
-    fn redaction_hides_credentials() {
-        let url = DatabaseUrl::parse("postgres://user:secret@db:5432/hw").unwrap();
-        assert_eq!(url.redacted(), "postgres://***@db:5432/hw");
     }
 }

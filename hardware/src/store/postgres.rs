@@ -26,6 +26,7 @@ use crate::availability::Availability;
 use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
 use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
+use service_kit::database::postgres::{self, describe, describe_chain};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 
@@ -53,9 +54,10 @@ impl PostgresStore {
             path: label.to_owned(),
             reason,
         };
-        let size = connect::pool_size_from_env().map_err(open_error)?;
-        let config = connect::pg_config(url).map_err(open_error)?;
-        let pool = connect::pool(config, size).map_err(open_error)?;
+        let size = connect::pool_size().map_err(|err| open_error(err.to_string()))?;
+        let pool = postgres::pg_config(url, &connect::SETTINGS)
+            .and_then(|config| postgres::pool(config, size))
+            .map_err(|err| open_error(err.to_string()))?;
         let store = Self {
             pool,
             label: label.to_owned(),
@@ -64,19 +66,17 @@ impl PostgresStore {
             StoreError::Unavailable(reason) => open_error(reason),
             other => other,
         })?;
-        let label_owned = store.label.clone();
-        tokio::time::timeout(connect::OPERATION_TIMEOUT * 3, async move {
-            let tx = client
-                .transaction()
-                .await
-                .map_err(|err| db_error("migrating the schema", err))?;
-            schema::migrate(&tx, &label_owned).await?;
-            tx.commit()
-                .await
-                .map_err(|err| db_error("migrating the schema", err))
-        })
-        .await
-        .map_err(|_| open_error("migrating the schema timed out".into()))??;
+        let migrated = postgres::within(
+            connect::OPERATION_TIMEOUT * 3,
+            schema::migrate(&mut client, &store.label),
+            || open_error("migrating the schema timed out".into()),
+        )
+        .await;
+        if migrated.is_err() {
+            // Its session may still hold the migration lock: close it rather than pool it.
+            drop(Object::take(client));
+        }
+        migrated?;
         tracing::info!(database = %store.label, pool_size = size, "PostgreSQL store ready");
         Ok(store)
     }
@@ -101,15 +101,14 @@ impl PostgresStore {
             let client = self.client().await?;
             work(client).await.map_err(|err| db_error(what, err))
         };
-        tokio::time::timeout(connect::OPERATION_TIMEOUT, attempt)
-            .await
-            .map_err(|_| {
-                StoreError::Unavailable(format!(
-                    "{what}: no answer from {} within {:?}",
-                    self.label,
-                    connect::OPERATION_TIMEOUT
-                ))
-            })?
+        postgres::within(connect::OPERATION_TIMEOUT, attempt, || {
+            StoreError::Unavailable(format!(
+                "{what}: no answer from {} within {:?}",
+                self.label,
+                connect::OPERATION_TIMEOUT
+            ))
+        })
+        .await
     }
 
     async fn claim(
@@ -487,29 +486,6 @@ fn profile_row_from_row(row: &Row) -> Result<ProfileRow, StoreError> {
 
 fn db_error(what: &str, err: tokio_postgres::Error) -> StoreError {
     StoreError::Unavailable(format!("{what}: {}", describe(&err)))
-}
-
-/// The server's message and SQLSTATE when there is one, else the whole error chain
-/// (tokio-postgres puts the useful part, e.g. "Connection refused", in the source).
-fn describe(err: &tokio_postgres::Error) -> String {
-    match err.as_db_error() {
-        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
-        None => describe_chain(err),
-    }
-}
-
-fn describe_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

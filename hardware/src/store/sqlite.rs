@@ -13,11 +13,15 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::{NewProfile, Store, StoreError, database_id, timestamp};
+use service_kit::database::schema;
+
+use super::{NewProfile, Store, StoreError, database_id, migrations, timestamp};
 use crate::availability::Availability;
 use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
 
-/// The schema and seed catalog, run when the database file does not exist yet.
+/// The schema and seed catalog as of the newest migration (generated from
+/// `migrations/sqlite`, see the test below), for `sqlite3 hw.db < database.sql` and the
+/// PostgreSQL seed.
 pub const SCHEMA_AND_SEED: &str = include_str!("../../../database.sql");
 
 #[derive(Clone)]
@@ -66,7 +70,7 @@ fn open_blocking(path: &Path) -> Result<Connection, StoreError> {
             reason: err.to_string(),
         })?;
     }
-    let connection = Connection::open(path).map_err(|err| StoreError::Open {
+    let mut connection = Connection::open(path).map_err(|err| StoreError::Open {
         path: path.display().to_string(),
         reason: err.to_string(),
     })?;
@@ -79,8 +83,8 @@ fn open_blocking(path: &Path) -> Result<Connection, StoreError> {
 
     if !existed {
         tracing::info!(path = %path.display(), "creating and seeding a new database");
-        connection.execute_batch(SCHEMA_AND_SEED)?;
     }
+    migrate(&mut connection, path, existed)?;
     check_schema(&connection, path)?;
     // Rows added to `hardware` by hand (sqlite3) get their availability row here.
     connection.execute(
@@ -94,6 +98,46 @@ fn open_blocking(path: &Path) -> Result<Connection, StoreError> {
         [],
     )?;
     Ok(connection)
+}
+
+/// Brings the schema to the newest version this binary knows, refusing a newer one. A file
+/// from before migrations existed (our tables, no migration history) is checked to be ours
+/// and adopted at the version its `meta.schema_version` names, without running anything on
+/// it: migration 1 would seed it again.
+fn migrate(connection: &mut Connection, path: &Path, existed: bool) -> Result<(), StoreError> {
+    let label = path.display().to_string();
+    let recorded = schema::sqlite_recorded_version(connection, &migrations::SQLITE, &label)?;
+    let legacy = legacy_schema_version(connection, path)?;
+    schema::ensure_supported(&label, recorded.max(legacy), &migrations::SQLITE)?;
+    if existed && recorded.is_none() {
+        check_schema(connection, path)?;
+        schema::baseline_sqlite(connection, &migrations::SQLITE, legacy.unwrap_or(1), &label)?;
+    }
+    let applied = schema::run_sqlite(connection, &migrations::SQLITE, &label)?;
+    if existed && !applied.is_empty() {
+        tracing::info!(path = %path.display(), ?applied, "applied schema migrations");
+    }
+    Ok(())
+}
+
+/// The version a file records in `meta` (written since the first release), if it has one.
+fn legacy_schema_version(connection: &Connection, path: &Path) -> Result<Option<i64>, StoreError> {
+    let not_ours = |err: rusqlite::Error| StoreError::NotOurSchema {
+        path: path.display().to_string(),
+        reason: err.to_string(),
+    };
+    if !schema::sqlite_has_table(connection, "meta").map_err(not_ours)? {
+        return Ok(None);
+    }
+    let value: Option<String> = connection
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(not_ours)?;
+    value.map(super::parse_schema_version).transpose()
 }
 
 fn check_schema(connection: &Connection, path: &Path) -> Result<(), StoreError> {
@@ -579,170 +623,11 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::availability::Availability;
 
     async fn fresh_store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("hw.db")).await.unwrap();
         (dir, store)
-    }
-
-    #[tokio::test]
-    async fn a_database_id_that_is_not_header_safe_is_replaced_once_and_kept() {
-        for bad in ["a\"b", "a b", "caf\u{e9}", "ab\r\nx-forged: 1", ""] {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("hw.db");
-            drop(SqliteStore::open(&path).await.unwrap());
-            Connection::open(&path)
-                .unwrap()
-                .execute(
-                    "UPDATE meta SET value = ?1 WHERE key = 'database_id'",
-                    [bad],
-                )
-                .unwrap();
-            let store = SqliteStore::open(&path).await.unwrap();
-            let id = store.database_id().await.unwrap();
-            assert!(database_id::is_header_safe(&id), "{bad:?} became {id:?}");
-            assert_eq!(
-                store.database_id().await.unwrap(),
-                id,
-                "the replacement is stored, not made afresh on every read"
-            );
-            axum::http::HeaderValue::from_str(&format!("\"{id}-1\"")).expect("a valid ETag");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_header_safe_database_id_is_left_alone() {
-        let (_dir, store) = fresh_store().await;
-        let first = store.database_id().await.unwrap();
-        assert!(database_id::is_header_safe(&first));
-        assert_eq!(store.database_id().await.unwrap(), first);
-    }
-
-    #[tokio::test]
-    async fn a_new_database_is_seeded_with_the_original_rows_first() {
-        let (_dir, store) = fresh_store().await;
-        let rows = store.load_rows(None).await.unwrap();
-        assert!(rows.len() >= 50, "catalog has {} rows", rows.len());
-        assert_eq!(
-            (rows[0].provider.as_str(), rows[0].name.as_str()),
-            ("Amazon", "c5")
-        );
-        assert_eq!(
-            (rows[1].provider.as_str(), rows[1].name.as_str()),
-            ("Azure", "H16mr")
-        );
-        assert!(rows.iter().all(|row| row.availability.is_none()));
-    }
-
-    #[tokio::test]
-    async fn claims_are_exclusive_until_saved_and_results_bump_the_sequence() {
-        let (_dir, store) = fresh_store().await;
-        let stale_before = timestamp::now();
-        let lease = Duration::from_secs(60);
-        let first = store
-            .claim_due("a", 2, stale_before, lease, &[])
-            .await
-            .unwrap();
-        let second = store
-            .claim_due("b", 2, stale_before, lease, &[])
-            .await
-            .unwrap();
-        assert_eq!(first.iter().map(|p| p.id).collect::<Vec<_>>(), vec![1, 2]);
-        assert_eq!(second.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3, 4]);
-
-        let before = store.load_rows(None).await.unwrap();
-        let max_seq = before.iter().map(|row| row.seq).max().unwrap();
-        let result = ComputedAvailability {
-            profile: first[0].clone(),
-            availability: Availability::High,
-            computed_at: timestamp::now(),
-        };
-        let saved = store.save_results("a", &[result]).await.unwrap();
-        assert_eq!(saved.len(), 1);
-        assert!(saved[0].seq > max_seq);
-
-        let changed = store.load_rows(Some(max_seq)).await.unwrap();
-        assert_eq!(changed.len(), 1);
-        assert_eq!(changed[0].availability, Some(Availability::High));
-
-        // Someone else's result for a profile leased to "b" is refused.
-        let foreign = ComputedAvailability {
-            profile: second[0].clone(),
-            availability: Availability::Low,
-            computed_at: timestamp::now(),
-        };
-        assert!(
-            store
-                .save_results("a", &[foreign])
-                .await
-                .unwrap()
-                .is_empty()
-        );
-    }
-
-    #[tokio::test]
-    async fn expired_leases_are_taken_over() {
-        let (_dir, store) = fresh_store().await;
-        let stale_before = timestamp::now();
-        let taken = store
-            .claim_due("crashed", 1, stale_before, Duration::ZERO, &[])
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let again = store
-            .claim_due("survivor", 1, stale_before, Duration::from_secs(60), &[])
-            .await
-            .unwrap();
-        assert_eq!(taken[0].id, again[0].id);
-    }
-
-    #[tokio::test]
-    async fn profiles_in_flight_are_not_claimed_again_even_when_their_lease_expired() {
-        let (_dir, store) = fresh_store().await;
-        let stale_before = timestamp::now();
-        let first = store
-            .claim_due("me", 2, stale_before, Duration::ZERO, &[])
-            .await
-            .unwrap();
-        let in_flight: Vec<ProfileId> = first.iter().map(|p| p.id).collect();
-        assert_eq!(in_flight, vec![1, 2]);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        // The leases expired, but this process is still computing 1 and 2.
-        let next = store
-            .claim_due("me", 2, stale_before, Duration::from_secs(60), &in_flight)
-            .await
-            .unwrap();
-        assert_eq!(next.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3, 4]);
-
-        // The same holds for stale profiles: compute everything, then claim with 1 in flight.
-        let all = store.load_rows(None).await.unwrap();
-        let everything: Vec<ComputedAvailability> = all
-            .iter()
-            .map(|row| ComputedAvailability {
-                profile: Profile {
-                    id: row.id,
-                    provider: row.provider.clone(),
-                    name: row.name.clone(),
-                    vcpus: row.vcpus,
-                    memory_gib: row.memory_gib,
-                    gpus: row.gpus,
-                },
-                availability: Availability::Low,
-                computed_at: timestamp::now() - Duration::from_secs(3600),
-            })
-            .collect();
-        store.release_claims("me", &[1, 2, 3, 4]).await.unwrap();
-        assert_eq!(
-            store.save_results("me", &everything).await.unwrap().len(),
-            all.len()
-        );
-        let stale = store
-            .claim_due("me", 2, timestamp::now(), Duration::from_secs(60), &[1])
-            .await
-            .unwrap();
-        assert_eq!(stale.iter().map(|p| p.id).collect::<Vec<_>>(), vec![2, 3]);
     }
 
     #[tokio::test]
@@ -770,23 +655,6 @@ mod tests {
         assert!(store.load_rows(Some(max_seq)).await.unwrap().is_empty());
         let since = store.load_rows(Some(max_seq - 1)).await.unwrap();
         assert!(since.iter().all(|row| row.seq == max_seq) && !since.is_empty());
-    }
-
-    #[tokio::test]
-    async fn inserted_profiles_get_availability_rows_and_duplicates_are_skipped() {
-        let (_dir, store) = fresh_store().await;
-        let before = store.count_profiles().await.unwrap();
-        let new = NewProfile {
-            provider: "Google".into(),
-            name: "test-standard-1".into(),
-            vcpus: 1,
-            memory_gib: 1.0,
-            gpus: 0,
-        };
-        assert_eq!(store.insert_profiles(&[new.clone(), new]).await.unwrap(), 1);
-        assert_eq!(store.count_profiles().await.unwrap(), before + 1);
-        let rows = store.load_rows(None).await.unwrap();
-        assert_eq!(rows.last().unwrap().name, "test-standard-1");
     }
 
     #[tokio::test]

@@ -4,11 +4,11 @@
 //! their rows.
 
 pub mod events;
+mod migrations;
 pub mod postgres;
 pub mod sources;
 pub mod sqlite;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use events::EventPage;
@@ -31,6 +31,9 @@ pub enum StorageError {
     /// `url` never holds a password (see [`Database::redacted`]).
     #[error("database {url}: {reason}")]
     Postgres { url: String, reason: String },
+    /// A schema this binary cannot open (newer than it knows), or a failed migration.
+    #[error(transparent)]
+    Schema(#[from] service_kit::database::schema::SchemaError),
     #[error("database {path}: row ({key}, hour {hour}): {source}")]
     CorruptRow {
         path: String,
@@ -41,68 +44,8 @@ pub enum StorageError {
     },
 }
 
-/// A database as named on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Database {
-    Sqlite(PathBuf),
-    /// The full URL, credentials included: never print it, print [`Database::redacted`].
-    Postgres(String),
-}
-
-impl Database {
-    /// Accepts a plain path, `sqlite://PATH`, or `postgres://...` / `postgresql://...`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            return Ok(Self::Postgres(text.to_owned()));
-        }
-        if let Some((scheme, _)) = text.split_once("://")
-            && scheme != "sqlite"
-        {
-            return Err(format!(
-                "unsupported database scheme '{scheme}' (give a SQLite path, sqlite://PATH or \
-                 postgres://...)"
-            ));
-        }
-        let path = text.strip_prefix("sqlite://").unwrap_or(text);
-        if path.is_empty() {
-            return Err("empty database path".to_owned());
-        }
-        Ok(Self::Sqlite(PathBuf::from(path)))
-    }
-
-    /// The database for logs and errors: a PostgreSQL URL loses its user and password (and its
-    /// query string when that sets a password).
-    pub fn redacted(&self) -> String {
-        match self {
-            Self::Sqlite(path) => path.display().to_string(),
-            Self::Postgres(url) => {
-                let url = match url.split_once('?') {
-                    Some((base, query)) if query.contains("password") => base,
-                    _ => url.as_str(),
-                };
-                match (url.find("://"), url.rfind('@')) {
-                    (Some(scheme_end), Some(at)) if at > scheme_end => {
-                        format!("{}://***{}", &url[..scheme_end], &url[at..])
-                    }
-                    _ => url.to_owned(),
-                }
-            }
-        }
-    }
-}
-
-impl From<PathBuf> for Database {
-    fn from(path: PathBuf) -> Self {
-        Self::Sqlite(path)
-    }
-}
-
-impl From<&Path> for Database {
-    fn from(path: &Path) -> Self {
-        Self::Sqlite(path.to_owned())
-    }
-}
+/// A database as named on the command line (the form every service accepts).
+pub use service_kit::database::DatabaseUrl as Database;
 
 /// Events per append transaction: at the measured COPY rate (docs/metrics.md) about half a
 /// second, far inside the 10 s statement timeout, however large the backlog.
@@ -312,44 +255,9 @@ impl EventRanges for Store {
     }
 }
 
-/// An error with its causes ("db error: ERROR: ..."): tokio-postgres shows only the first
-/// level in its `Display`.
-pub(crate) fn describe(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn databases_parse_paths_sqlite_and_postgres() {
-        assert_eq!(Database::parse("m.db"), Ok(Database::Sqlite("m.db".into())));
-        assert_eq!(
-            Database::parse("sqlite:///var/m.db"),
-            Ok(Database::Sqlite("/var/m.db".into()))
-        );
-        assert_eq!(
-            Database::parse("postgresql://u@db/m"),
-            Ok(Database::Postgres("postgresql://u@db/m".into()))
-        );
-        assert!(
-            Database::parse("mysql://db/m")
-                .unwrap_err()
-                .contains("'mysql'")
-        );
-        assert!(Database::parse("sqlite://").is_err());
-    }
 
     #[test]
     fn a_failed_append_transaction_reports_only_the_chunks_before_it_as_committed() {
@@ -376,15 +284,5 @@ mod tests {
         assert!(result.is_err());
         let (done, result) = append_in_chunks_blocking(&batch, |_| Ok(()));
         assert_eq!((done, result.is_ok()), (batch.len(), true));
-    }
-
-    #[test]
-    fn redaction_hides_credentials() {
-        let url = Database::parse("postgres://user:s3cret@db:5432/m").unwrap();
-        assert_eq!(url.redacted(), "postgres://***@db:5432/m");
-        let url = Database::parse("postgres://db/m?user=u&password=s3cret").unwrap();
-        assert_eq!(url.redacted(), "postgres://db/m");
-        let url = Database::parse("postgres://db/m?connect_timeout=2").unwrap();
-        assert_eq!(url.redacted(), "postgres://db/m?connect_timeout=2");
     }
 }

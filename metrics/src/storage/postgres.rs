@@ -23,28 +23,29 @@ use std::time::Duration;
 
 use deadpool_postgres::{Object, Pool};
 
-use super::{StorageError, describe};
+use service_kit::database::postgres::{self, describe_chain as describe};
+use service_kit::database::schema;
+
+use super::{StorageError, migrations};
 use crate::aggregate::{HourStats, Pending};
 use crate::domain::UtcHour;
 
 const TABLE: &str = "metrics_hourly_stats";
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS metrics_hourly_stats (
-    key    TEXT             NOT NULL,
-    hour   BIGINT           NOT NULL,  -- hours since 1970-01-01T00:00Z
-    count  BIGINT           NOT NULL,
-    sum    DOUBLE PRECISION NOT NULL,
-    min    DOUBLE PRECISION NOT NULL,
-    max    DOUBLE PRECISION NOT NULL,
-    sketch BYTEA            NOT NULL,  -- DDSketch (JSON), merged on every flush
-    PRIMARY KEY (key, hour)
-);
-CREATE INDEX IF NOT EXISTS metrics_hourly_stats_by_hour ON metrics_hourly_stats (hour)";
-
-/// Serializes schema creation: two processes running `CREATE TABLE IF NOT EXISTS` at the same
+/// Serializes migrations: two processes running `CREATE TABLE IF NOT EXISTS` at the same
 /// moment can otherwise fail on the catalog's unique index. Any constant unique to this table.
 const SCHEMA_LOCK_ID: i64 = 0x6d65_7472_6963_7301;
+
+/// Refuses a schema newer than this binary knows, then applies what is missing, one process
+/// at a time. On error the caller drops the connection, which releases the lock.
+async fn migrate(client: &mut tokio_postgres::Client, label: &str) -> Result<(), StorageError> {
+    schema::lock_postgres(client, SCHEMA_LOCK_ID, label).await?;
+    let recorded = schema::postgres_recorded_version(client, &migrations::POSTGRES, label).await?;
+    schema::ensure_supported(label, recorded, &migrations::POSTGRES)?;
+    schema::run_postgres(client, &migrations::POSTGRES, label).await?;
+    schema::unlock_postgres(client, SCHEMA_LOCK_ID, label).await?;
+    Ok(())
+}
 
 /// Client-side bound on one whole flush (pool wait, round trips, commit). It covers what the
 /// server-side timeouts cannot: a network that silently drops packets.
@@ -64,36 +65,30 @@ impl PostgresStore {
     /// Connects and creates the table when missing. `label` names the database in errors; it
     /// must not hold a password.
     pub async fn open(url: &str, label: &str) -> Result<Self, StorageError> {
-        let pool = connect::pg_config(url)
-            .and_then(connect::pool)
-            .map_err(|reason| StorageError::Postgres {
+        let pool = postgres::pg_config(url, &connect::SETTINGS)
+            .and_then(|config| postgres::pool(config, connect::POOL_SIZE))
+            .map_err(|err| StorageError::Postgres {
                 url: label.to_owned(),
-                reason,
+                reason: err.to_string(),
             })?;
         let store = Self {
             pool,
             label: label.to_owned(),
             event_days: std::sync::Mutex::default(),
         };
-        store
-            .bounded(READ_TIMEOUT, "creating the schema", async {
-                let mut client = store.client().await?;
-                let transaction = client.transaction().await.map_err(|e| store.error(&e))?;
-                transaction
-                    .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK_ID])
-                    .await
-                    .map_err(|e| store.error(&e))?;
-                transaction
-                    .batch_execute(SCHEMA)
-                    .await
-                    .map_err(|e| store.error(&e))?;
-                transaction
-                    .batch_execute(events::SCHEMA)
-                    .await
-                    .map_err(|e| store.error(&e))?;
-                transaction.commit().await.map_err(|e| store.error(&e))
-            })
-            .await?;
+        let mut client = store.client().await?;
+        let migrated = postgres::within(READ_TIMEOUT, migrate(&mut client, &store.label), || {
+            store.error_text(format!(
+                "creating the schema took longer than {}s",
+                READ_TIMEOUT.as_secs()
+            ))
+        })
+        .await;
+        if migrated.is_err() {
+            // Its session may still hold the migration lock: close it rather than pool it.
+            drop(Object::take(client));
+        }
+        migrated?;
         tracing::info!(database = %store.label, "PostgreSQL storage ready");
         Ok(store)
     }
@@ -319,9 +314,10 @@ impl PostgresStore {
         what: &str,
         work: impl Future<Output = Result<T, StorageError>>,
     ) -> Result<T, StorageError> {
-        tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
-            Err(self.error_text(format!("{what} took longer than {}s", limit.as_secs())))
+        postgres::within(limit, work, || {
+            self.error_text(format!("{what} took longer than {}s", limit.as_secs()))
         })
+        .await
     }
 
     fn error(&self, err: &tokio_postgres::Error) -> StorageError {

@@ -12,21 +12,6 @@ use super::StorageError;
 use crate::aggregate::{HourStats, Pending};
 use crate::domain::UtcHour;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS hourly_stats (
-    key    TEXT    NOT NULL,
-    hour   INTEGER NOT NULL,  -- hours since 1970-01-01T00:00Z
-    count  INTEGER NOT NULL,
-    sum    REAL    NOT NULL,
-    min    REAL    NOT NULL,
-    max    REAL    NOT NULL,
-    sketch BLOB    NOT NULL,  -- DDSketch (JSON), merged on every flush
-    PRIMARY KEY (key, hour)
-) WITHOUT ROWID;
--- Retention deletes by age (crate::retention).
-CREATE INDEX IF NOT EXISTS hourly_stats_by_hour ON hourly_stats (hour);
-";
-
 /// Another process (a second collector) may hold the write lock during its flush.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -41,13 +26,14 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating when missing) the file and its table.
+    /// Opens (creating when missing) the file, bringing its schema to the newest version this
+    /// binary knows (a newer one is refused).
     pub fn open(path: &Path) -> Result<Self, StorageError> {
         let error = |source| StorageError::Sqlite {
             path: path.display().to_string(),
             source,
         };
-        let connection = Connection::open(path).map_err(error)?;
+        let mut connection = Connection::open(path).map_err(error)?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
         // WAL: queries read while a flush writes. NORMAL sync: a power cut may lose the last
         // flush, which the restart-loss bound (one flush interval) already accepts.
@@ -57,8 +43,7 @@ impl SqliteStore {
         connection
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(error)?;
-        connection.execute_batch(SCHEMA).map_err(error)?;
-        connection.execute_batch(events::SCHEMA).map_err(error)?;
+        super::migrations::migrate_sqlite(&mut connection, &path.display().to_string())?;
         let reader = Connection::open(path).map_err(error)?;
         reader.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
         Ok(Self {
@@ -199,55 +184,4 @@ fn read_row(
             hour: hour.0,
             source,
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::StatType;
-
-    fn pending(entries: &[(&str, i64, f64)]) -> Pending {
-        let mut pending = Pending::default();
-        for &(key, hour, value) in entries {
-            let mut stats = HourStats::default();
-            stats.add(value);
-            pending.merge_series(key.into(), UtcHour(hour), stats);
-        }
-        pending
-    }
-
-    #[test]
-    fn flushes_merge_into_the_stored_row_even_from_another_connection() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("metrics.db");
-        let first = SqliteStore::open(&path).unwrap();
-        let second = SqliteStore::open(&path).unwrap();
-        first
-            .merge(&pending(&[("a", 5, 1.0), ("b", 5, 9.0)]))
-            .unwrap();
-        second
-            .merge(&pending(&[("a", 5, 3.0), ("a", 6, 100.0)]))
-            .unwrap();
-
-        let a5 = first.read("a", UtcHour(5)).unwrap().unwrap();
-        assert_eq!(a5.count, 2);
-        assert_eq!(a5.value(StatType::Average), Some(2.0));
-        assert_eq!(a5.value(StatType::Max), Some(3.0));
-        assert_eq!(first.read("a", UtcHour(6)).unwrap().unwrap().count, 1);
-        assert!(first.read("a", UtcHour(7)).unwrap().is_none());
-        assert!(first.read("c", UtcHour(5)).unwrap().is_none());
-    }
-
-    #[test]
-    fn data_survives_reopening_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("metrics.db");
-        SqliteStore::open(&path)
-            .unwrap()
-            .merge(&pending(&[("a", 1, 4.0)]))
-            .unwrap();
-        let reopened = SqliteStore::open(&path).unwrap();
-        reopened.ping().unwrap();
-        assert_eq!(reopened.read("a", UtcHour(1)).unwrap().unwrap().min, 4.0);
-    }
 }

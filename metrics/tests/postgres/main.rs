@@ -6,6 +6,7 @@ mod events;
 #[allow(dead_code)] // shared with the `api` tests, which use more of it
 mod helpers;
 mod pg_server;
+mod store;
 
 use std::time::{Duration, Instant};
 

@@ -20,20 +20,6 @@ use crate::domain::{Event, Micros, StoredEvent};
 use crate::storage::StorageError;
 use crate::storage::events::{After, KeyBound};
 
-pub(super) const SCHEMA: &str = "
-CREATE SEQUENCE IF NOT EXISTS metrics_events_id_seq CACHE 1000;
-CREATE TABLE IF NOT EXISTS metrics_events (
-    -- C collation: keys under a prefix are a byte range, whatever the database's locale.
-    key         TEXT COLLATE \"C\" NOT NULL,
-    received_at BIGINT           NOT NULL,  -- microseconds since 1970-01-01T00:00Z
-    id          BIGINT           NOT NULL DEFAULT nextval('metrics_events_id_seq'),
-    value       DOUBLE PRECISION NOT NULL
-) PARTITION BY RANGE (received_at);
--- Every page is a range of this index (created on each partition).
-CREATE INDEX IF NOT EXISTS metrics_events_by_key_time ON metrics_events (key, received_at, id);
-CREATE TABLE IF NOT EXISTS metrics_event_keys (key TEXT COLLATE \"C\" PRIMARY KEY);
-";
-
 const TABLE: &str = "metrics_events";
 
 /// One page of one key: `$1` key, `$2` from (the cursor's time when later), `$3` to, `$4`

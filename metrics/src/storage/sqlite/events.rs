@@ -13,21 +13,6 @@ use crate::domain::{Event, Micros, StoredEvent};
 use crate::storage::StorageError;
 use crate::storage::events::{After, KeyBound};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS events (
-    id          INTEGER PRIMARY KEY,  -- the rowid: orders events of the same microsecond
-    key         TEXT    NOT NULL,
-    received_at INTEGER NOT NULL,     -- microseconds since 1970-01-01T00:00Z
-    value       REAL    NOT NULL
-);
--- Every page is a range of this index.
-CREATE INDEX IF NOT EXISTS events_by_key_time ON events (key, received_at, id);
--- Expiry deletes by time.
-CREATE INDEX IF NOT EXISTS events_by_time ON events (received_at);
--- The keys under a prefix, as one index range.
-CREATE TABLE IF NOT EXISTS event_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
-";
-
 /// Rows per INSERT statement: 3 parameters each, well under SQLite's 32,766.
 const ROWS_PER_INSERT: usize = 200;
 /// Rows deleted per expiry transaction.
