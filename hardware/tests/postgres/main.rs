@@ -7,7 +7,6 @@
 
 mod crash;
 mod outage;
-mod pg_server;
 mod services;
 mod sharing;
 mod store;

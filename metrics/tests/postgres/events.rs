@@ -9,7 +9,7 @@ use metrics::storage::postgres::{KEY_RANGE_SQL, partition_name};
 
 use crate::database;
 use crate::helpers::*;
-use crate::pg_server::PgServer;
+use test_support::postgres::PgServer;
 
 async fn partitions(server: &PgServer) -> Vec<String> {
     let rows = server

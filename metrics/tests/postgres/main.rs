@@ -5,7 +5,6 @@ mod events;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)] // shared with the `api` tests, which use more of it
 mod helpers;
-mod pg_server;
 mod store;
 
 use std::time::{Duration, Instant};
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 use metrics::Role;
 use metrics::domain::UtcHour;
 use metrics::storage::{Database, StorageError, Store};
-use pg_server::PgServer;
+use test_support::postgres::PgServer;
 use test_support::wait;
 
 use helpers::*;
@@ -188,7 +187,7 @@ async fn a_database_down_at_flush_time_keeps_the_data_and_a_later_flush_stores_i
 
 #[tokio::test]
 async fn an_unreachable_database_at_start_is_an_error_naming_it_without_the_password() {
-    let port = pg_server::free_port();
+    let port = test_support::free_port();
     let url = format!("postgres://postgres:{PASSWORD}@127.0.0.1:{port}/postgres?connect_timeout=2");
     let started = Instant::now();
     let err = match Store::open(&Database::parse(&url).unwrap()).await {

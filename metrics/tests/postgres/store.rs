@@ -6,7 +6,7 @@ use metrics::aggregate::{HourStats, Pending};
 use metrics::domain::{StatType, UtcHour};
 use metrics::storage::{Database, StorageError, Store};
 
-use crate::pg_server::PgServer;
+use test_support::postgres::PgServer;
 
 /// Where the applied migrations are recorded (see metrics/src/storage/migrations.rs).
 const HISTORY: &str = "metrics_schema_history";

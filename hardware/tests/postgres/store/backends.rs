@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use hardware::store::{DatabaseUrl, Store, StoreError, open_store};
 
-use crate::pg_server::PgServer;
+use test_support::postgres::PgServer;
 
 /// A fresh, empty database of one kind, and raw SQL on it (to simulate what another program,
 /// a person with a SQL shell, or another release would have left there).

@@ -9,7 +9,8 @@ use hardware::availability::Availability;
 use hardware::profile::{ComputedAvailability, Profile};
 use hardware::store::{DatabaseUrl, Store, open_store, timestamp};
 
-use crate::pg_server::{PgServer, free_port};
+use test_support::free_port;
+use test_support::postgres::PgServer;
 
 async fn open(server: &PgServer) -> Arc<dyn Store> {
     open_store(&DatabaseUrl::Postgres(server.url()))
