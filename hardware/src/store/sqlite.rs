@@ -108,7 +108,17 @@ fn migrate(connection: &mut Connection, path: &Path, existed: bool) -> Result<()
     let label = path.display().to_string();
     let recorded = schema::sqlite_recorded_version(connection, &migrations::SQLITE, &label)?;
     let legacy = legacy_schema_version(connection, path)?;
-    schema::ensure_supported(&label, recorded.max(legacy), &migrations::SQLITE)?;
+    let newer = schema::sqlite_recorded_after(
+        connection,
+        &migrations::SQLITE,
+        migrations::SQLITE.latest(),
+        &label,
+    )?;
+    if let schema::Fit::RunsOnNewer { .. } =
+        schema::fit(&label, recorded.max(legacy), &newer, &migrations::SQLITE)?
+    {
+        return Ok(());
+    }
     if existed && recorded.is_none() {
         check_schema(connection, path)?;
         schema::baseline_sqlite(connection, &migrations::SQLITE, legacy.unwrap_or(1), &label)?;

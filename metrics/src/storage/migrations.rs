@@ -36,7 +36,10 @@ pub fn migrate_sqlite(
 ) -> Result<(), super::StorageError> {
     use service_kit::database::schema;
     let recorded = schema::sqlite_recorded_version(connection, &SQLITE, database)?;
-    schema::ensure_supported(database, recorded, &SQLITE)?;
+    let newer = schema::sqlite_recorded_after(connection, &SQLITE, SQLITE.latest(), database)?;
+    if let schema::Fit::RunsOnNewer { .. } = schema::fit(database, recorded, &newer, &SQLITE)? {
+        return Ok(());
+    }
     schema::run_sqlite(connection, &SQLITE, database)?;
     Ok(())
 }

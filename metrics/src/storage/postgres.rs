@@ -41,8 +41,16 @@ const SCHEMA_LOCK_ID: i64 = 0x6d65_7472_6963_7301;
 async fn migrate(client: &mut tokio_postgres::Client, label: &str) -> Result<(), StorageError> {
     schema::lock_postgres(client, SCHEMA_LOCK_ID, label).await?;
     let recorded = schema::postgres_recorded_version(client, &migrations::POSTGRES, label).await?;
-    schema::ensure_supported(label, recorded, &migrations::POSTGRES)?;
-    schema::run_postgres(client, &migrations::POSTGRES, label).await?;
+    let newer = schema::postgres_recorded_after(
+        client,
+        &migrations::POSTGRES,
+        migrations::POSTGRES.latest(),
+        label,
+    )
+    .await?;
+    if let schema::Fit::Migrate = schema::fit(label, recorded, &newer, &migrations::POSTGRES)? {
+        schema::run_postgres(client, &migrations::POSTGRES, label).await?;
+    }
     schema::unlock_postgres(client, SCHEMA_LOCK_ID, label).await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! table ([`Migrations::history_table`]) and refuses an applied migration whose file changed
 //! (so a change is always a new file). What refinery does not do, and this module adds:
 //! - refusing, before touching anything, a database whose schema is newer than the binary
-//!   knows ([`ensure_supported`]), with a message that says what to do;
+//!   knows ([`fit`]; a schema newer only by `expand_` migrations is run on as it is), with a message that says what to do;
 //! - adopting a database created before migrations existed ([`baseline_sqlite`],
 //!   [`baseline_postgres`]): its schema is recorded as applied at the version it has,
 //!   without running anything on it, so it opens unchanged and upgrades in place from there;
@@ -71,23 +71,104 @@ fn latest(runner: &Runner) -> i64 {
         .unwrap_or(0)
 }
 
-/// Refuses a schema newer than `runner` knows. `found` is the newest version any record in
-/// the database claims (refinery's history, a service's own `schema_version`); `None` for a
-/// database with no schema yet.
-pub fn ensure_supported(
+/// Prefix of a migration's name (`V2__expand_...sql`) that says it only adds (a nullable
+/// column, a table, an index): the release before it runs on the schema it leaves, so
+/// blue and green can share one database during a release. Anything else (dropping,
+/// renaming, tightening) is a contract step, shipped a release after the code stopped using
+/// what it removes, and older binaries refuse the schema it leaves.
+pub const EXPAND_PREFIX: &str = "expand_";
+
+/// What a binary does with the schema it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fit {
+    /// Not newer than the binary knows: apply what is missing.
+    Migrate,
+    /// Newer, but only by expand migrations: run on it as it is, migrating nothing.
+    RunsOnNewer { found: i64, supported: i64 },
+}
+
+/// Decides on a schema at version `found` whose migrations past this binary's newest are
+/// named `newer` (from the history table): migrate, run on it as it is, or refuse.
+pub fn fit(
     database: &str,
     found: Option<i64>,
+    newer: &[String],
     migrations: &Migrations,
-) -> Result<(), SchemaError> {
+) -> Result<Fit, SchemaError> {
     let supported = migrations.latest();
     match found {
-        Some(found) if found > supported => Err(SchemaError::TooNew {
-            database: database.to_owned(),
-            found,
-            supported,
-        }),
-        _ => Ok(()),
+        Some(found) if found > supported => {
+            let only_expands =
+                !newer.is_empty() && newer.iter().all(|name| name.starts_with(EXPAND_PREFIX));
+            if only_expands {
+                tracing::info!(
+                    database,
+                    found,
+                    supported,
+                    ?newer,
+                    "the schema is newer than this binary but only expanded: running on it as it is"
+                );
+                Ok(Fit::RunsOnNewer { found, supported })
+            } else {
+                Err(SchemaError::TooNew {
+                    database: database.to_owned(),
+                    found,
+                    supported,
+                })
+            }
+        }
+        _ => Ok(Fit::Migrate),
     }
+}
+
+/// The names of the migrations recorded past `version`, oldest first.
+pub fn sqlite_recorded_after(
+    connection: &rusqlite::Connection,
+    migrations: &Migrations,
+    version: i64,
+    database: &str,
+) -> Result<Vec<String>, SchemaError> {
+    let table = migrations.history_table;
+    let read = || -> rusqlite::Result<Vec<String>> {
+        if !sqlite_has_table(connection, table)? {
+            return Ok(Vec::new());
+        }
+        let mut statement = connection.prepare(&format!(
+            "SELECT name FROM {table} WHERE version > ?1 ORDER BY version"
+        ))?;
+        statement.query_map([version], |row| row.get(0))?.collect()
+    };
+    read().map_err(|err| SchemaError::Read {
+        database: database.to_owned(),
+        reason: err.to_string(),
+    })
+}
+
+/// [`sqlite_recorded_after`] for PostgreSQL.
+pub async fn postgres_recorded_after(
+    client: &tokio_postgres::Client,
+    migrations: &Migrations,
+    version: i64,
+    database: &str,
+) -> Result<Vec<String>, SchemaError> {
+    let table = migrations.history_table;
+    let read = async {
+        if !postgres_has_table(client, table).await? {
+            return Ok(Vec::new());
+        }
+        let rows = client
+            .query(
+                &format!("SELECT name FROM {table} WHERE version > $1 ORDER BY version"),
+                &[&schema_version(version)],
+            )
+            .await?;
+        rows.iter().map(|row| row.try_get(0)).collect()
+    };
+    read.await
+        .map_err(|err: tokio_postgres::Error| SchemaError::Read {
+            database: database.to_owned(),
+            reason: describe(&err),
+        })
 }
 
 /// Whether a SQLite database has a table of this name.
@@ -291,7 +372,7 @@ mod tests {
 
     #[test]
     fn a_schema_newer_than_the_binary_is_refused_saying_what_was_found_and_what_to_do() {
-        let err = ensure_supported("hw.db", Some(3), &TWO).unwrap_err();
+        let err = fit("hw.db", Some(3), &[], &TWO).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("hw.db"), "{text}");
         assert!(text.contains("schema version 3"), "{text}");
@@ -301,8 +382,43 @@ mod tests {
             "{text}"
         );
         for known in [None, Some(1), Some(2)] {
-            assert_eq!(ensure_supported("hw.db", known, &TWO), Ok(()));
+            assert_eq!(fit("hw.db", known, &[], &TWO), Ok(Fit::Migrate));
         }
+    }
+
+    #[test]
+    fn a_newer_schema_made_only_by_expand_migrations_is_run_on_as_it_is() {
+        let expand = vec!["expand_add_compute_ms".to_owned()];
+        assert_eq!(
+            fit("hw.db", Some(3), &expand, &TWO),
+            Ok(Fit::RunsOnNewer {
+                found: 3,
+                supported: 2
+            })
+        );
+        let mixed = vec!["expand_add_x".to_owned(), "drop_y".to_owned()];
+        assert!(matches!(
+            fit("hw.db", Some(4), &mixed, &TWO),
+            Err(SchemaError::TooNew { found: 4, .. })
+        ));
+        // A version with no history row to explain it is not known to be an expansion.
+        assert!(fit("hw.db", Some(3), &[], &TWO).is_err());
+        assert_eq!(fit("hw.db", Some(2), &[], &TWO), Ok(Fit::Migrate));
+    }
+
+    #[test]
+    fn the_names_past_a_version_are_read_from_the_history() {
+        let mut connection = rusqlite::Connection::open_in_memory().unwrap();
+        assert!(
+            sqlite_recorded_after(&connection, &TWO, 0, "m")
+                .unwrap()
+                .is_empty()
+        );
+        run_sqlite(&mut connection, &TWO, "m").unwrap();
+        assert_eq!(
+            sqlite_recorded_after(&connection, &TWO, 1, "m").unwrap(),
+            vec!["second".to_owned()]
+        );
     }
 
     #[test]

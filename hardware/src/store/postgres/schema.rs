@@ -43,7 +43,18 @@ pub async fn migrate(client: &mut Client, label: &str) -> Result<(), StoreError>
 async fn migrate_schema(client: &mut Client, label: &str) -> Result<(), StoreError> {
     let recorded = schema::postgres_recorded_version(client, &migrations::POSTGRES, label).await?;
     let legacy = legacy_schema_version(client, label).await?;
-    schema::ensure_supported(label, recorded.max(legacy), &migrations::POSTGRES)?;
+    let newer = schema::postgres_recorded_after(
+        client,
+        &migrations::POSTGRES,
+        migrations::POSTGRES.latest(),
+        label,
+    )
+    .await?;
+    if let schema::Fit::RunsOnNewer { .. } =
+        schema::fit(label, recorded.max(legacy), &newer, &migrations::POSTGRES)?
+    {
+        return check_columns(client, label).await;
+    }
     let has_catalog = schema::postgres_has_table(client, "hardware")
         .await
         .map_err(|err| super::db_error("reading the schema", err))?;

@@ -431,3 +431,59 @@ pub async fn the_schema_version_is_the_newest_migration<B: Backend>() {
     assert_eq!(recorded, in_meta);
     assert!(recorded >= 1);
 }
+
+/// Expand then contract: release N runs on the schema release N+1 expanded (a column added,
+/// recorded as an `expand_` migration), reading and writing as before; a contract step
+/// (anything else) on top makes N refuse.
+pub async fn a_schema_newer_only_by_an_expand_migration_is_served_as_it_is<B: Backend>() {
+    let database = B::start();
+    drop(database.open().await);
+    let supported = database
+        .query_i64("SELECT MAX(version) FROM hardware_schema_history")
+        .await;
+    let expanded = supported + 1;
+    // What N+1's `V{expanded}__expand_...sql` does: add a nullable column, record itself.
+    database
+        .execute(&format!(
+            "ALTER TABLE availability ADD COLUMN compute_ms BIGINT;
+             UPDATE meta SET value = '{expanded}' WHERE key = 'schema_version';
+             INSERT INTO hardware_schema_history (version, name, applied_on, checksum)
+             VALUES ({expanded}, 'expand_availability_compute_ms', '2030-01-01T00:00:00Z', '1')"
+        ))
+        .await;
+    let store = database.open().await;
+    let rows = store.load_rows(None).await.unwrap();
+    assert!(!rows.is_empty(), "N still reads the expanded schema");
+    let claimed = store
+        .claim_due("n", 1, timestamp::now(), Duration::from_secs(60), &[])
+        .await
+        .unwrap();
+    let profile = claimed.first().expect("a profile to compute");
+    let saved = store
+        .save_results("n", &[result_for(profile, Availability::High)])
+        .await
+        .unwrap();
+    assert_eq!(saved.len(), 1, "N writes on the expanded schema");
+    drop(store);
+    assert_eq!(
+        database
+            .query_i64("SELECT MAX(version) FROM hardware_schema_history")
+            .await,
+        expanded,
+        "N migrated nothing"
+    );
+
+    let contracted = expanded + 1;
+    database
+        .execute(&format!(
+            "UPDATE meta SET value = '{contracted}' WHERE key = 'schema_version';
+             INSERT INTO hardware_schema_history (version, name, applied_on, checksum)
+             VALUES ({contracted}, 'drop_availability_old_column', '2030-01-02T00:00:00Z', '1')"
+        ))
+        .await;
+    let err = refusal(&database).await;
+    assert!(
+        err.contains(&format!("schema version {contracted}")),
+        "{err}"
+    );
+}

@@ -31,6 +31,7 @@ macro_rules! every_contract_test {
             inserted_profiles_get_availability_rows_and_duplicates_are_skipped,
             a_database_holding_other_tables_of_the_same_name_is_refused,
             a_schema_newer_than_the_binary_is_refused_saying_what_to_do,
+            a_schema_newer_only_by_an_expand_migration_is_served_as_it_is,
             a_database_from_before_migrations_opens_unchanged_at_version_1,
             the_schema_version_is_the_newest_migration,
         );
