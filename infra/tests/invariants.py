@@ -45,7 +45,7 @@ def ingress_violations(security_groups: Module) -> list[str]:
             found.append(f"aws_security_group.{name} is not in the traffic policy")
     for name, rule in security_groups.resources_of("aws_security_group_rule").items():
         found.append(f"aws_security_group_rule.{name}: use aws_vpc_security_group_ingress_rule")
-    for name, rule in security_groups.resources_of("aws_vpc_security_group_ingress_rule").items():
+    for name, rule in security_groups.instances_of("aws_vpc_security_group_ingress_rule").items():
         target = _sg_name(rule.get("security_group_id"))
         if target is None:
             found.append(f"ingress rule {name} opens a group this module does not own")

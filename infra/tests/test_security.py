@@ -23,7 +23,7 @@ def test_each_group_takes_traffic_only_from_its_allowed_sources(modules):
 
 
 def test_hardware_and_database_each_have_exactly_one_ingress_source(modules):
-    rules = modules["security-groups"].resources_of("aws_vpc_security_group_ingress_rule")
+    rules = modules["security-groups"].instances_of("aws_vpc_security_group_ingress_rule")
     sources = {}
     for rule in rules.values():
         target = rule["security_group_id"]
@@ -51,6 +51,23 @@ resource "aws_vpc_security_group_ingress_rule" "oops" {
 }
 """)
     assert ingress_violations(bad) == ["ingress rule oops opens database to portal"]
+
+
+def test_a_bad_row_of_a_rule_map_is_caught():
+    bad = parse_text(GROUPS + """
+locals {
+  rules = {
+    fine = { group = aws_security_group.hardware.id, peer = aws_security_group.portal.id }
+    oops = { group = aws_security_group.database.id, peer = aws_security_group.portal.id }
+  }
+}
+resource "aws_vpc_security_group_ingress_rule" "between" {
+  for_each                     = local.rules
+  security_group_id            = each.value.group
+  referenced_security_group_id = each.value.peer
+}
+""")
+    assert ingress_violations(bad) == ["ingress rule between[oops] opens database to portal"]
 
 
 def test_inline_ingress_is_caught():

@@ -118,246 +118,83 @@ resource "aws_vpc_security_group_ingress_rule" "alb_test_listener" {
   to_port           = var.test_listener_port
 }
 
-resource "aws_vpc_security_group_egress_rule" "alb_to_portal" {
-  security_group_id            = aws_security_group.alb.id
-  description                  = "Forward to portal tasks"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
+# --- rules between the groups, and to AWS APIs ------------------------------------------------
+#
+# One rule a line, keyed by the name each had as a resource of its own (the moved blocks in
+# moved.tf keep an applied stack's rules in place). `group` is the group the rule belongs to,
+# `peer` the group on the other side.
 
-# --- portal ----------------------------------------------------------------------------------
+locals {
+  ingress_between_groups = {
+    portal_from_alb               = { group = aws_security_group.portal.id, peer = aws_security_group.alb.id, protocol = "tcp", port = var.container_port, description = "HTTP from the load balancer" }
+    hardware_from_portal          = { group = aws_security_group.hardware.id, peer = aws_security_group.portal.id, protocol = "tcp", port = var.container_port, description = "JSON API from portal only" }
+    metrics_ingest_from_portal    = { group = aws_security_group.metrics_ingest.id, peer = aws_security_group.portal.id, protocol = "udp", port = var.metrics_udp_port, description = "Response times from portal" }
+    metrics_ingest_from_hardware  = { group = aws_security_group.metrics_ingest.id, peer = aws_security_group.hardware.id, protocol = "udp", port = var.metrics_udp_port, description = "Response times from hardware" }
+    metrics_from_ingest           = { group = aws_security_group.metrics.id, peer = aws_security_group.metrics_ingest.id, protocol = "udp", port = var.metrics_udp_port, description = "Response times through the ingest load balancer" }
+    metrics_health_checks         = { group = aws_security_group.metrics.id, peer = aws_security_group.metrics_ingest.id, protocol = "tcp", port = var.container_port, description = "Health checks from the ingest load balancer" }
+    metrics_from_portal           = { group = aws_security_group.metrics.id, peer = aws_security_group.portal.id, protocol = "tcp", port = var.container_port, description = "Query API from portal" }
+    metrics_from_hardware         = { group = aws_security_group.metrics.id, peer = aws_security_group.hardware.id, protocol = "tcp", port = var.container_port, description = "Query API from hardware" }
+    metrics_database_from_metrics = { group = aws_security_group.metrics_database.id, peer = aws_security_group.metrics.id, protocol = "tcp", port = var.database_port, description = "PostgreSQL from metrics only" }
+    database_from_hardware        = { group = aws_security_group.database.id, peer = aws_security_group.hardware.id, protocol = "tcp", port = var.database_port, description = "PostgreSQL from hardware only" }
+    endpoints_from_portal         = { group = aws_security_group.endpoints.id, peer = aws_security_group.portal.id, protocol = "tcp", port = 443, description = "HTTPS from portal tasks" }
+    endpoints_from_hardware       = { group = aws_security_group.endpoints.id, peer = aws_security_group.hardware.id, protocol = "tcp", port = 443, description = "HTTPS from hardware tasks" }
+    endpoints_from_metrics        = { group = aws_security_group.endpoints.id, peer = aws_security_group.metrics.id, protocol = "tcp", port = 443, description = "HTTPS from metrics tasks" }
+  }
 
-resource "aws_vpc_security_group_ingress_rule" "portal_from_alb" {
-  security_group_id            = aws_security_group.portal.id
-  description                  = "HTTP from the load balancer"
-  referenced_security_group_id = aws_security_group.alb.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
+  # portal and hardware send every request's response time (UDP, fire-and-forget) to the
+  # metrics ingest load balancer, and may query metrics over HTTP through Service Connect.
+  # The targets accept the ingest balancer's traffic by its security group: UDP target groups
+  # keep the client's address (client IP preservation cannot be disabled for UDP), and a rule
+  # that references the balancer's group still matches then (Elastic Load Balancing, "Update
+  # the security groups for your Network Load Balancer").
+  egress_between_groups = {
+    alb_to_portal                = { group = aws_security_group.alb.id, peer = aws_security_group.portal.id, protocol = "tcp", port = var.container_port, description = "Forward to portal tasks" }
+    portal_to_hardware           = { group = aws_security_group.portal.id, peer = aws_security_group.hardware.id, protocol = "tcp", port = var.container_port, description = "Sync the snapshot from hardware" }
+    hardware_to_database         = { group = aws_security_group.hardware.id, peer = aws_security_group.database.id, protocol = "tcp", port = var.database_port, description = "PostgreSQL" }
+    portal_to_metrics_ingest     = { group = aws_security_group.portal.id, peer = aws_security_group.metrics_ingest.id, protocol = "udp", port = var.metrics_udp_port, description = "Response times to the metrics ingest load balancer" }
+    hardware_to_metrics_ingest   = { group = aws_security_group.hardware.id, peer = aws_security_group.metrics_ingest.id, protocol = "udp", port = var.metrics_udp_port, description = "Response times to the metrics ingest load balancer" }
+    portal_to_metrics_api        = { group = aws_security_group.portal.id, peer = aws_security_group.metrics.id, protocol = "tcp", port = var.container_port, description = "Queries to the metrics API" }
+    hardware_to_metrics_api      = { group = aws_security_group.hardware.id, peer = aws_security_group.metrics.id, protocol = "tcp", port = var.container_port, description = "Queries to the metrics API" }
+    metrics_ingest_to_metrics    = { group = aws_security_group.metrics_ingest.id, peer = aws_security_group.metrics.id, protocol = "udp", port = var.metrics_udp_port, description = "Forward response times to metrics tasks" }
+    metrics_ingest_health_checks = { group = aws_security_group.metrics_ingest.id, peer = aws_security_group.metrics.id, protocol = "tcp", port = var.container_port, description = "Health checks of metrics tasks (GET /healthz)" }
+    metrics_to_database          = { group = aws_security_group.metrics.id, peer = aws_security_group.metrics_database.id, protocol = "tcp", port = var.database_port, description = "PostgreSQL of metrics" }
+  }
 
-resource "aws_vpc_security_group_egress_rule" "portal_to_hardware" {
-  security_group_id            = aws_security_group.portal.id
-  description                  = "Sync the snapshot from hardware"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-# HTTPS to AWS APIs: ECR, CloudWatch Logs, Secrets Manager and the ECS Service Connect agent.
-# They are reached through endpoints or NAT; their addresses are not fixed, hence 0.0.0.0/0.
-resource "aws_vpc_security_group_egress_rule" "portal_https" {
-  security_group_id = aws_security_group.portal.id
-  description       = "HTTPS to AWS APIs"
-  cidr_ipv4         = "0.0.0.0/0"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-}
-
-# --- hardware --------------------------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "hardware_from_portal" {
-  security_group_id            = aws_security_group.hardware.id
-  description                  = "JSON API from portal only"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "hardware_to_database" {
-  security_group_id            = aws_security_group.hardware.id
-  description                  = "PostgreSQL"
-  referenced_security_group_id = aws_security_group.database.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_port
-  to_port                      = var.database_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "hardware_https" {
-  security_group_id = aws_security_group.hardware.id
-  description       = "HTTPS to AWS APIs"
-  cidr_ipv4         = "0.0.0.0/0"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-}
-
-# portal and hardware send every request's response time (UDP, fire-and-forget) to the
-# metrics ingest load balancer, and may query metrics over HTTP through Service Connect.
-resource "aws_vpc_security_group_egress_rule" "to_metrics_ingest" {
-  for_each = {
+  # HTTPS to AWS APIs: ECR, CloudWatch Logs, Secrets Manager and the ECS Service Connect agent.
+  # They are reached through endpoints or NAT; their addresses are not fixed, hence 0.0.0.0/0.
+  https_to_aws_apis = {
     portal   = aws_security_group.portal.id
     hardware = aws_security_group.hardware.id
+    metrics  = aws_security_group.metrics.id
   }
-  security_group_id            = each.value
-  description                  = "Response times to the metrics ingest load balancer"
-  referenced_security_group_id = aws_security_group.metrics_ingest.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
 }
 
-resource "aws_vpc_security_group_egress_rule" "to_metrics_api" {
-  for_each = {
-    portal   = aws_security_group.portal.id
-    hardware = aws_security_group.hardware.id
-  }
-  security_group_id            = each.value
-  description                  = "Queries to the metrics API"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
+resource "aws_vpc_security_group_ingress_rule" "between_groups" {
+  for_each                     = local.ingress_between_groups
+  security_group_id            = each.value.group
+  description                  = each.value.description
+  referenced_security_group_id = each.value.peer
+  ip_protocol                  = each.value.protocol
+  from_port                    = each.value.port
+  to_port                      = each.value.port
 }
 
-# --- metrics ingest load balancer ----------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_ingest_from_portal" {
-  security_group_id            = aws_security_group.metrics_ingest.id
-  description                  = "Response times from portal"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
+resource "aws_vpc_security_group_egress_rule" "between_groups" {
+  for_each                     = local.egress_between_groups
+  security_group_id            = each.value.group
+  description                  = each.value.description
+  referenced_security_group_id = each.value.peer
+  ip_protocol                  = each.value.protocol
+  from_port                    = each.value.port
+  to_port                      = each.value.port
 }
 
-resource "aws_vpc_security_group_ingress_rule" "metrics_ingest_from_hardware" {
-  security_group_id            = aws_security_group.metrics_ingest.id
-  description                  = "Response times from hardware"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "metrics_ingest_to_metrics" {
-  security_group_id            = aws_security_group.metrics_ingest.id
-  description                  = "Forward response times to metrics tasks"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "metrics_ingest_health_checks" {
-  security_group_id            = aws_security_group.metrics_ingest.id
-  description                  = "Health checks of metrics tasks (GET /healthz)"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-# --- metrics -------------------------------------------------------------------------------------
-
-# The targets accept the load balancer's traffic by its security group; UDP target groups keep
-# the client's address (client IP preservation cannot be disabled for UDP), and a rule that
-# references the load balancer's group still matches then (Elastic Load Balancing, "Update the
-# security groups for your Network Load Balancer").
-resource "aws_vpc_security_group_ingress_rule" "metrics_from_ingest" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "Response times through the ingest load balancer"
-  referenced_security_group_id = aws_security_group.metrics_ingest.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_health_checks" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "Health checks from the ingest load balancer"
-  referenced_security_group_id = aws_security_group.metrics_ingest.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_from_portal" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "Query API from portal"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_from_hardware" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "Query API from hardware"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "metrics_to_database" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "PostgreSQL of metrics"
-  referenced_security_group_id = aws_security_group.metrics_database.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_port
-  to_port                      = var.database_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "metrics_https" {
-  security_group_id = aws_security_group.metrics.id
+resource "aws_vpc_security_group_egress_rule" "https_to_aws_apis" {
+  for_each          = local.https_to_aws_apis
+  security_group_id = each.value
   description       = "HTTPS to AWS APIs"
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_database_from_metrics" {
-  security_group_id            = aws_security_group.metrics_database.id
-  description                  = "PostgreSQL from metrics only"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_port
-  to_port                      = var.database_port
-}
-
-# --- database --------------------------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "database_from_hardware" {
-  security_group_id            = aws_security_group.database.id
-  description                  = "PostgreSQL from hardware only"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_port
-  to_port                      = var.database_port
-}
-
-# --- VPC endpoints ---------------------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "endpoints_from_portal" {
-  security_group_id            = aws_security_group.endpoints.id
-  description                  = "HTTPS from portal tasks"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-}
-
-resource "aws_vpc_security_group_ingress_rule" "endpoints_from_hardware" {
-  security_group_id            = aws_security_group.endpoints.id
-  description                  = "HTTPS from hardware tasks"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-}
-
-resource "aws_vpc_security_group_ingress_rule" "endpoints_from_metrics" {
-  security_group_id            = aws_security_group.endpoints.id
-  description                  = "HTTPS from metrics tasks"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
 }
