@@ -12,14 +12,9 @@
 # A missing mirror fails this check loudly; it never passes without the provider.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-export ROOT
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
-# shellcheck source=scripts/ci/setup-infra.sh
-source scripts/ci/setup-infra.sh
-# shellcheck source=scripts/ci/setup-deployer.sh
-source scripts/ci/setup-deployer.sh
+ci_setup infra deployer
 
 MIRROR="${TF_PROVIDER_MIRROR:-/opt/tf-plugins}"
 if [ ! -x "$MIRROR/registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64/terraform-provider-aws_v5.100.0_x5" ]; then
