@@ -113,3 +113,43 @@ pub async fn service_tasks(
         .map_err(|e| DeployError::aws(format!("describing {which} tasks"), &e))?;
     Ok(described.tasks().to_vec())
 }
+
+/// The revision a release starts from: the running one, or the family's latest ACTIVE revision
+/// when that is newer (registered by `terraform apply`).
+pub struct BaseRevision {
+    /// What the service runs now.
+    pub current: String,
+    /// The running revision itself.
+    pub running: TaskDefinition,
+    /// The newer revision's ARN, when there is one.
+    pub newer: Option<String>,
+    /// The revision to start from (the newer one, else the running one), with its tags.
+    pub definition: TaskDefinition,
+    pub tags: Vec<Tag>,
+}
+
+impl BaseRevision {
+    pub async fn read(clients: &AwsClients, service: &Service) -> Result<Self, DeployError> {
+        let current = current_task_definition(service)?.to_string();
+        let (running, running_tags) = describe_task_definition(clients, &current).await?;
+        let newer = match running.family() {
+            Some(family) => {
+                let (latest, tags) = latest_active_revision(clients, family).await?;
+                (latest.revision() > running.revision()).then_some((latest, tags))
+            }
+            None => None,
+        };
+        let newer_arn = newer
+            .as_ref()
+            .and_then(|(latest, _)| latest.task_definition_arn())
+            .map(str::to_string);
+        let (definition, tags) = newer.unwrap_or((running.clone(), running_tags));
+        Ok(Self {
+            current,
+            running,
+            newer: newer_arn,
+            definition,
+            tags,
+        })
+    }
+}

@@ -9,14 +9,12 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use aws_sdk_ecs::types::{DeploymentRolloutState, Service, Tag, TaskDefinition};
+use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
 
 use crate::aws::AwsClients;
 use crate::deployment::{self, FollowOptions, FollowOutcome, RollbackTarget, short_deployment};
 use crate::ecr::ensure_image_exists;
-use crate::ecs::{
-    current_task_definition, describe_service, describe_task_definition, latest_active_revision,
-};
+use crate::ecs::{BaseRevision, describe_service};
 use crate::error::DeployError;
 use crate::history;
 use crate::image::ImageRef;
@@ -325,42 +323,6 @@ pub async fn release(
         at: release_started,
     };
     follow_release(clients, reporter, request, started, &rollback_target).await
-}
-
-/// The revision a release starts from: the running one, or the family's latest ACTIVE revision
-/// when that is newer (registered by `terraform apply`).
-struct BaseRevision {
-    /// What the service runs now.
-    current: String,
-    /// The newer revision's ARN, when there is one.
-    newer: Option<String>,
-    definition: TaskDefinition,
-    tags: Vec<Tag>,
-}
-
-impl BaseRevision {
-    async fn read(clients: &AwsClients, service: &Service) -> Result<Self, DeployError> {
-        let current = current_task_definition(service)?.to_string();
-        let (running, running_tags) = describe_task_definition(clients, &current).await?;
-        let newer = match running.family() {
-            Some(family) => {
-                let (latest, tags) = latest_active_revision(clients, family).await?;
-                (latest.revision() > running.revision()).then_some((latest, tags))
-            }
-            None => None,
-        };
-        let newer_arn = newer
-            .as_ref()
-            .and_then(|(latest, _)| latest.task_definition_arn())
-            .map(str::to_string);
-        let (definition, tags) = newer.unwrap_or((running, running_tags));
-        Ok(Self {
-            current,
-            newer: newer_arn,
-            definition,
-            tags,
-        })
-    }
 }
 
 /// Whether the image is in ECR. A missing image or repository stops a release; a dry run
