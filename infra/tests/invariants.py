@@ -136,7 +136,7 @@ def alb_violations(modules: dict[str, Module]) -> list[str]:
         for action in listener.get("default_action", []):
             if action.get("type") not in ("fixed-response", "redirect"):
                 found.append(f"listener {name} default action {action.get('type')!r}: only rules may forward")
-    rules = alb.resources_of("aws_lb_listener_rule")
+    rules = alb.instances_of("aws_lb_listener_rule")
     if not rules:
         found.append("modules/alb has no listener rule")
     for name, rule in rules.items():
