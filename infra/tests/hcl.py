@@ -77,16 +77,28 @@ class Module:
 
 _LOCAL_REF = re.compile(r"^\$\{local\.(\w+)\}$")
 _EACH_REF = re.compile(r"^\$\{each\.(key|value)(?:\.(\w+))?\}$")
+_EACH_INSIDE = re.compile(r"\beach\.(key|value)(?:\.(\w+))?\b")
 
 
 def _each(value: Any, key: str, row: Any) -> Any:
-    """`value` with a whole-expression `each.key`, `each.value` or `each.value.field` replaced."""
-    match = _EACH_REF.match(value) if isinstance(value, str) else None
-    if not match:
+    """`value` with `each.key`, `each.value` and `each.value.field` filled in from the row: a
+    whole expression becomes the row's value; inside a longer expression (an index such as
+    `groups[each.value.group]`) a string value becomes a quoted literal."""
+    if not isinstance(value, str):
         return value
-    if match.group(1) == "key":
-        return key
-    return row[match.group(2)] if match.group(2) else row
+    match = _EACH_REF.match(value)
+    if match:
+        if match.group(1) == "key":
+            return key
+        return row[match.group(2)] if match.group(2) else row
+
+    def literal(found: re.Match) -> str:
+        if found.group(1) == "key":
+            return f'"{key}"'
+        item = row[found.group(2)] if found.group(2) else row
+        return f'"{item}"' if isinstance(item, str) else str(item)
+
+    return _EACH_INSIDE.sub(literal, value)
 
 
 def parse_text(text: str, path: Path = Path("<memory>")) -> Module:

@@ -26,19 +26,29 @@ ALLOWED_INGRESS_SOURCES: dict[str, set[str | None]] = {
     "endpoints": {"portal", "hardware", "metrics"},
 }
 
-_SG_REF = re.compile(r"^\$\{aws_security_group\.([a-z_]+)\.id\}$")
+# A group as a resource of its own (`aws_security_group.portal.id`) or as an instance of one
+# for_each (`aws_security_group.this["portal"].id`).
+_SG_REF = re.compile(r'^\$\{aws_security_group\.(?:\w+\["([a-z_]+)"\]|([a-z_]+))\.id\}$')
+_INSTANCE = re.compile(r"^\w+\[(\w+)\]$")
 _INGRESS_RULE_KINDS = ("aws_vpc_security_group_ingress_rule", "aws_security_group_rule")
 
 
 def _sg_name(expression: object) -> str | None:
     match = _SG_REF.match(expression) if isinstance(expression, str) else None
-    return match.group(1) if match else None
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def _group_name(address: str) -> str:
+    """`portal` for the instance `this[portal]` or the resource `portal`."""
+    match = _INSTANCE.match(address)
+    return match.group(1) if match else address
 
 
 def ingress_violations(security_groups: Module) -> list[str]:
     """Every ingress rule opens a group only to the sources ALLOWED_INGRESS_SOURCES names."""
     found = []
-    for name, group in security_groups.resources_of("aws_security_group").items():
+    for address, group in security_groups.instances_of("aws_security_group").items():
+        name = _group_name(address)
         if group.get("ingress"):
             found.append(f"aws_security_group.{name} has inline ingress; use ingress rule resources")
         if name not in ALLOWED_INGRESS_SOURCES:

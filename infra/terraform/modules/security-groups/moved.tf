@@ -1,5 +1,6 @@
-# Where each rule lived before the rules became rows of one map (main.tf): an applied stack keeps
-# its rules instead of deleting and creating them again (which would briefly drop traffic).
+# Where each group and rule lived before they became instances of one for_each (main.tf): an
+# applied stack keeps them instead of deleting and creating them again (which would replace
+# every group and briefly drop traffic).
 
 moved {
   from = aws_vpc_security_group_ingress_rule.portal_from_alb
@@ -129,4 +130,44 @@ moved {
 moved {
   from = aws_vpc_security_group_egress_rule.metrics_https
   to   = aws_vpc_security_group_egress_rule.https_to_aws_apis["metrics"]
+}
+
+moved {
+  from = aws_security_group.alb
+  to   = aws_security_group.this["alb"]
+}
+
+moved {
+  from = aws_security_group.portal
+  to   = aws_security_group.this["portal"]
+}
+
+moved {
+  from = aws_security_group.hardware
+  to   = aws_security_group.this["hardware"]
+}
+
+moved {
+  from = aws_security_group.database
+  to   = aws_security_group.this["database"]
+}
+
+moved {
+  from = aws_security_group.metrics_ingest
+  to   = aws_security_group.this["metrics_ingest"]
+}
+
+moved {
+  from = aws_security_group.metrics
+  to   = aws_security_group.this["metrics"]
+}
+
+moved {
+  from = aws_security_group.metrics_database
+  to   = aws_security_group.this["metrics_database"]
+}
+
+moved {
+  from = aws_security_group.endpoints
+  to   = aws_security_group.this["endpoints"]
 }
