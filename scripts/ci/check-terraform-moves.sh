@@ -10,17 +10,17 @@
 #
 # Usage: scripts/ci/check-terraform-moves.sh [BASE]
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;; esac
+base=${1:-main}
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
 ci_setup infra deployer
 
-base=${1:-main}
-case "$base" in -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;; esac
 git rev-parse --verify --quiet "$base^{commit}" >/dev/null || { echo "error: '$base' is not a commit" >&2; exit 2; }
-MIRROR="${TF_PROVIDER_MIRROR:-/opt/tf-plugins}"
-[ -d "$MIRROR/registry.terraform.io/hashicorp/aws/5.100.0" ] \
-    || { echo "check-terraform-moves: FAILED: no hashicorp/aws 5.100.0 provider in $MIRROR (set TF_PROVIDER_MIRROR)" >&2; exit 1; }
+# shellcheck source=scripts/ci/tf5.sh
+source scripts/ci/tf5.sh
+tf5_mirror check-terraform-moves
 
 WORK=$(mktemp -d -t hwdash-tf-moves.XXXXXX)
 MOTO_PID=""
@@ -32,36 +32,10 @@ trap cleanup EXIT
 
 mkdir -p "$WORK/base"
 git archive "$base" infra/terraform infra/tests/provider5.py | tar -x -C "$WORK/base"
-"$INFRA_PYTHON" "$WORK/base/infra/tests/provider5.py" "$WORK/old"
-"$INFRA_PYTHON" infra/tests/provider5.py "$WORK/new"
-for tree in old new; do
-    cat >"$WORK/$tree/provider_override.tf" <<'TF'
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "AKIDMOTO"
-  secret_key                  = "secret"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
-}
-TF
-done
+tf5_copy "$WORK/base/infra/tests/provider5.py" "$WORK/old"
+tf5_copy infra/tests/provider5.py "$WORK/new"
 export TF_CLI_CONFIG_FILE=/dev/null TF_IN_AUTOMATION=1
-for tree in old new; do
-    terraform -chdir="$WORK/$tree" init -backend=false -input=false -no-color -plugin-dir="$MIRROR" >"$WORK/init-$tree.log" 2>&1 \
-        || { cat "$WORK/init-$tree.log" >&2; exit 1; }
-done
-
-"$MOTO_SERVER" -H 127.0.0.1 -p 0 2>"$WORK/moto.log" &
-MOTO_PID=$!
-endpoint=""
-for _ in $(seq 1 150); do
-    endpoint=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/moto.log" | head -n1 || true)
-    [ -n "$endpoint" ] && break
-    sleep 0.2
-done
-[ -n "$endpoint" ] || { cat "$WORK/moto.log" >&2; echo "check-terraform-moves: FAILED: moto did not start within 30 s" >&2; exit 1; }
-export AWS_ENDPOINT_URL="$endpoint"
+start_moto "$WORK/moto.log"
 
 args=(-input=false -lock=false -no-color -state="$WORK/state.tfstate"
     -var portal_image_tag=x -var hardware_image_tag=x -var metrics_image_tag=x
