@@ -30,6 +30,8 @@ USAGE
 }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
 rate=100000
 seconds=10
 deep_events=432000
@@ -47,17 +49,14 @@ while [ $# -gt 0 ]; do
         --fsync) fsync=${2:?}; shift 2 ;;
         --no-build) build=0; shift ;;
         -h|--help) usage; exit 0 ;;
-        *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+        *) unknown_option "$1" ;;
     esac
 done
-for value in "$rate" "$seconds" "$deep_events" "$repeats" "$day_events"; do
-    [[ "$value" =~ ^[1-9][0-9]*$ ]] || { echo "error: '$value' is not a positive whole number" >&2; exit 2; }
-done
-[[ "$fsync" =~ ^(on|off)$ ]] || { echo "error: --fsync must be on or off, not '$fsync'" >&2; exit 2; }
+require_positive "$rate" "$seconds" "$deep_events" "$repeats" "$day_events"
+[[ "$fsync" =~ ^(on|off)$ ]] || usage_error "--fsync must be on or off, not '$fsync'"
 
 # shellcheck source=ci/setup-postgres.sh
 source "$ROOT/scripts/ci/setup-postgres.sh"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 if [ "$build" = 1 ]; then
     cargo build --quiet --release -p metrics --example bench_events
 fi
@@ -65,30 +64,19 @@ bin="$CARGO_TARGET_DIR/release/examples/bench_events"
 [ -x "$bin" ] || { echo "error: $bin is missing (run without --no-build)" >&2; exit 1; }
 
 scratch=$(mktemp -d /tmp/bench-events.XXXXXX)
-as_pg() {
-    if [ "$(id -u)" = 0 ]; then runuser -u "$PG_TEST_USER" -- "$@"; else "$@"; fi
-}
 cleanup() {
-    if [ -f "$scratch/data/postmaster.pid" ]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$scratch/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
+    pg_scratch_stop "$scratch"
     rm -rf "$scratch"
 }
 trap cleanup EXIT
 
-[ "$(id -u)" = 0 ] && chown "$PG_TEST_USER:" "$scratch"
-(cd "$scratch" && as_pg "$PG_BIN/initdb" -D "$scratch/data" -U postgres --auth=trust \
-    --encoding=UTF8 --no-sync >/dev/null)
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-(cd "$scratch" && as_pg "$PG_BIN/pg_ctl" -D "$scratch/data" -l "$scratch/server.log" -w -t 30 \
-    -o "-p $pg_port -k $scratch -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_wal_size=4GB" \
-    start >/dev/null)
+pg_scratch_start "$scratch" "fsync=$fsync" max_wal_size=4GB
 
 echo "kept events on PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (fsync=$fsync, max_wal_size=4GB), loopback"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start, net.core.rmem_max $(cat /proc/sys/net/core/rmem_max) bytes"
 echo "command: scripts/bench-events.sh --rate $rate --seconds $seconds --deep-events $deep_events --repeats $repeats --day-events $day_events --fsync $fsync"
 echo
-RUST_LOG=warn "$bin" --database "postgres://postgres@127.0.0.1:$pg_port/postgres" \
+RUST_LOG=warn "$bin" --database "$pg_url" \
     --rate "$rate" --seconds "$seconds" --deep-events "$deep_events" --repeats "$repeats" \
     --day-events "$day_events"
 echo

@@ -35,6 +35,8 @@ USAGE
 }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
 profiles=1000
 process_list=1,2,4
 workers=10
@@ -52,7 +54,7 @@ while [ $# -gt 0 ]; do
         --release) profile=release; shift ;;
         --real) source_kind=real; shift ;;
         -h|--help) usage; exit 0 ;;
-        *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+        *) unknown_option "$1" ;;
     esac
 done
 if [ "$source_kind" = real ]; then
@@ -61,19 +63,15 @@ if [ "$source_kind" = real ]; then
 else
     source_flags=(--availability-source fake --fake-compute-ms "$compute_ms")
 fi
-for value in "$profiles" "$workers" "$compute_ms" "$timeout"; do
-    [[ $value =~ ^[1-9][0-9]*$ ]] || { echo "error: '$value' is not a positive integer" >&2; exit 2; }
-done
+require_positive "$profiles" "$workers" "$compute_ms" "$timeout"
 [[ $process_list =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] \
-    || { echo "error: --processes '$process_list' is not a comma-separated list of counts" >&2; exit 2; }
+    || usage_error "--processes '$process_list' is not a comma-separated list of counts"
 
 # shellcheck source=scripts/ci/lib.sh
 source "$ROOT/scripts/ci/lib.sh"
 # shellcheck source=scripts/ci/setup-postgres.sh
 source "$ROOT/scripts/ci/setup-postgres.sh"
-command -v curl >/dev/null || { echo "error: curl is missing" >&2; exit 1; }
-
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
+require_tools "" curl
 if [ "$profile" = release ]; then
     cargo build --quiet --release -p hardware
     bin="$CARGO_TARGET_DIR/release/hardware"
@@ -84,32 +82,19 @@ fi
 
 scratch=$(mktemp -d /tmp/bench-hw-pg.XXXXXX)
 pids=()
-as_pg() {
-    if [ "$(id -u)" = 0 ]; then runuser -u "$PG_TEST_USER" -- "$@"; else "$@"; fi
-}
 stop_all() {
     local pid
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     pids=()
-    if [ -f "$scratch/data/postmaster.pid" ]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$scratch/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
+    pg_scratch_stop "$scratch"
 }
 cleanup() { stop_all; rm -rf "$scratch"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 start_server() {
-    rm -rf "$scratch/data"
-    [ "$(id -u)" = 0 ] && chown "$PG_TEST_USER:" "$scratch"
-    (cd "$scratch" && as_pg "$PG_BIN/initdb" -D "$scratch/data" -U postgres --auth=trust \
-        --encoding=UTF8 --no-sync >/dev/null)
-    pg_port=$(free_port)
-    (cd "$scratch" && as_pg "$PG_BIN/pg_ctl" -D "$scratch/data" -l "$scratch/server.log" -w -t 30 \
-        -o "-p $pg_port -k $scratch -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null)
-    db_url="postgres://postgres@127.0.0.1:$pg_port/postgres"
+    pg_scratch_start "$scratch" fsync=off
+    db_url=$pg_url
 }
 
 # Sum of one counter over every process.

@@ -30,6 +30,8 @@ USAGE
 }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
 duration=10; connections=32; refresh_n=78; refresh_workers=16; big=100000
 data_dir="$ROOT/.tmp/bench-hardware"; build=1
 while [ $# -gt 0 ]; do
@@ -42,31 +44,20 @@ while [ $# -gt 0 ]; do
         --data-dir) data_dir=${2:?}; shift 2 ;;
         --no-build) build=0; shift ;;
         -h|--help) usage; exit 0 ;;
-        *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+        *) unknown_option "$1" ;;
     esac
 done
-for value in "$duration" "$connections" "$refresh_n" "$refresh_workers" "$big"; do
-    [[ "$value" =~ ^[1-9][0-9]*$ ]] || { echo "error: '$value' is not a positive whole number" >&2; exit 2; }
-done
-[ "$duration" -le 120 ] || { echo "error: --duration is capped at 120 s" >&2; exit 2; }
-for tool in wrk nginx curl python3; do
-    command -v "$tool" >/dev/null || { echo "error: $tool is missing (scripts/ci/setup-portal.sh installs wrk and nginx)" >&2; exit 1; }
-done
+require_positive "$duration" "$connections" "$refresh_n" "$refresh_workers" "$big"
+[ "$duration" -le 120 ] || usage_error "--duration is capped at 120 s"
+require_tools "scripts/ci/setup-portal.sh installs wrk and nginx" wrk nginx curl python3
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
 bin="$CARGO_TARGET_DIR/release/hardware"
 [ "$build" = 1 ] && (cd "$ROOT" && cargo build --release --locked -p hardware --bin hardware)
 
 rm -rf "$data_dir"; mkdir -p "$data_dir/www"; chmod 755 "$data_dir" "$data_dir/www"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()
-cleanup() { [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+trap stop_pids EXIT INT TERM
 
-wait_http() { # URL: wait up to 60 s for a 200
-    for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-    echo "error: $1 did not answer within 60 s" >&2; return 1
-}
 metric() { # PORT NAME{labels}: current value from /metrics
     curl -sf "http://127.0.0.1:$1/metrics" | awk -v name="$2" '$1==name {print $2}'
 }
@@ -116,7 +107,7 @@ done
 printf '(bytes: page of 50 = %s, full list = %s)\n' "$(wc -c <"$data_dir/www/hardware__page_1_per_page_50.json")" "$(wc -c <"$data_dir/www/hardware_.json")"
 never_after=$(metric "$port" 'hardware_profiles{state="never_computed"}')
 echo "still never computed after the runs: $never_after of 2000"
-cleanup; pids=()
+stop_pids
 
 echo
 echo "== B. full refresh of $refresh_n profiles with $refresh_workers workers (real 5 s computation)"
@@ -137,7 +128,7 @@ elapsed=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
 bound=$(python3 -c "import math; print(math.ceil($count/$refresh_workers)*5)")
 echo "N=$count W=$refresh_workers: full refresh in ${elapsed} s; bound ceil(N/W) x 5 s = ${bound} s; ratio $(python3 -c "print(f'{$elapsed/$bound:.3f}')")"
 echo "(measured from process start, so it includes start-up and the 100 ms polling step)"
-cleanup; pids=()
+stop_pids
 
 echo
 echo "== C. resident memory with $big profiles"

@@ -20,13 +20,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 export ROOT
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
+# shellcheck source=scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
+case "${1:-}" in
+    -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$ROOT/scripts/bench-loadtest.sh"; exit 0 ;;
+    -*) unknown_option "$1" ;;
+esac
 seconds=${1:-8}
+require_positive "$seconds"
 
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
 apt_install wrk
-command -v wrk >/dev/null || { echo "error: wrk is not installed" >&2; exit 1; }
+require_tools "" wrk
 # oha from the Rust package registry, built once into a cache directory (a few minutes).
 oha_root="$HOME/.cache/oha"
 oha="$oha_root/bin/oha"

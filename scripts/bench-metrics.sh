@@ -45,6 +45,8 @@ USAGE
 }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
 rates="100000 1000000 2000000 0"
 duration=5
 apps=10
@@ -70,24 +72,21 @@ while [ $# -gt 0 ]; do
         --data-dir) data_dir=${2:?}; shift 2 ;;
         --no-build) build=0; shift ;;
         -h|--help) usage; exit 0 ;;
-        *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+        *) unknown_option "$1" ;;
     esac
 done
 for value in $rates "$duration" "$apps" "$queries" "$portal_duration" "$ingest_batch" \
     "$ingest_duration" "$ingest_connections"; do
-    [[ "$value" =~ ^[0-9]+$ ]] || { echo "error: '$value' is not a whole number" >&2; exit 2; }
+    [[ "$value" =~ ^[0-9]+$ ]] || usage_error "'$value' is not a whole number"
 done
-[ "$duration" -ge 1 ] && [ "$duration" -le 60 ] || { echo "error: --duration must be 1 to 60 s" >&2; exit 2; }
-[ "$portal_duration" -le 120 ] || { echo "error: --portal-duration is capped at 120 s" >&2; exit 2; }
-[ "$ingest_duration" -le 60 ] || { echo "error: --ingest-duration is capped at 60 s" >&2; exit 2; }
+[ "$duration" -ge 1 ] && [ "$duration" -le 60 ] || usage_error "--duration must be 1 to 60 s"
+[ "$portal_duration" -le 120 ] || usage_error "--portal-duration is capped at 120 s"
+[ "$ingest_duration" -le 60 ] || usage_error "--ingest-duration is capped at 60 s"
 # 2 MB body limit on /ingest: ~20 bytes a line.
-[ "$ingest_batch" -ge 1 ] && [ "$ingest_batch" -le 50000 ] || { echo "error: --ingest-batch must be 1 to 50000 lines" >&2; exit 2; }
-[ "$ingest_connections" -ge 2 ] || { echo "error: --ingest-connections must be at least 2 (wrk runs 2 threads)" >&2; exit 2; }
-for tool in curl python3; do
-    command -v "$tool" >/dev/null || { echo "error: $tool is missing" >&2; exit 1; }
-done
+[ "$ingest_batch" -ge 1 ] && [ "$ingest_batch" -le 50000 ] || usage_error "--ingest-batch must be 1 to 50000 lines"
+[ "$ingest_connections" -ge 2 ] || usage_error "--ingest-connections must be at least 2 (wrk runs 2 threads)"
+require_tools "" curl python3
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
 bin="$CARGO_TARGET_DIR/release"
 if [ "$build" = 1 ]; then
     packages=(-p metrics)
@@ -97,21 +96,15 @@ fi
 
 rm -rf "$data_dir"
 mkdir -p "$data_dir"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-free_udp_port() { python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 http_port=$(free_port); udp_port=$(free_udp_port)
 url="http://127.0.0.1:$http_port"
 
 pids=()
-cleanup() {
-    [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT INT TERM
+trap stop_pids EXIT INT TERM
 
-wait_ready() { # URL NAME
-    for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-    echo "error: $2 did not become ready at $1" >&2; exit 1
+# wait_ready URL NAME: up to 10 s; a service that is not ready ends the run.
+wait_ready() {
+    wait_http "$1" 10 2>/dev/null || { echo "error: $2 did not become ready at $1" >&2; exit 1; }
 }
 
 "$bin/metrics" --bind "127.0.0.1:$http_port" --udp "127.0.0.1:$udp_port" \
@@ -139,7 +132,7 @@ ingested_http() { # the collector's count of messages accepted over HTTP
     curl -s "$url/metrics" | awk '/^metrics_messages_ingested_total\{transport="http"\}/ {print $2}'
 }
 if [ "$ingest_duration" -gt 0 ]; then
-    command -v wrk >/dev/null || { echo "error: wrk is missing (scripts/ci/setup-portal.sh installs it)" >&2; exit 1; }
+    require_tools "scripts/ci/setup-portal.sh installs it" wrk
     echo
     echo "== HTTP POST /ingest: batches of $ingest_batch lines, $apps keys, wrk -t2 -c$ingest_connections ${ingest_duration}s"
     lua="$data_dir/ingest.lua"
@@ -183,7 +176,7 @@ if ! "$bin/portal" --help 2>/dev/null | grep -q -- '--metrics-udp'; then
     echo "   MISSING: portal has no --metrics-udp flag; skipped"
     exit 0
 fi
-command -v wrk >/dev/null || { echo "error: wrk is missing (scripts/ci/setup-portal.sh installs it)" >&2; exit 1; }
+require_tools "scripts/ci/setup-portal.sh installs it" wrk
 hardware_port=$(free_port)
 "$bin/hardware" seed --quiet --profiles 200 --database "$data_dir/hardware.db"
 "$bin/hardware" --bind "127.0.0.1:$hardware_port" --database "$data_dir/hardware.db" \

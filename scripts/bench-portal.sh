@@ -30,6 +30,8 @@ USAGE
 }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
 profiles=2000
 duration=10
 connections=32
@@ -47,18 +49,13 @@ while [ $# -gt 0 ]; do
         --data-dir) data_dir=${2:?}; shift 2 ;;
         --no-build) build=0; shift ;;
         -h|--help) usage; exit 0 ;;
-        *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+        *) unknown_option "$1" ;;
     esac
 done
-for value in "$profiles" "$duration" "$connections" "$threads" "$rounds"; do
-    [[ "$value" =~ ^[1-9][0-9]*$ ]] || { echo "error: '$value' is not a positive whole number" >&2; exit 2; }
-done
-[ "$duration" -le 120 ] || { echo "error: --duration is capped at 120 s" >&2; exit 2; }
-for tool in wrk nginx curl python3; do
-    command -v "$tool" >/dev/null || { echo "error: $tool is missing (scripts/ci/setup-portal.sh installs wrk and nginx)" >&2; exit 1; }
-done
+require_positive "$profiles" "$duration" "$connections" "$threads" "$rounds"
+[ "$duration" -le 120 ] || usage_error "--duration is capped at 120 s"
+require_tools "scripts/ci/setup-portal.sh installs wrk and nginx" wrk nginx curl python3
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
 bin="$CARGO_TARGET_DIR/release"
 p99_tool=wrk
 if command -v wrk2 >/dev/null; then p99_tool=wrk2; elif [ -f "$ROOT/loadtest/Cargo.toml" ]; then p99_tool=loadtest; fi
@@ -71,14 +68,12 @@ fi
 
 rm -rf "$data_dir"
 mkdir -p "$data_dir/www"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 hardware_port=$(free_port); portal_port=$(free_port); nginx_port=$(free_port)
 
 pids=()
 cleanup() {
     trap - EXIT INT TERM
-    [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait 2>/dev/null || true
+    stop_pids
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM

@@ -59,21 +59,8 @@ export ROOT
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
 apt_install haproxy podman runc ca-certificates
-# shellcheck source=scripts/ci/setup-postgres.sh
-source scripts/ci/setup-postgres.sh
-if [ -z "${CONTAINERS_CONF:-}" ] || [ ! -f "$CONTAINERS_CONF" ]; then
-    _conf_dir="${TMPDIR:-/tmp}/hwdash-containers-$(id -u)"
-    mkdir -p "$_conf_dir"
-    cat >"$_conf_dir/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-    export CONTAINERS_CONF="$_conf_dir/containers.conf"
-fi
+ci_setup postgres
+use_containers_conf
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
 TARGET=x86_64-unknown-linux-gnu

@@ -26,6 +26,8 @@ USAGE
 }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
 data_dir="$ROOT/.tmp/run-local"
 portal_port=5000
 hardware_port=5001
@@ -40,15 +42,14 @@ while [ $# -gt 0 ]; do
         --fake) fake=1; shift ;;
         --no-build) build=0; shift ;;
         -h|--help) usage; exit 0 ;;
-        *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+        *) unknown_option "$1" ;;
     esac
 done
 for port in "$portal_port" "$hardware_port"; do
     [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] \
-        || { echo "error: '$port' is not a port number (1-65535)" >&2; exit 2; }
+        || usage_error "'$port' is not a port number (1-65535)"
 done
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
 bin="$CARGO_TARGET_DIR/release"
 if [ "$build" = 1 ]; then
     echo "building release binaries (the first build takes a few minutes)..."

@@ -8,6 +8,7 @@ both so tests read `service["name"] == "portal"`. Expressions stay as their sour
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,53 @@ class Module:
 
     def resources_of(self, kind: str) -> dict[str, dict]:
         return {name: body for (k, name), body in self.resources.items() if k == kind}
+
+    def instances_of(self, kind: str) -> dict[str, dict]:
+        """Like resources_of, with each resource whose `for_each` is a map in `locals` expanded
+        into its instances (`name[key]`), `each.key` / `each.value[.field]` filled in from the
+        map. Other resources (no for_each, or one over a variable) stay as written."""
+        found = {}
+        for name, body in self.resources_of(kind).items():
+            rows = self._local_map(body.get("for_each"))
+            if rows is None:
+                found[name] = body
+                continue
+            for key, row in rows.items():
+                found[f"{name}[{key}]"] = {
+                    field: _each(value, key, row) for field, value in body.items() if field != "for_each"
+                }
+        return found
+
+    def _local_map(self, expression: Any) -> dict | None:
+        match = _LOCAL_REF.match(expression) if isinstance(expression, str) else None
+        rows = self.locals.get(match.group(1)) if match else None
+        return rows if isinstance(rows, dict) else None
+
+
+_LOCAL_REF = re.compile(r"^\$\{local\.(\w+)\}$")
+_EACH_REF = re.compile(r"^\$\{each\.(key|value)(?:\.(\w+))?\}$")
+_EACH_INSIDE = re.compile(r"\beach\.(key|value)(?:\.(\w+))?\b")
+
+
+def _each(value: Any, key: str, row: Any) -> Any:
+    """`value` with `each.key`, `each.value` and `each.value.field` filled in from the row: a
+    whole expression becomes the row's value; inside a longer expression (an index such as
+    `groups[each.value.group]`) a string value becomes a quoted literal."""
+    if not isinstance(value, str):
+        return value
+    match = _EACH_REF.match(value)
+    if match:
+        if match.group(1) == "key":
+            return key
+        return row[match.group(2)] if match.group(2) else row
+
+    def literal(found: re.Match) -> str:
+        if found.group(1) == "key":
+            return f'"{key}"'
+        item = row[found.group(2)] if found.group(2) else row
+        return f'"{item}"' if isinstance(item, str) else str(item)
+
+    return _EACH_INSIDE.sub(literal, value)
 
 
 def parse_text(text: str, path: Path = Path("<memory>")) -> Module:

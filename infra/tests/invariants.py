@@ -26,26 +26,36 @@ ALLOWED_INGRESS_SOURCES: dict[str, set[str | None]] = {
     "endpoints": {"portal", "hardware", "metrics"},
 }
 
-_SG_REF = re.compile(r"^\$\{aws_security_group\.([a-z_]+)\.id\}$")
+# A group as a resource of its own (`aws_security_group.portal.id`) or as an instance of one
+# for_each (`aws_security_group.this["portal"].id`).
+_SG_REF = re.compile(r'^\$\{aws_security_group\.(?:\w+\["([a-z_]+)"\]|([a-z_]+))\.id\}$')
+_INSTANCE = re.compile(r"^\w+\[(\w+)\]$")
 _INGRESS_RULE_KINDS = ("aws_vpc_security_group_ingress_rule", "aws_security_group_rule")
 
 
 def _sg_name(expression: object) -> str | None:
     match = _SG_REF.match(expression) if isinstance(expression, str) else None
-    return match.group(1) if match else None
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def _group_name(address: str) -> str:
+    """`portal` for the instance `this[portal]` or the resource `portal`."""
+    match = _INSTANCE.match(address)
+    return match.group(1) if match else address
 
 
 def ingress_violations(security_groups: Module) -> list[str]:
     """Every ingress rule opens a group only to the sources ALLOWED_INGRESS_SOURCES names."""
     found = []
-    for name, group in security_groups.resources_of("aws_security_group").items():
+    for address, group in security_groups.instances_of("aws_security_group").items():
+        name = _group_name(address)
         if group.get("ingress"):
             found.append(f"aws_security_group.{name} has inline ingress; use ingress rule resources")
         if name not in ALLOWED_INGRESS_SOURCES:
             found.append(f"aws_security_group.{name} is not in the traffic policy")
     for name, rule in security_groups.resources_of("aws_security_group_rule").items():
         found.append(f"aws_security_group_rule.{name}: use aws_vpc_security_group_ingress_rule")
-    for name, rule in security_groups.resources_of("aws_vpc_security_group_ingress_rule").items():
+    for name, rule in security_groups.instances_of("aws_vpc_security_group_ingress_rule").items():
         target = _sg_name(rule.get("security_group_id"))
         if target is None:
             found.append(f"ingress rule {name} opens a group this module does not own")
@@ -136,7 +146,7 @@ def alb_violations(modules: dict[str, Module]) -> list[str]:
         for action in listener.get("default_action", []):
             if action.get("type") not in ("fixed-response", "redirect"):
                 found.append(f"listener {name} default action {action.get('type')!r}: only rules may forward")
-    rules = alb.resources_of("aws_lb_listener_rule")
+    rules = alb.instances_of("aws_lb_listener_rule")
     if not rules:
         found.append("modules/alb has no listener rule")
     for name, rule in rules.items():

@@ -24,6 +24,9 @@ def test_the_copy_loses_only_the_6x_arguments(tmp_path, modules):
     assert "ephemeral." not in database and "var.offline_check_password" in database
     versions = (tmp_path / "tf" / "versions.tf").read_text()
     assert 'version = "5.100.0"' in versions and "hashicorp/random" not in versions
+    for module_versions in (tmp_path / "tf" / "modules").glob("*/versions.tf"):
+        text = module_versions.read_text()
+        assert 'version = "5.100.0"' in text and "hashicorp/random" not in text, module_versions
     assert not (tmp_path / "tf" / ".terraform.lock.hcl").exists()
 
 

@@ -23,14 +23,15 @@ def test_each_group_takes_traffic_only_from_its_allowed_sources(modules):
 
 
 def test_hardware_and_database_each_have_exactly_one_ingress_source(modules):
-    rules = modules["security-groups"].resources_of("aws_vpc_security_group_ingress_rule")
+    rules = modules["security-groups"].instances_of("aws_vpc_security_group_ingress_rule")
     sources = {}
     for rule in rules.values():
         target = rule["security_group_id"]
         sources.setdefault(target, set()).add(rule.get("referenced_security_group_id") or rule.get("cidr_ipv4"))
-    assert sources["${aws_security_group.hardware.id}"] == {"${aws_security_group.portal.id}"}
-    assert sources["${aws_security_group.database.id}"] == {"${aws_security_group.hardware.id}"}
-    assert sources["${aws_security_group.portal.id}"] == {"${aws_security_group.alb.id}"}
+    group = '${{aws_security_group.this["{}"].id}}'.format
+    assert sources[group("hardware")] == {group("portal")}
+    assert sources[group("database")] == {group("hardware")}
+    assert sources[group("portal")] == {group("alb")}
 
 
 def test_hardware_open_to_the_internet_is_caught():
@@ -51,6 +52,28 @@ resource "aws_vpc_security_group_ingress_rule" "oops" {
 }
 """)
     assert ingress_violations(bad) == ["ingress rule oops opens database to portal"]
+
+
+def test_a_bad_row_of_a_rule_map_is_caught():
+    bad = parse_text("""
+locals {
+  groups = { portal = "p", hardware = "h", database = "d" }
+  rules = {
+    fine = { group = "hardware", peer = "portal" }
+    oops = { group = "database", peer = "portal" }
+  }
+}
+resource "aws_security_group" "this" {
+  for_each    = local.groups
+  description = each.value
+}
+resource "aws_vpc_security_group_ingress_rule" "between" {
+  for_each                     = local.rules
+  security_group_id            = aws_security_group.this[each.value.group].id
+  referenced_security_group_id = aws_security_group.this[each.value.peer].id
+}
+""")
+    assert ingress_violations(bad) == ["ingress rule between[oops] opens database to portal"]
 
 
 def test_inline_ingress_is_caught():

@@ -209,8 +209,8 @@ def test_ecs_does_not_roll_back_on_alarms_a_second_time(modules):
 
 
 def test_listener_rules_let_ecs_shift_weights(modules):
-    rules = modules["alb"].resources_of("aws_lb_listener_rule")
-    for name in ("production", "test"):
+    rules = modules["alb"].instances_of("aws_lb_listener_rule")
+    for name in ("portal[production]", "portal[test]"):
         forward = single(single(rules[name]["action"])["forward"])
         arns = sorted(tg["arn"] for tg in forward["target_group"])
         assert arns == ['${aws_lb_target_group.portal["blue"].arn}', '${aws_lb_target_group.portal["green"].arn}']

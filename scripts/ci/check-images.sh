@@ -19,12 +19,9 @@
 # skipped. Containers and the network are removed on exit; every wait is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-export ROOT
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
-# shellcheck source=scripts/ci/setup-infra.sh
-source scripts/ci/setup-infra.sh
+ci_setup infra
 apt_install ca-certificates # the bundle copied into the images
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"

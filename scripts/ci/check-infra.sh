@@ -8,16 +8,11 @@
 #   4. scripts/deploy.sh           parses, and --help works
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-export ROOT
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
-# shellcheck source=scripts/ci/setup-infra.sh
-source scripts/ci/setup-infra.sh
-# moto and the AWS CLI: infra/tests/test_ecr_images.py runs deploy.sh's ECR and ECS
-# bookkeeping against moto.
-# shellcheck source=scripts/ci/setup-deployer.sh
-source scripts/ci/setup-deployer.sh
+# deployer: moto and the AWS CLI (infra/tests/test_ecr_images.py runs deploy.sh's ECR and
+# ECS bookkeeping against moto).
+ci_setup infra deployer
 
 echo "--- terraform fmt -check -recursive infra/terraform"
 terraform fmt -check -recursive infra/terraform

@@ -2,6 +2,7 @@
 # Sourced by scripts/test.sh; every function is idempotent.
 
 : "${ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+export ROOT
 
 _apt_updated=${_apt_updated:-0}
 
@@ -33,4 +34,32 @@ pip_install() {
     python3 -m pip install --quiet --disable-pip-version-check "$@"
     hash -r
     command -v "$command" >/dev/null || { echo "error: $command still missing after pip install" >&2; return 1; }
+}
+
+# ci_setup NAME... : sources scripts/ci/setup-NAME.sh for each NAME (what a check needs
+# installed), so each check script also runs alone.
+ci_setup() {
+    local name
+    for name in "$@"; do
+        # shellcheck source=/dev/null
+        source "$ROOT/scripts/ci/setup-$name.sh"
+    done
+}
+
+# use_containers_conf: exports CONTAINERS_CONF, the podman settings that work on these
+# machines (../shared/ENVIRONMENT.md), unless one is already set. One fixed file per user:
+# calling it again rewrites the same file.
+use_containers_conf() {
+    [ -n "${CONTAINERS_CONF:-}" ] && [ -f "$CONTAINERS_CONF" ] && return 0
+    local dir="${TMPDIR:-/tmp}/hwdash-containers-$(id -u)"
+    mkdir -p "$dir"
+    cat >"$dir/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+    export CONTAINERS_CONF="$dir/containers.conf"
 }

@@ -15,6 +15,7 @@ use aws_sdk_ecs::types::{
 use crate::aws::AwsClients;
 use crate::error::{DeployError, error_code, sdk_reason};
 use crate::progress::{DeploymentView, Reporter};
+use crate::settings::ServiceTarget;
 use crate::smoke::SmokeSettings;
 use crate::task_definition::short_name;
 
@@ -43,6 +44,18 @@ pub struct RollbackTarget {
     pub service: String,
     /// The task definition the service ran before; used when ECS cannot stop with rollback.
     pub previous_task_definition: Option<String>,
+}
+
+impl RollbackTarget {
+    /// `target`'s service, returning to `previous_task_definition` when ECS cannot stop with
+    /// rollback.
+    pub fn of(target: &ServiceTarget, previous_task_definition: Option<String>) -> Self {
+        Self {
+            cluster: target.cluster.clone(),
+            service: target.service.clone(),
+            previous_task_definition,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

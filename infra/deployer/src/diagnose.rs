@@ -8,6 +8,7 @@ use aws_sdk_cloudwatchlogs::types::OrderBy;
 use aws_sdk_ecs::types::DesiredStatus;
 
 use crate::aws::AwsClients;
+use crate::ecs::service_tasks;
 use crate::error::{DeployError, sdk_reason};
 use crate::settings::ServiceTarget;
 use crate::task_definition::short_name;
@@ -67,27 +68,7 @@ async fn read_stopped_tasks(
     clients: &AwsClients,
     target: &ServiceTarget,
 ) -> Result<Vec<String>, DeployError> {
-    let listed = clients
-        .ecs
-        .list_tasks()
-        .cluster(&target.cluster)
-        .service_name(&target.service)
-        .desired_status(DesiredStatus::Stopped)
-        .send()
-        .await
-        .map_err(|e| DeployError::aws("listing stopped tasks", &e))?;
-    if listed.task_arns().is_empty() {
-        return Ok(Vec::new());
-    }
-    let described = clients
-        .ecs
-        .describe_tasks()
-        .cluster(&target.cluster)
-        .set_tasks(Some(listed.task_arns().to_vec()))
-        .send()
-        .await
-        .map_err(|e| DeployError::aws("describing stopped tasks", &e))?;
-    let mut tasks = described.tasks().to_vec();
+    let mut tasks = service_tasks(clients, target, DesiredStatus::Stopped).await?;
     // Newest first: the last failures are the ones that explain the state now.
     tasks.sort_by_key(|t| {
         std::cmp::Reverse(

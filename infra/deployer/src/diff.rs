@@ -7,9 +7,7 @@ use std::fmt;
 use aws_sdk_ecs::types::{ContainerDefinition, TaskDefinition};
 
 use crate::aws::AwsClients;
-use crate::ecs::{
-    current_task_definition, describe_service, describe_task_definition, latest_active_revision,
-};
+use crate::ecs::{BaseRevision, describe_service};
 use crate::error::DeployError;
 use crate::image::ImageRef;
 use crate::settings::ServiceTarget;
@@ -148,21 +146,8 @@ pub async fn diff(
     image: &ImageRef,
 ) -> Result<Diff, DeployError> {
     let service = describe_service(clients, &target.cluster, &target.service).await?;
-    let running_arn = current_task_definition(&service)?.to_string();
-    let (running, running_tags) = describe_task_definition(clients, &running_arn).await?;
-    let newer = match running.family() {
-        Some(family) => {
-            let (latest, tags) = latest_active_revision(clients, family).await?;
-            (latest.revision() > running.revision()).then_some((latest, tags))
-        }
-        None => None,
-    };
-    let newer_arn = newer
-        .as_ref()
-        .and_then(|(td, _)| td.task_definition_arn())
-        .map(str::to_string);
-    let (base, tags) = newer.unwrap_or((running.clone(), running_tags));
-    let input = next_revision(&base, &tags, &target.container, image)?;
+    let base = BaseRevision::read(clients, &service).await?;
+    let input = next_revision(&base.definition, &base.tags, &target.container, image)?;
     let released = fields(
         input.family(),
         input.cpu(),
@@ -173,9 +158,9 @@ pub async fn diff(
     );
     Ok(Diff {
         service: target.service.clone(),
-        running: running_arn,
-        newer: newer_arn,
-        changes: changes(&of_definition(&running), &released),
+        running: base.current,
+        newer: base.newer,
+        changes: changes(&of_definition(&base.running), &released),
     })
 }
 

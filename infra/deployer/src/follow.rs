@@ -28,6 +28,49 @@ enum State {
     RollingBack { reason: String, how: RollbackHow },
 }
 
+/// What one observation of the deployment's phase means, in a given state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Next {
+    /// The deployment ended with this outcome.
+    Ended(FollowOutcome),
+    /// It runs and nobody rolls it back yet: run the checks.
+    Watch,
+    /// Rolling back or stopping (ours or ECS's), or a status this deployer does not know:
+    /// wait for ECS to finish.
+    Wait,
+}
+
+impl State {
+    /// The transition on one observed `phase`; `ecs_reason` says why ECS ended it (read only
+    /// when the outcome needs it).
+    fn after(&self, phase: &Phase, ecs_reason: impl FnOnce() -> String) -> Next {
+        let ours = match self {
+            State::RollingBack { reason, how } => Some((reason, *how)),
+            State::Watching => None,
+        };
+        let outcome = match (phase, ours) {
+            (Phase::Successful, Some((reason, RollbackHow::Redeploying))) => {
+                FollowOutcome::RolledBack {
+                    reason: reason.clone(),
+                }
+            }
+            (Phase::Successful, _) => FollowOutcome::Successful,
+            (Phase::RolledBack, ours) => FollowOutcome::RolledBack {
+                reason: ours.map_or_else(ecs_reason, |(reason, _)| reason.clone()),
+            },
+            (Phase::RollbackFailed, _) => FollowOutcome::RollbackFailed {
+                reason: ecs_reason(),
+            },
+            (Phase::Stopped, _) => FollowOutcome::Stopped {
+                reason: ecs_reason(),
+            },
+            (Phase::Running, None) => return Next::Watch,
+            _ => return Next::Wait,
+        };
+        Next::Ended(outcome)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RollbackHow {
     /// StopServiceDeployment(ROLLBACK) or ContinueServiceDeployment(ROLLBACK): the same
@@ -113,33 +156,14 @@ impl Follower<'_> {
         self.reporter
             .update(&view_of(deployment, self.bake_left(deployment, stage)));
         let phase = Phase::of(deployment.status());
-        let ours = match &self.state {
-            State::RollingBack { reason, how } => Some((reason.clone(), *how)),
-            State::Watching => None,
-        };
-        let ended = match (phase, ours) {
-            (Phase::Successful, Some((reason, RollbackHow::Redeploying))) => {
-                FollowOutcome::RolledBack { reason }
-            }
-            (Phase::Successful, _) => FollowOutcome::Successful,
-            (Phase::RolledBack, ours) => FollowOutcome::RolledBack {
-                reason: ours.map_or_else(|| reason_of(deployment), |(reason, _)| reason),
-            },
-            (Phase::RollbackFailed, _) => FollowOutcome::RollbackFailed {
-                reason: reason_of(deployment),
-            },
-            (Phase::Stopped, _) => FollowOutcome::Stopped {
-                reason: reason_of(deployment),
-            },
-            (Phase::Running, None) => {
+        match self.state.after(&phase, || reason_of(deployment)) {
+            Next::Ended(outcome) => Ok(Some(outcome)),
+            Next::Watch => {
                 self.watch(deployment, stage).await?;
-                return Ok(None);
+                Ok(None)
             }
-            // Rolling back or stopping (ours or ECS's), or a status this deployer does not
-            // know: wait for ECS to finish.
-            _ => return Ok(None),
-        };
-        Ok(Some(ended))
+            Next::Wait => Ok(None),
+        }
     }
 
     fn bake_left(
@@ -339,5 +363,92 @@ impl Follower<'_> {
             };
         self.state = State::RollingBack { reason, how };
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ecs() -> String {
+        "circuit breaker".to_string()
+    }
+
+    fn ours(how: RollbackHow) -> State {
+        State::RollingBack {
+            reason: "smoke failed".into(),
+            how,
+        }
+    }
+
+    #[test]
+    fn a_running_deployment_is_watched_until_a_rollback_is_asked_for() {
+        assert_eq!(State::Watching.after(&Phase::Running, ecs), Next::Watch);
+        for how in [RollbackHow::Stopping, RollbackHow::Redeploying] {
+            assert_eq!(ours(how).after(&Phase::Running, ecs), Next::Wait);
+        }
+    }
+
+    #[test]
+    fn ecs_rolling_back_stopping_or_an_unknown_status_is_waited_out() {
+        for phase in [
+            Phase::RollingBack,
+            Phase::Stopping,
+            Phase::Unknown("NEW".into()),
+        ] {
+            assert_eq!(State::Watching.after(&phase, ecs), Next::Wait, "{phase:?}");
+        }
+    }
+
+    #[test]
+    fn success_is_a_release_unless_it_is_our_redeployment_of_the_previous_revision() {
+        assert_eq!(
+            State::Watching.after(&Phase::Successful, ecs),
+            Next::Ended(FollowOutcome::Successful)
+        );
+        assert_eq!(
+            ours(RollbackHow::Stopping).after(&Phase::Successful, ecs),
+            Next::Ended(FollowOutcome::Successful)
+        );
+        assert_eq!(
+            ours(RollbackHow::Redeploying).after(&Phase::Successful, ecs),
+            Next::Ended(FollowOutcome::RolledBack {
+                reason: "smoke failed".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_rollback_keeps_our_reason_or_takes_the_one_ecs_gives() {
+        assert_eq!(
+            ours(RollbackHow::Stopping).after(&Phase::RolledBack, ecs),
+            Next::Ended(FollowOutcome::RolledBack {
+                reason: "smoke failed".into()
+            })
+        );
+        assert_eq!(
+            State::Watching.after(&Phase::RolledBack, ecs),
+            Next::Ended(FollowOutcome::RolledBack {
+                reason: "circuit breaker".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_failed_rollback_or_a_stop_reports_what_ecs_says() {
+        for state in [State::Watching, ours(RollbackHow::Stopping)] {
+            assert_eq!(
+                state.after(&Phase::RollbackFailed, ecs),
+                Next::Ended(FollowOutcome::RollbackFailed {
+                    reason: "circuit breaker".into()
+                })
+            );
+            assert_eq!(
+                state.after(&Phase::Stopped, ecs),
+                Next::Ended(FollowOutcome::Stopped {
+                    reason: "circuit breaker".into()
+                })
+            );
+        }
     }
 }

@@ -14,9 +14,7 @@ use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
 use crate::aws::AwsClients;
 use crate::deployment::{self, FollowOptions, FollowOutcome, RollbackTarget, short_deployment};
 use crate::ecr::ensure_image_exists;
-use crate::ecs::{
-    current_task_definition, describe_service, describe_task_definition, latest_active_revision,
-};
+use crate::ecs::{BaseRevision, describe_service};
 use crate::error::DeployError;
 use crate::history;
 use crate::image::ImageRef;
@@ -252,69 +250,33 @@ pub async fn release(
     let target = &request.target;
     let release_started = SystemTime::now();
     let service = describe_service(clients, &target.cluster, &target.service).await?;
-    let current = current_task_definition(&service)?.to_string();
-    let (running_definition, running_tags) = describe_task_definition(clients, &current).await?;
-    let newer = match running_definition.family() {
-        Some(family) => {
-            let (latest, tags) = latest_active_revision(clients, family).await?;
-            (latest.revision() > running_definition.revision()).then_some((latest, tags))
-        }
-        None => None,
-    };
-    let newer_revision = newer
-        .as_ref()
-        .and_then(|(latest, _)| latest.task_definition_arn())
-        .map(str::to_string);
-    let (base_definition, tags) = newer.unwrap_or((running_definition, running_tags));
-    let current_image = container_image(&base_definition, &target.container)?.to_string();
+    let base = BaseRevision::read(clients, &service).await?;
+    let current_image = container_image(&base.definition, &target.container)?.to_string();
     let same_image = current_image == request.image.to_string();
-    if same_image && newer_revision.is_none() && !request.force {
+    if same_image && base.newer.is_none() && !request.force {
         return Ok(ReleaseOutcome::AlreadyRunning {
-            task_definition: current,
+            task_definition: base.current,
             image: current_image,
         });
     }
     // A newer revision that already runs the image goes into service as it is: a copy would
     // differ in nothing but its number.
-    let registers = !(same_image && newer_revision.is_some());
-    let input = next_revision(&base_definition, &tags, &target.container, &request.image)?;
-
-    let image_check = match (request.check_image, request.image.ecr()) {
-        (false, _) => ImageCheck::Skipped("--skip-image-check"),
-        (true, None) => ImageCheck::Skipped("not an ECR image"),
-        (true, Some(ecr)) => match ensure_image_exists(clients, &request.image, &ecr).await {
-            Ok(()) => ImageCheck::Found,
-            Err(
-                e @ (DeployError::ImageNotFound { .. } | DeployError::RepositoryNotFound { .. }),
-            ) => {
-                if !request.dry_run {
-                    return Err(e);
-                }
-                ImageCheck::NotReady(e.to_string())
-            }
-            Err(e) => return Err(e),
-        },
-    };
-    let configuration = service.deployment_configuration();
-    let plan = ReleasePlan {
-        cluster: target.cluster.clone(),
-        service: target.service.clone(),
-        container: target.container.clone(),
-        current_task_definition: current.clone(),
-        newer_revision: newer_revision.clone(),
+    let registers = !(same_image && base.newer.is_some());
+    let input = next_revision(
+        &base.definition,
+        &base.tags,
+        &target.container,
+        &request.image,
+    )?;
+    let image_check = check_image(clients, request).await?;
+    let plan = plan_of(
+        request,
+        &service,
+        &base,
         current_image,
-        new_image: request.image.to_string(),
         registers,
-        strategy: configuration
-            .and_then(|c| c.strategy())
-            .map_or("ROLLING", |s| s.as_str())
-            .to_string(),
-        bake_minutes: configuration.and_then(|c| c.bake_time_in_minutes()),
-        alarms: request.follow.alarm_names.clone(),
-        smoke_url: request.follow.smoke.as_ref().map(|s| s.url.to_string()),
-        test_listener_url: target.test_listener_url.as_ref().map(|u| u.to_string()),
         image_check,
-    };
+    );
     if request.dry_run {
         return Ok(ReleaseOutcome::DryRun(Box::new(plan)));
     }
@@ -327,56 +289,20 @@ pub async fn release(
             deployments: in_flight,
         });
     }
-
-    if let (Some(newer), true) = (&newer_revision, registers) {
-        reporter.note(&format!(
-            "starting from {}, registered after the running {}",
-            short_name(newer),
-            short_name(&current)
-        ));
-    }
-    let new_definition = match newer_revision.filter(|_| !registers) {
-        Some(as_registered) => {
-            reporter.note(&format!(
-                "deploying {} as registered (its container {} already has {}; the service ran {})",
-                short_name(&as_registered),
-                target.container,
-                request.image.short_name(),
-                short_name(&current)
-            ));
-            as_registered
+    let new_definition = match base.newer.clone().filter(|_| !registers) {
+        Some(as_registered) => deploy_as_registered(reporter, request, &base, as_registered),
+        None => {
+            if let Some(newer) = &base.newer {
+                reporter.note(&format!(
+                    "starting from {}, registered after the running {}",
+                    short_name(newer),
+                    short_name(&base.current)
+                ));
+            }
+            register(clients, input, &base.definition, target, request, reporter).await?
         }
-        None => register(clients, input, &base_definition, target, request, reporter).await?,
     };
-
-    let rollback_target = RollbackTarget {
-        cluster: target.cluster.clone(),
-        service: target.service.clone(),
-        previous_task_definition: Some(current.clone()),
-    };
-    let updated = clients
-        .ecs
-        .update_service()
-        .cluster(&target.cluster)
-        .service(&target.service)
-        .task_definition(&new_definition)
-        .send()
-        .await
-        .map_err(|e| {
-            DeployError::aws_hint(
-                format!(
-                    "updating ECS service {} in cluster {} to {}",
-                    target.service,
-                    target.cluster,
-                    short_name(&new_definition)
-                ),
-                &e,
-                "the new revision is registered but not deployed; rerun the release",
-            )
-        })?;
-    let updated_service = updated
-        .service()
-        .ok_or_else(|| DeployError::Unexpected("UpdateService returned no service".into()))?;
+    let updated = update_service(clients, target, &new_definition).await?;
     reporter.note(&format!(
         "updated service {} to {} ({} deployment)",
         target.service,
@@ -387,30 +313,156 @@ pub async fn release(
     if !request.wait {
         return Ok(ReleaseOutcome::Submitted {
             task_definition: new_definition,
-            deployment: updated_service
-                .current_service_deployment()
-                .map(str::to_string),
+            deployment: updated.current_service_deployment().map(str::to_string),
         });
     }
+    let rollback_target = RollbackTarget::of(target, Some(base.current));
+    let started = Started {
+        service: &updated,
+        task_definition: new_definition,
+        at: release_started,
+    };
+    follow_release(clients, reporter, request, started, &rollback_target).await
+}
 
+/// Whether the image is in ECR. A missing image or repository stops a release; a dry run
+/// reports it in its plan.
+async fn check_image(
+    clients: &AwsClients,
+    request: &ReleaseRequest,
+) -> Result<ImageCheck, DeployError> {
+    let ecr = match (request.check_image, request.image.ecr()) {
+        (false, _) => return Ok(ImageCheck::Skipped("--skip-image-check")),
+        (true, None) => return Ok(ImageCheck::Skipped("not an ECR image")),
+        (true, Some(ecr)) => ecr,
+    };
+    match ensure_image_exists(clients, &request.image, &ecr).await {
+        Ok(()) => Ok(ImageCheck::Found),
+        Err(e @ (DeployError::ImageNotFound { .. } | DeployError::RepositoryNotFound { .. }))
+            if request.dry_run =>
+        {
+            Ok(ImageCheck::NotReady(e.to_string()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn plan_of(
+    request: &ReleaseRequest,
+    service: &Service,
+    base: &BaseRevision,
+    current_image: String,
+    registers: bool,
+    image_check: ImageCheck,
+) -> ReleasePlan {
+    let target = &request.target;
+    let configuration = service.deployment_configuration();
+    ReleasePlan {
+        cluster: target.cluster.clone(),
+        service: target.service.clone(),
+        container: target.container.clone(),
+        current_task_definition: base.current.clone(),
+        newer_revision: base.newer.clone(),
+        current_image,
+        new_image: request.image.to_string(),
+        registers,
+        strategy: configuration
+            .and_then(|c| c.strategy())
+            .map_or("ROLLING", |s| s.as_str())
+            .to_string(),
+        bake_minutes: configuration.and_then(|c| c.bake_time_in_minutes()),
+        alarms: request.follow.alarm_names.clone(),
+        smoke_url: request.follow.smoke.as_ref().map(|s| s.url.to_string()),
+        test_listener_url: target.test_listener_url.as_ref().map(|u| u.to_string()),
+        image_check,
+    }
+}
+
+/// The newer revision already has the image: it goes into service unchanged.
+fn deploy_as_registered(
+    reporter: &Reporter,
+    request: &ReleaseRequest,
+    base: &BaseRevision,
+    as_registered: String,
+) -> String {
+    reporter.note(&format!(
+        "deploying {} as registered (its container {} already has {}; the service ran {})",
+        short_name(&as_registered),
+        request.target.container,
+        request.image.short_name(),
+        short_name(&base.current)
+    ));
+    as_registered
+}
+
+/// UpdateService to `new_definition`; returns the service as ECS reports it after the update.
+async fn update_service(
+    clients: &AwsClients,
+    target: &ServiceTarget,
+    new_definition: &str,
+) -> Result<Service, DeployError> {
+    let updated = clients
+        .ecs
+        .update_service()
+        .cluster(&target.cluster)
+        .service(&target.service)
+        .task_definition(new_definition)
+        .send()
+        .await
+        .map_err(|e| {
+            DeployError::aws_hint(
+                format!(
+                    "updating ECS service {} in cluster {} to {}",
+                    target.service,
+                    target.cluster,
+                    short_name(new_definition)
+                ),
+                &e,
+                "the new revision is registered but not deployed; rerun the release",
+            )
+        })?;
+    updated
+        .service()
+        .cloned()
+        .ok_or_else(|| DeployError::Unexpected("UpdateService returned no service".into()))
+}
+
+/// The deployment a release started.
+struct Started<'a> {
+    /// The service as UpdateService returned it.
+    service: &'a Service,
+    task_definition: String,
+    /// When the release started: alarms firing before then do not count against it.
+    at: SystemTime,
+}
+
+/// Follows the deployment UpdateService started to its end and records a rollback in the
+/// history.
+async fn follow_release(
+    clients: &AwsClients,
+    reporter: &Reporter,
+    request: &ReleaseRequest,
+    started: Started<'_>,
+    rollback_target: &RollbackTarget,
+) -> Result<ReleaseOutcome, DeployError> {
+    let target = &request.target;
+    let task_definition = started.task_definition;
     let arn =
-        deployment::started_by_update(clients, updated_service, &target.cluster, &target.service)
+        deployment::started_by_update(clients, started.service, &target.cluster, &target.service)
             .await
             .map_err(|e| {
                 DeployError::Unexpected(format!(
                     "service {} now deploys {}, but the deployer cannot follow it: {e}; watch it \
                      with `deployer status`",
                     target.service,
-                    short_name(&new_definition)
+                    short_name(&task_definition)
                 ))
             })?;
     reporter.note(&format!("following deployment {}", short_deployment(&arn)));
     let mut follow = request.follow.clone();
-    // Alarms already firing before this release do not count against it.
-    follow.alarms_since.get_or_insert(release_started);
-    let outcome = deployment::follow(clients, reporter, &arn, &rollback_target, &follow).await;
+    follow.alarms_since.get_or_insert(started.at);
+    let outcome = deployment::follow(clients, reporter, &arn, rollback_target, &follow).await;
     reporter.finish();
-    let task_definition = new_definition;
     Ok(match outcome? {
         FollowOutcome::Successful => ReleaseOutcome::Released { task_definition },
         FollowOutcome::RolledBack { reason } => {

@@ -141,11 +141,7 @@ pub async fn rollback(
         short_name(&current),
         short_name(&destination)
     ));
-    let rollback_target = RollbackTarget {
-        cluster: target.cluster.clone(),
-        service: target.service.clone(),
-        previous_task_definition: None,
-    };
+    let rollback_target = RollbackTarget::of(target, None);
     let arn = deployment::update_service_to(clients, &rollback_target, &destination).await?;
     history::mark_rolled_back(clients, reporter, &current, OPERATOR_REASON).await;
     if !request.wait {
@@ -188,11 +184,7 @@ async fn let_ecs_finish(
             deployment: arn.to_string(),
         });
     }
-    let rollback_target = RollbackTarget {
-        cluster: target.cluster.clone(),
-        service: target.service.clone(),
-        previous_task_definition: None,
-    };
+    let rollback_target = RollbackTarget::of(target, None);
     let outcome =
         deployment::follow(clients, reporter, arn, &rollback_target, &request.follow).await;
     reporter.finish();
@@ -227,11 +219,7 @@ async fn stop_in_flight(
         short_deployment(arn)
     ));
     let (source, leaving) = deployment_revisions(clients, arn).await?;
-    let rollback_target = RollbackTarget {
-        cluster: target.cluster.clone(),
-        service: target.service.clone(),
-        previous_task_definition: source,
-    };
+    let rollback_target = RollbackTarget::of(target, source);
     let started =
         deployment::request_rollback(clients, reporter, arn, &rollback_target, OPERATOR_REASON)
             .await?;

@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::{DeploymentRolloutState, DesiredStatus, HealthStatus, Se
 use crate::aws::AwsClients;
 use crate::diagnose::{log_tail, stopped_tasks};
 use crate::duration::human;
-use crate::ecs::describe_service;
+use crate::ecs::{describe_service, service_tasks};
 use crate::error::DeployError;
 use crate::progress::Reporter;
 use crate::settings::ServiceTarget;
@@ -79,28 +79,8 @@ async fn unhealthy_tasks(
     clients: &AwsClients,
     target: &ServiceTarget,
 ) -> Result<usize, DeployError> {
-    let listed = clients
-        .ecs
-        .list_tasks()
-        .cluster(&target.cluster)
-        .service_name(&target.service)
-        .desired_status(DesiredStatus::Running)
-        .send()
-        .await
-        .map_err(|e| DeployError::aws("listing running tasks", &e))?;
-    if listed.task_arns().is_empty() {
-        return Ok(0);
-    }
-    let described = clients
-        .ecs
-        .describe_tasks()
-        .cluster(&target.cluster)
-        .set_tasks(Some(listed.task_arns().to_vec()))
-        .send()
-        .await
-        .map_err(|e| DeployError::aws("describing running tasks", &e))?;
-    Ok(described
-        .tasks()
+    let tasks = service_tasks(clients, target, DesiredStatus::Running).await?;
+    Ok(tasks
         .iter()
         .filter(|t| t.health_status() == Some(&HealthStatus::Unhealthy))
         .count())

@@ -189,15 +189,7 @@ fn hook_release() -> HookRelease {
     let stop = stop_rule(Arc::new(AtomicBool::new(false)));
     let alarm_ok = alarms(StateValue::Ok);
     let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &paused.rule,
-            &answer,
-            &stop,
-        ],
+        ecs: r.ecs_then(&[&paused.rule, &answer, &stop]),
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
         ..Default::default()
@@ -521,14 +513,7 @@ async fn an_alarm_already_firing_before_the_release_does_not_roll_it_back() {
     let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
     let old_fault = alarms_answer(vec![firing(ALARM, an_hour_ago, None)]);
     let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &bake.lifecycle,
-            &bake.stop,
-        ],
+        ecs: r.ecs_then(&[&bake.lifecycle, &bake.stop]),
         ecr: vec![&r.image],
         cloudwatch: vec![&old_fault],
         ..Default::default()
@@ -689,15 +674,7 @@ async fn a_client_exception_fails_with_awss_message_and_redeploys_nothing() {
         .then_output(|| unreachable!("no redeploy of the old revision behind the operator's back"));
     let alarm_ok = alarms(StateValue::Ok);
     let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &bake.lifecycle,
-            &denied,
-            &update_back,
-        ],
+        ecs: r.ecs_then(&[&bake.lifecycle, &denied, &update_back]),
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
         ..Default::default()

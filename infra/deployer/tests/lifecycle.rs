@@ -96,14 +96,7 @@ async fn a_blue_green_release_is_followed_through_its_stages_to_production() {
     let stop = stop_rule(Arc::new(AtomicBool::new(false)));
     let alarm_ok = alarms(StateValue::Ok);
     let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &lifecycle,
-            &stop,
-        ],
+        ecs: r.ecs_then(&[&lifecycle, &stop]),
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
         ..Default::default()
@@ -166,14 +159,7 @@ async fn failing_smoke_checks_on_the_test_listener_roll_the_release_back() {
     let stop = stop_rule(stopped);
     let alarm_ok = alarms(StateValue::Ok);
     let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &lifecycle,
-            &stop,
-        ],
+        ecs: r.ecs_then(&[&lifecycle, &stop]),
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
         ..Default::default()
@@ -227,14 +213,7 @@ async fn an_alarm_in_alarm_state_rolls_the_release_back() {
     let stop = stop_rule(stopped);
     let firing = alarms(StateValue::Alarm);
     let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &lifecycle,
-            &stop,
-        ],
+        ecs: r.ecs_then(&[&lifecycle, &stop]),
         ecr: vec![&r.image],
         cloudwatch: vec![&firing],
         ..Default::default()
@@ -283,14 +262,7 @@ async fn a_rollback_ecs_decided_on_its_own_is_reported_with_the_alarm_that_fired
     let stop = stop_rule(Arc::new(AtomicBool::new(false)));
     let alarm_ok = alarms(StateValue::Ok);
     let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &lifecycle,
-            &stop,
-        ],
+        ecs: r.ecs_then(&[&lifecycle, &stop]),
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
         ..Default::default()
@@ -364,16 +336,7 @@ async fn when_ecs_cannot_stop_with_rollback_the_service_goes_back_to_the_previou
         });
     let alarm_ok = alarms(StateValue::Ok);
     let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &lifecycle,
-            &back,
-            &refused,
-            &update_back,
-        ],
+        ecs: r.ecs_then(&[&lifecycle, &back, &refused, &update_back]),
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
         ..Default::default()
@@ -534,13 +497,7 @@ async fn following_gives_up_after_its_timeout_and_says_how_to_carry_on() {
     });
     let alarm_ok = alarms(StateValue::Ok);
     let clients = mock_clients(MockRules {
-        ecs: vec![
-            &r.describe_service,
-            &r.describe_task_definition,
-            &r.register,
-            &r.update,
-            &stuck,
-        ],
+        ecs: r.ecs_then(&[&stuck]),
         ecr: vec![&r.image],
         cloudwatch: vec![&alarm_ok],
         ..Default::default()

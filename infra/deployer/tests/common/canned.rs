@@ -168,6 +168,20 @@ pub struct ReleaseRules {
     pub image: Rule,
 }
 
+impl ReleaseRules {
+    /// The ECS answers of a release up to UpdateService, then `more` (what the test is about).
+    pub fn ecs_then<'a>(&'a self, more: &[&'a Rule]) -> Vec<&'a Rule> {
+        let mut rules = vec![
+            &self.describe_service,
+            &self.describe_task_definition,
+            &self.register,
+            &self.update,
+        ];
+        rules.extend_from_slice(more);
+        rules
+    }
+}
+
 pub fn release_rules() -> ReleaseRules {
     ReleaseRules {
         describe_service: mock!(Ecs::describe_services).then_output(|| {

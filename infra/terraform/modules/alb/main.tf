@@ -118,8 +118,18 @@ resource "aws_lb_listener" "test" {
   }
 }
 
-resource "aws_lb_listener_rule" "production" {
-  listener_arn = aws_lb_listener.production.arn
+# One forwarding rule per listener, to both of portal's target groups: production starts on
+# blue, the test listener on green.
+locals {
+  listener_rules = {
+    production = { listener_arn = aws_lb_listener.production.arn, blue_weight = 100, green_weight = 0 }
+    test       = { listener_arn = aws_lb_listener.test.arn, blue_weight = 0, green_weight = 100 }
+  }
+}
+
+resource "aws_lb_listener_rule" "portal" {
+  for_each     = local.listener_rules
+  listener_arn = each.value.listener_arn
   priority     = 100
 
   action {
@@ -127,11 +137,11 @@ resource "aws_lb_listener_rule" "production" {
     forward {
       target_group {
         arn    = aws_lb_target_group.portal["blue"].arn
-        weight = 100
+        weight = each.value.blue_weight
       }
       target_group {
         arn    = aws_lb_target_group.portal["green"].arn
-        weight = 0
+        weight = each.value.green_weight
       }
     }
   }
@@ -148,31 +158,13 @@ resource "aws_lb_listener_rule" "production" {
   }
 }
 
-resource "aws_lb_listener_rule" "test" {
-  listener_arn = aws_lb_listener.test.arn
-  priority     = 100
+# Where the two rules lived before they became one for_each: an applied stack keeps them.
+moved {
+  from = aws_lb_listener_rule.production
+  to   = aws_lb_listener_rule.portal["production"]
+}
 
-  action {
-    type = "forward"
-    forward {
-      target_group {
-        arn    = aws_lb_target_group.portal["blue"].arn
-        weight = 0
-      }
-      target_group {
-        arn    = aws_lb_target_group.portal["green"].arn
-        weight = 100
-      }
-    }
-  }
-
-  condition {
-    path_pattern {
-      values = ["/*"]
-    }
-  }
-
-  lifecycle {
-    ignore_changes = [action]
-  }
+moved {
+  from = aws_lb_listener_rule.test
+  to   = aws_lb_listener_rule.portal["test"]
 }

@@ -25,12 +25,12 @@ output "test_listener_arn" {
 
 output "production_listener_rule_arn" {
   description = "Rule whose weights ECS shifts to move production traffic."
-  value       = aws_lb_listener_rule.production.arn
+  value       = aws_lb_listener_rule.portal["production"].arn
 }
 
 output "test_listener_rule_arn" {
   description = "Rule that sends test traffic to the new version."
-  value       = aws_lb_listener_rule.test.arn
+  value       = aws_lb_listener_rule.portal["test"].arn
 }
 
 output "blue_target_group_arn" {

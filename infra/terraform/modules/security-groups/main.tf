@@ -11,75 +11,27 @@
 # metrics only from its load balancer (response times, its health checks) and from portal and
 # hardware (queries), its database only from metrics.
 
-resource "aws_security_group" "alb" {
-  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
-  name_prefix = "${var.name}-alb-"
-  description = "Public load balancer: HTTP/HTTPS from the internet, forwards to portal only"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-alb" })
-  lifecycle { create_before_destroy = true }
+locals {
+  # Every security group of the stack, by name, with its description; nothing else differs.
+  groups = {
+    alb              = "Public load balancer: HTTP/HTTPS from the internet, forwards to portal only"
+    portal           = "portal tasks: traffic from the load balancer only"
+    hardware         = "hardware tasks: traffic from portal tasks only"
+    database         = "PostgreSQL: connections from hardware tasks only"
+    metrics_ingest   = "Internal load balancer of metrics ingest: UDP from portal and hardware tasks only"
+    metrics          = "metrics tasks: ingest through its load balancer, queries from portal and hardware"
+    metrics_database = "PostgreSQL of metrics: connections from metrics tasks only"
+    endpoints        = "VPC interface endpoints: HTTPS from the tasks only"
+  }
 }
 
-resource "aws_security_group" "portal" {
+resource "aws_security_group" "this" {
   #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
-  name_prefix = "${var.name}-portal-"
-  description = "portal tasks: traffic from the load balancer only"
+  for_each    = local.groups
+  name_prefix = "${var.name}-${replace(each.key, "_", "-")}-"
+  description = each.value
   vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-portal" })
-  lifecycle { create_before_destroy = true }
-}
-
-resource "aws_security_group" "hardware" {
-  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
-  name_prefix = "${var.name}-hardware-"
-  description = "hardware tasks: traffic from portal tasks only"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-hardware" })
-  lifecycle { create_before_destroy = true }
-}
-
-resource "aws_security_group" "database" {
-  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
-  name_prefix = "${var.name}-database-"
-  description = "PostgreSQL: connections from hardware tasks only"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-database" })
-  lifecycle { create_before_destroy = true }
-}
-
-resource "aws_security_group" "metrics_ingest" {
-  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
-  name_prefix = "${var.name}-metrics-ingest-"
-  description = "Internal load balancer of metrics ingest: UDP from portal and hardware tasks only"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-metrics-ingest" })
-  lifecycle { create_before_destroy = true }
-}
-
-resource "aws_security_group" "metrics" {
-  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
-  name_prefix = "${var.name}-metrics-"
-  description = "metrics tasks: ingest through its load balancer, queries from portal and hardware"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-metrics" })
-  lifecycle { create_before_destroy = true }
-}
-
-resource "aws_security_group" "metrics_database" {
-  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
-  name_prefix = "${var.name}-metrics-database-"
-  description = "PostgreSQL of metrics: connections from metrics tasks only"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-metrics-database" })
-  lifecycle { create_before_destroy = true }
-}
-
-resource "aws_security_group" "endpoints" {
-  #checkov:skip=CKV2_AWS_5:Attached in other modules (ALB, ECS services, RDS, VPC endpoints), which checkov does not follow across module boundaries.
-  name_prefix = "${var.name}-endpoints-"
-  description = "VPC interface endpoints: HTTPS from the tasks only"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-endpoints" })
+  tags        = merge(var.tags, { Name = "${var.name}-${replace(each.key, "_", "-")}" })
   lifecycle { create_before_destroy = true }
 }
 
@@ -88,7 +40,7 @@ resource "aws_security_group" "endpoints" {
 resource "aws_vpc_security_group_ingress_rule" "alb_http" {
   #checkov:skip=CKV_AWS_260:The public dashboard is served on port 80 (redirected to HTTPS when a certificate is configured).
   for_each          = toset(var.public_ingress_cidrs)
-  security_group_id = aws_security_group.alb.id
+  security_group_id = aws_security_group.this["alb"].id
   description       = "HTTP from the internet"
   cidr_ipv4         = each.value
   ip_protocol       = "tcp"
@@ -98,7 +50,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_http" {
 
 resource "aws_vpc_security_group_ingress_rule" "alb_https" {
   for_each          = var.enable_https ? toset(var.public_ingress_cidrs) : toset([])
-  security_group_id = aws_security_group.alb.id
+  security_group_id = aws_security_group.this["alb"].id
   description       = "HTTPS from the internet"
   cidr_ipv4         = each.value
   ip_protocol       = "tcp"
@@ -110,7 +62,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
 # only the listed ranges (an office, a CI runner) may reach it. Empty by default.
 resource "aws_vpc_security_group_ingress_rule" "alb_test_listener" {
   for_each          = toset(var.test_listener_cidrs)
-  security_group_id = aws_security_group.alb.id
+  security_group_id = aws_security_group.this["alb"].id
   description       = "Blue/green test listener from trusted ranges"
   cidr_ipv4         = each.value
   ip_protocol       = "tcp"
@@ -118,246 +70,79 @@ resource "aws_vpc_security_group_ingress_rule" "alb_test_listener" {
   to_port           = var.test_listener_port
 }
 
-resource "aws_vpc_security_group_egress_rule" "alb_to_portal" {
-  security_group_id            = aws_security_group.alb.id
-  description                  = "Forward to portal tasks"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
+# --- rules between the groups, and to AWS APIs ------------------------------------------------
+#
+# One rule a line, keyed by the name each had as a resource of its own (the moved blocks in
+# moved.tf keep an applied stack's rules in place). `group` is the group the rule belongs to,
+# `peer` the group on the other side, both keys of local.groups.
 
-# --- portal ----------------------------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "portal_from_alb" {
-  security_group_id            = aws_security_group.portal.id
-  description                  = "HTTP from the load balancer"
-  referenced_security_group_id = aws_security_group.alb.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "portal_to_hardware" {
-  security_group_id            = aws_security_group.portal.id
-  description                  = "Sync the snapshot from hardware"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-# HTTPS to AWS APIs: ECR, CloudWatch Logs, Secrets Manager and the ECS Service Connect agent.
-# They are reached through endpoints or NAT; their addresses are not fixed, hence 0.0.0.0/0.
-resource "aws_vpc_security_group_egress_rule" "portal_https" {
-  security_group_id = aws_security_group.portal.id
-  description       = "HTTPS to AWS APIs"
-  cidr_ipv4         = "0.0.0.0/0"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-}
-
-# --- hardware --------------------------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "hardware_from_portal" {
-  security_group_id            = aws_security_group.hardware.id
-  description                  = "JSON API from portal only"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "hardware_to_database" {
-  security_group_id            = aws_security_group.hardware.id
-  description                  = "PostgreSQL"
-  referenced_security_group_id = aws_security_group.database.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_port
-  to_port                      = var.database_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "hardware_https" {
-  security_group_id = aws_security_group.hardware.id
-  description       = "HTTPS to AWS APIs"
-  cidr_ipv4         = "0.0.0.0/0"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-}
-
-# portal and hardware send every request's response time (UDP, fire-and-forget) to the
-# metrics ingest load balancer, and may query metrics over HTTP through Service Connect.
-resource "aws_vpc_security_group_egress_rule" "to_metrics_ingest" {
-  for_each = {
-    portal   = aws_security_group.portal.id
-    hardware = aws_security_group.hardware.id
+locals {
+  ingress_between_groups = {
+    portal_from_alb               = { group = "portal", peer = "alb", protocol = "tcp", port = var.container_port, description = "HTTP from the load balancer" }
+    hardware_from_portal          = { group = "hardware", peer = "portal", protocol = "tcp", port = var.container_port, description = "JSON API from portal only" }
+    metrics_ingest_from_portal    = { group = "metrics_ingest", peer = "portal", protocol = "udp", port = var.metrics_udp_port, description = "Response times from portal" }
+    metrics_ingest_from_hardware  = { group = "metrics_ingest", peer = "hardware", protocol = "udp", port = var.metrics_udp_port, description = "Response times from hardware" }
+    metrics_from_ingest           = { group = "metrics", peer = "metrics_ingest", protocol = "udp", port = var.metrics_udp_port, description = "Response times through the ingest load balancer" }
+    metrics_health_checks         = { group = "metrics", peer = "metrics_ingest", protocol = "tcp", port = var.container_port, description = "Health checks from the ingest load balancer" }
+    metrics_from_portal           = { group = "metrics", peer = "portal", protocol = "tcp", port = var.container_port, description = "Query API from portal" }
+    metrics_from_hardware         = { group = "metrics", peer = "hardware", protocol = "tcp", port = var.container_port, description = "Query API from hardware" }
+    metrics_database_from_metrics = { group = "metrics_database", peer = "metrics", protocol = "tcp", port = var.database_port, description = "PostgreSQL from metrics only" }
+    database_from_hardware        = { group = "database", peer = "hardware", protocol = "tcp", port = var.database_port, description = "PostgreSQL from hardware only" }
+    endpoints_from_portal         = { group = "endpoints", peer = "portal", protocol = "tcp", port = 443, description = "HTTPS from portal tasks" }
+    endpoints_from_hardware       = { group = "endpoints", peer = "hardware", protocol = "tcp", port = 443, description = "HTTPS from hardware tasks" }
+    endpoints_from_metrics        = { group = "endpoints", peer = "metrics", protocol = "tcp", port = 443, description = "HTTPS from metrics tasks" }
   }
-  security_group_id            = each.value
-  description                  = "Response times to the metrics ingest load balancer"
-  referenced_security_group_id = aws_security_group.metrics_ingest.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
-}
 
-resource "aws_vpc_security_group_egress_rule" "to_metrics_api" {
-  for_each = {
-    portal   = aws_security_group.portal.id
-    hardware = aws_security_group.hardware.id
+  # portal and hardware send every request's response time (UDP, fire-and-forget) to the
+  # metrics ingest load balancer, and may query metrics over HTTP through Service Connect.
+  # The targets accept the ingest balancer's traffic by its security group: UDP target groups
+  # keep the client's address (client IP preservation cannot be disabled for UDP), and a rule
+  # that references the balancer's group still matches then (Elastic Load Balancing, "Update
+  # the security groups for your Network Load Balancer").
+  egress_between_groups = {
+    alb_to_portal                = { group = "alb", peer = "portal", protocol = "tcp", port = var.container_port, description = "Forward to portal tasks" }
+    portal_to_hardware           = { group = "portal", peer = "hardware", protocol = "tcp", port = var.container_port, description = "Sync the snapshot from hardware" }
+    hardware_to_database         = { group = "hardware", peer = "database", protocol = "tcp", port = var.database_port, description = "PostgreSQL" }
+    portal_to_metrics_ingest     = { group = "portal", peer = "metrics_ingest", protocol = "udp", port = var.metrics_udp_port, description = "Response times to the metrics ingest load balancer" }
+    hardware_to_metrics_ingest   = { group = "hardware", peer = "metrics_ingest", protocol = "udp", port = var.metrics_udp_port, description = "Response times to the metrics ingest load balancer" }
+    portal_to_metrics_api        = { group = "portal", peer = "metrics", protocol = "tcp", port = var.container_port, description = "Queries to the metrics API" }
+    hardware_to_metrics_api      = { group = "hardware", peer = "metrics", protocol = "tcp", port = var.container_port, description = "Queries to the metrics API" }
+    metrics_ingest_to_metrics    = { group = "metrics_ingest", peer = "metrics", protocol = "udp", port = var.metrics_udp_port, description = "Forward response times to metrics tasks" }
+    metrics_ingest_health_checks = { group = "metrics_ingest", peer = "metrics", protocol = "tcp", port = var.container_port, description = "Health checks of metrics tasks (GET /healthz)" }
+    metrics_to_database          = { group = "metrics", peer = "metrics_database", protocol = "tcp", port = var.database_port, description = "PostgreSQL of metrics" }
   }
-  security_group_id            = each.value
-  description                  = "Queries to the metrics API"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
+
+  # HTTPS to AWS APIs: ECR, CloudWatch Logs, Secrets Manager and the ECS Service Connect agent.
+  # They are reached through endpoints or NAT; their addresses are not fixed, hence 0.0.0.0/0.
+  https_to_aws_apis = ["portal", "hardware", "metrics"]
 }
 
-# --- metrics ingest load balancer ----------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_ingest_from_portal" {
-  security_group_id            = aws_security_group.metrics_ingest.id
-  description                  = "Response times from portal"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
+resource "aws_vpc_security_group_ingress_rule" "between_groups" {
+  for_each                     = local.ingress_between_groups
+  security_group_id            = aws_security_group.this[each.value.group].id
+  description                  = each.value.description
+  referenced_security_group_id = aws_security_group.this[each.value.peer].id
+  ip_protocol                  = each.value.protocol
+  from_port                    = each.value.port
+  to_port                      = each.value.port
 }
 
-resource "aws_vpc_security_group_ingress_rule" "metrics_ingest_from_hardware" {
-  security_group_id            = aws_security_group.metrics_ingest.id
-  description                  = "Response times from hardware"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
+resource "aws_vpc_security_group_egress_rule" "between_groups" {
+  for_each                     = local.egress_between_groups
+  security_group_id            = aws_security_group.this[each.value.group].id
+  description                  = each.value.description
+  referenced_security_group_id = aws_security_group.this[each.value.peer].id
+  ip_protocol                  = each.value.protocol
+  from_port                    = each.value.port
+  to_port                      = each.value.port
 }
 
-resource "aws_vpc_security_group_egress_rule" "metrics_ingest_to_metrics" {
-  security_group_id            = aws_security_group.metrics_ingest.id
-  description                  = "Forward response times to metrics tasks"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "metrics_ingest_health_checks" {
-  security_group_id            = aws_security_group.metrics_ingest.id
-  description                  = "Health checks of metrics tasks (GET /healthz)"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-# --- metrics -------------------------------------------------------------------------------------
-
-# The targets accept the load balancer's traffic by its security group; UDP target groups keep
-# the client's address (client IP preservation cannot be disabled for UDP), and a rule that
-# references the load balancer's group still matches then (Elastic Load Balancing, "Update the
-# security groups for your Network Load Balancer").
-resource "aws_vpc_security_group_ingress_rule" "metrics_from_ingest" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "Response times through the ingest load balancer"
-  referenced_security_group_id = aws_security_group.metrics_ingest.id
-  ip_protocol                  = "udp"
-  from_port                    = var.metrics_udp_port
-  to_port                      = var.metrics_udp_port
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_health_checks" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "Health checks from the ingest load balancer"
-  referenced_security_group_id = aws_security_group.metrics_ingest.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_from_portal" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "Query API from portal"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_from_hardware" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "Query API from hardware"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "metrics_to_database" {
-  security_group_id            = aws_security_group.metrics.id
-  description                  = "PostgreSQL of metrics"
-  referenced_security_group_id = aws_security_group.metrics_database.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_port
-  to_port                      = var.database_port
-}
-
-resource "aws_vpc_security_group_egress_rule" "metrics_https" {
-  security_group_id = aws_security_group.metrics.id
+resource "aws_vpc_security_group_egress_rule" "https_to_aws_apis" {
+  for_each          = toset(local.https_to_aws_apis)
+  security_group_id = aws_security_group.this[each.key].id
   description       = "HTTPS to AWS APIs"
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics_database_from_metrics" {
-  security_group_id            = aws_security_group.metrics_database.id
-  description                  = "PostgreSQL from metrics only"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_port
-  to_port                      = var.database_port
-}
-
-# --- database --------------------------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "database_from_hardware" {
-  security_group_id            = aws_security_group.database.id
-  description                  = "PostgreSQL from hardware only"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_port
-  to_port                      = var.database_port
-}
-
-# --- VPC endpoints ---------------------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "endpoints_from_portal" {
-  security_group_id            = aws_security_group.endpoints.id
-  description                  = "HTTPS from portal tasks"
-  referenced_security_group_id = aws_security_group.portal.id
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-}
-
-resource "aws_vpc_security_group_ingress_rule" "endpoints_from_hardware" {
-  security_group_id            = aws_security_group.endpoints.id
-  description                  = "HTTPS from hardware tasks"
-  referenced_security_group_id = aws_security_group.hardware.id
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-}
-
-resource "aws_vpc_security_group_ingress_rule" "endpoints_from_metrics" {
-  security_group_id            = aws_security_group.endpoints.id
-  description                  = "HTTPS from metrics tasks"
-  referenced_security_group_id = aws_security_group.metrics.id
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
 }
