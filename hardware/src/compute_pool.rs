@@ -7,7 +7,6 @@
 //! until the computation ends.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
@@ -25,18 +24,15 @@ pub struct ComputePool {
     workers: usize,
     permits: Arc<Semaphore>,
     jobs: Option<crossbeam_channel::Sender<Job>>,
-    completed: Arc<AtomicU64>,
 }
 
 impl ComputePool {
     pub fn new(workers: usize, source: Arc<dyn AvailabilitySource>) -> Self {
         let workers = workers.max(1);
         let (jobs, queue) = crossbeam_channel::bounded::<Job>(workers);
-        let completed = Arc::new(AtomicU64::new(0));
         for index in 0..workers {
             let queue = queue.clone();
             let source = source.clone();
-            let completed = completed.clone();
             // The threads are not joined: when the pool is dropped, the queue closes and each
             // thread ends after its current job (up to 5 s later); nobody needs to wait.
             std::thread::Builder::new()
@@ -44,7 +40,6 @@ impl ComputePool {
                 .spawn(move || {
                     for job in queue {
                         let availability = source.compute(&job.profile.provider, &job.profile.name);
-                        completed.fetch_add(1, Ordering::Relaxed);
                         // The receiver is gone only during shutdown; the result is then
                         // dropped, and the profile's lease expires or was released.
                         let _ = job.done.send(ComputedAvailability {
@@ -61,7 +56,6 @@ impl ComputePool {
             workers,
             permits: Arc::new(Semaphore::new(workers)),
             jobs: Some(jobs),
-            completed,
         }
     }
 
@@ -75,10 +69,6 @@ impl ComputePool {
 
     pub fn busy_slots(&self) -> usize {
         self.workers - self.free_slots()
-    }
-
-    pub fn completed(&self) -> u64 {
-        self.completed.load(Ordering::Relaxed)
     }
 
     /// Starts computing `profile` if a slot is free; gives the profile back otherwise.
@@ -155,6 +145,5 @@ mod tests {
         assert_eq!(ids, vec![1, 2]);
         pool.wait_idle().await;
         assert_eq!(pool.free_slots(), 2);
-        assert_eq!(pool.completed(), 2);
     }
 }

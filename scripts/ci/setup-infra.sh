@@ -22,18 +22,4 @@ if ! "$INFRA_VENV/bin/python" -c 'import hcl2, pytest' >/dev/null 2>&1; then
 fi
 export INFRA_PYTHON="$INFRA_VENV/bin/python"
 
-if [ -z "${CONTAINERS_CONF:-}" ] || [ ! -f "$CONTAINERS_CONF" ]; then
-    # One fixed temp directory per user: sourcing this again rewrites the same file.
-    _infra_conf_dir="${TMPDIR:-/tmp}/hwdash-containers-$(id -u)"
-    mkdir -p "$_infra_conf_dir"
-    cat >"$_infra_conf_dir/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-    export CONTAINERS_CONF="$_infra_conf_dir/containers.conf"
-    unset _infra_conf_dir
-fi
+use_containers_conf
