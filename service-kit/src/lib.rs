@@ -1,12 +1,17 @@
 //! What every service in this workspace shares, and nothing more: logging set-up,
-//! the shutdown signal, the per-route request latency histogram behind `/metrics`, and the
-//! HTTP listener with its timeouts and connection cap.
+//! configuration parsing and checks (durations, addresses, counts, database directories), the
+//! host name, the `healthcheck` probe, the shutdown signal, the per-route request latency
+//! histogram behind `/metrics`, and the HTTP listener with its timeouts and connection cap.
 
+pub mod config;
+pub mod healthcheck;
+pub mod host;
 pub mod http_metrics;
 pub mod listener;
 pub mod shutdown;
 pub mod telemetry;
 
+pub use host::host_name;
 pub use http_metrics::HttpMetrics;
 pub use listener::{ListenerArgs, ListenerMetrics, raise_descriptor_limit, serve};
 pub use shutdown::shutdown_signal;
