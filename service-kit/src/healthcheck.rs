@@ -86,7 +86,10 @@ mod tests {
         let err = check(addr, "/readyz", Duration::from_secs(5))
             .await
             .unwrap_err();
-        assert!(err.contains("/readyz answered") && err.contains("503"), "{err}");
+        assert!(
+            err.contains("/readyz answered") && err.contains("503"),
+            "{err}"
+        );
 
         let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = closed.local_addr().unwrap();

@@ -10,7 +10,11 @@ pub fn host_name() -> String {
         .to_owned();
     Some(kernel)
         .filter(|name| !name.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok().filter(|name| !name.trim().is_empty()))
+        .or_else(|| {
+            std::env::var("HOSTNAME")
+                .ok()
+                .filter(|name| !name.trim().is_empty())
+        })
         .unwrap_or_else(|| "host".into())
 }
 

@@ -4,8 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 /// What every address message ends with.
-pub const ACCEPTED_FORM: &str =
-    "expected IP:PORT with a numeric IP and a port from 0 to 65535, e.g. 127.0.0.1:5001, 0.0.0.0:8080 or [::1]:5001";
+pub const ACCEPTED_FORM: &str = "expected IP:PORT with a numeric IP and a port from 0 to 65535, e.g. 127.0.0.1:5001, 0.0.0.0:8080 or [::1]:5001";
 
 /// Parses `IP:PORT`; the message says which part is wrong and the accepted form.
 pub fn parse_socket_addr(raw: &str) -> Result<SocketAddr, String> {
@@ -22,7 +21,37 @@ pub fn parse_socket_addr(raw: &str) -> Result<SocketAddr, String> {
             "'{host}' is not an IP address (host names are not looked up); {ACCEPTED_FORM}"
         ));
     }
-    Err(format!("port '{port}' is not a number from 0 to 65535; {ACCEPTED_FORM}"))
+    Err(format!(
+        "port '{port}' is not a number from 0 to 65535; {ACCEPTED_FORM}"
+    ))
+}
+
+/// A comma-separated list of addresses (the `metrics` collectors a service sends to, in
+/// failover order); blank entries are skipped, so `""` is the empty list. One value for clap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressList(pub Vec<SocketAddr>);
+
+impl AddressList {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Display for AddressList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self.0.iter().map(SocketAddr::to_string).collect();
+        f.write_str(&list.join(","))
+    }
+}
+
+/// Parses an [`AddressList`]; each entry as [`parse_socket_addr`].
+pub fn parse_address_list(raw: &str) -> Result<AddressList, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(parse_socket_addr)
+        .collect::<Result<Vec<_>, _>>()
+        .map(AddressList)
 }
 
 #[cfg(test)]
@@ -43,7 +72,10 @@ mod tests {
         for (raw, needle) in [
             ("localhost", "'localhost' has no port"),
             ("localhost:5001", "'localhost' is not an IP address"),
-            ("127.0.0.1:99999", "port '99999' is not a number from 0 to 65535"),
+            (
+                "127.0.0.1:99999",
+                "port '99999' is not a number from 0 to 65535",
+            ),
             ("127.0.0.1:http", "port 'http'"),
             ("[::1]:70000", "port '70000'"),
         ] {
@@ -51,5 +83,14 @@ mod tests {
             assert!(err.contains(needle), "{raw}: {err}");
             assert!(err.contains("expected IP:PORT"), "{raw}: {err}");
         }
+    }
+
+    #[test]
+    fn a_list_keeps_its_order_skips_blanks_and_names_a_bad_entry() {
+        let list = parse_address_list(" 127.0.0.1:8125, ,[::1]:9000").unwrap();
+        assert_eq!(list.to_string(), "127.0.0.1:8125,[::1]:9000");
+        assert!(parse_address_list("").unwrap().is_empty());
+        let err = parse_address_list("127.0.0.1:8125,127.0.0.1").unwrap_err();
+        assert!(err.contains("'127.0.0.1' has no port"), "{err}");
     }
 }

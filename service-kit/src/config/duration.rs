@@ -9,8 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 /// What every duration message ends with, so a user sees the accepted forms at once.
-pub const ACCEPTED_FORMS: &str =
-    "write seconds (10, 0.5) or a number with a unit (500ms, 2m, 1h 30m, 7d; units us, ms, s, m, h, d, w)";
+pub const ACCEPTED_FORMS: &str = "write seconds (10, 0.5) or a number with a unit (500ms, 2m, 1h 30m, 7d; units us, ms, s, m, h, d, w)";
 
 /// Why a duration was rejected; the message names the value and the accepted forms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,7 +41,17 @@ pub fn parse_duration(raw: &str) -> Result<Duration, DurationError> {
         return Duration::try_from_secs_f64(seconds)
             .map_err(|_| DurationError::new(raw, "not a finite number of seconds"));
     }
-    humantime::parse_duration(text).map_err(|err| DurationError::new(raw, err.to_string()))
+    humantime::parse_duration(text).map_err(|err| DurationError::new(raw, reason(&err)))
+}
+
+/// humantime's errors give character offsets; say what is wrong in words instead.
+fn reason(err: &humantime::DurationError) -> String {
+    match err {
+        humantime::DurationError::UnknownUnit { unit, .. } => format!("unknown unit '{unit}'"),
+        humantime::DurationError::NumberOverflow => "too large".into(),
+        humantime::DurationError::Empty => "it is empty".into(),
+        _ => "not a number with a unit".into(),
+    }
 }
 
 /// A clap value parser for durations from `min` to `max`, both included; the message of a
@@ -144,9 +153,17 @@ mod tests {
 
     #[test]
     fn a_bad_duration_names_the_value_and_the_accepted_forms() {
-        for raw in ["soon", "5 parsecs", "", "ms", "inf", "1mo"] {
+        for (raw, reason) in [
+            ("soon", "not a number with a unit"),
+            ("5 parsecs", "unknown unit 'parsecs'"),
+            ("", "it is empty"),
+            ("ms", "not a number with a unit"),
+            ("inf", "not a finite number"),
+            ("1mo", "unknown unit 'mo'"),
+        ] {
             let err = parse_duration(raw).unwrap_err().to_string();
             assert!(err.contains(&format!("'{raw}'")), "{err}");
+            assert!(err.contains(reason), "{err}");
             assert!(err.contains("500ms, 2m"), "{err}");
         }
     }

@@ -8,7 +8,7 @@ pub mod duration;
 pub mod number;
 pub mod path;
 
-pub use address::parse_socket_addr;
+pub use address::{AddressList, parse_address_list, parse_socket_addr};
 pub use duration::{DurationError, HumanDuration, duration_between, parse_duration};
 pub use number::at_least_one;
 pub use path::check_parent_dir;

@@ -40,7 +40,10 @@ mod tests {
         let missing = dir.path().join("nonexistent/dir");
         let err = check_parent_dir(&missing.join("hw.db")).unwrap_err();
         assert!(
-            err.contains(&format!("the directory {} does not exist", missing.display())),
+            err.contains(&format!(
+                "the directory {} does not exist",
+                missing.display()
+            )),
             "{err}"
         );
         assert!(!missing.exists());
