@@ -53,13 +53,23 @@ pub struct ScheduleArgs {
 
     /// Time compression: workflow time runs this many times faster (`1000` turns the
     /// workflow's 2 minutes into 120 ms, and its rates 1000 times higher).
-    #[arg(long, env = "LOADTEST_COMPRESS", default_value_t = 1.0)]
+    #[arg(
+        long,
+        env = "LOADTEST_COMPRESS",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
     pub compress: f64,
 
     /// Growth multiplier: this many times as many actors, each copy a new customer with its
     /// own keys and phase (10 for "10x the traffic"). Fractions run ceil(M) copies at
     /// M / ceil(M) of the rate each.
-    #[arg(long, env = "LOADTEST_MULTIPLIER", default_value_t = 1.0)]
+    #[arg(
+        long,
+        env = "LOADTEST_MULTIPLIER",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
     pub multiplier: f64,
 
     /// Run length in workflow time (e.g. `30m`); real time is this divided by --compress.
@@ -186,6 +196,16 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn a_negative_compress_reaches_the_check_that_names_it() {
+        // Not "unexpected argument '-1'": the plan's check says it must be positive.
+        let cli = Cli::try_parse_from(["loadtest", "check", "w.toml", "--compress", "-1"]).unwrap();
+        let Command::Check(check) = cli.command else {
+            panic!("expected check");
+        };
+        assert_eq!(check.schedule.compress, -1.0);
     }
 
     #[test]
