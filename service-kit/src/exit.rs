@@ -17,16 +17,29 @@ pub fn error_message(err: &(dyn Error + 'static)) -> String {
             *outer = own.trim_end_matches([':', ' ']).to_owned();
         }
     }
-    let mut said: Vec<String> = Vec::new();
-    for message in messages.into_iter().filter(|m| !m.is_empty()) {
-        // A cause that repeats the previous message with more detail replaces it.
-        if said
-            .last()
-            .is_some_and(|last| message.ends_with(last.as_str()))
-        {
-            said.pop();
+    // A layer whose last part a deeper cause repeats (`X: failed` above `X: code 14: failed`)
+    // leaves that part to the deeper cause.
+    for i in 1..messages.len() {
+        let (outer, inner) = messages.split_at_mut(i);
+        let outer = &mut outer[i - 1];
+        let tail_start = outer.rfind(": ").map_or(0, |at| at + 2);
+        let tail = &outer[tail_start..];
+        if !tail.is_empty() && inner[0].ends_with(tail) && inner[0].len() > tail.len() {
+            outer.truncate(tail_start);
+            *outer = outer.trim_end_matches([':', ' ']).to_owned();
         }
-        if !said.iter().any(|earlier| earlier.contains(&message)) {
+    }
+    let mut said: Vec<String> = Vec::new();
+    for mut message in messages {
+        // A last part already said (a path, the words of the root cause) is not said again.
+        if let Some(at) = message.rfind(": ")
+            && said
+                .iter()
+                .any(|earlier| earlier.contains(&message[at + 2..]))
+        {
+            message.truncate(at);
+        }
+        if !message.is_empty() && !said.iter().any(|earlier| earlier.contains(&message)) {
             said.push(message);
         }
     }
@@ -76,6 +89,23 @@ mod tests {
         assert_eq!(
             error_message(&err),
             "opening database /ro/hw.db: SQLite error: Error code 14: unable to open database file"
+        );
+    }
+
+    #[test]
+    fn a_path_repeated_by_every_layer_is_said_once() {
+        // What metrics printed for a database on a read-only file system.
+        let err = chain(&[
+            "cannot start metrics",
+            "cannot open database /ro/m.db",
+            "database /ro/m.db: unable to open database file: /ro/m.db",
+            "unable to open database file: /ro/m.db",
+            "Error code 14: unable to open database file",
+        ]);
+        assert_eq!(
+            error_message(&err),
+            "cannot start metrics: cannot open database /ro/m.db: unable to open database file: \
+             Error code 14"
         );
     }
 
