@@ -282,3 +282,21 @@ fn the_binary_writes_its_backlog_as_embedded_metric_format_lines_on_stdout() {
     let due = emf["DueProfiles"].as_u64().expect("DueProfiles is a count");
     assert!(due > 10, "expected the seed catalog to be due, got {due}");
 }
+
+#[test]
+fn log_lines_written_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = binary()
+        .args(["seed", "--quiet", "--profiles", "100", "--database"])
+        .arg(dir.path().join("hw.db"))
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INFO"), "expected text log lines: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "ANSI escape in piped logs: {stderr:?}"
+    );
+}
