@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use service_kit::LogFormat;
+use service_kit::config::{
+    AddressList, check_parent_dir, duration_between, parse_address_list, parse_socket_addr,
+};
 
 use crate::store::DatabaseUrl;
 
@@ -51,14 +54,14 @@ pub enum SourceKind {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on. Loopback by default: this service is internal.
-    #[arg(long, env = "HARDWARE_BIND", default_value = "127.0.0.1:5001")]
+    #[arg(long, env = "HARDWARE_BIND", default_value = "127.0.0.1:5001", value_parser = parse_socket_addr)]
     pub bind: SocketAddr,
 
     #[command(flatten)]
     pub listener: service_kit::ListenerArgs,
 
-    /// SQLite file (PATH or sqlite://PATH, created and seeded from database.sql when missing)
-    /// or postgres://USER:PASSWORD@HOST/DB.
+    /// SQLite file (PATH or sqlite://PATH, created and seeded from database.sql when missing;
+    /// its directory must exist) or postgres://USER:PASSWORD@HOST/DB.
     #[arg(long, env = "DATABASE_URL", default_value = "hardware.db", value_parser = parse_database_url)]
     pub database: DatabaseUrl,
 
@@ -66,8 +69,9 @@ pub struct ServeArgs {
     #[arg(long, env = "COMPUTE_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub compute_workers: Option<u16>,
 
-    /// Seconds after which a computed value is stale and gets recomputed.
-    #[arg(long, env = "REFRESH_INTERVAL", default_value = "60", value_parser = parse_seconds)]
+    /// How long a computed value stays fresh before it is recomputed (seconds, or with a
+    /// unit: 90s, 5m).
+    #[arg(long, env = "REFRESH_INTERVAL", default_value = "60", value_parser = up_to_a_year(), allow_hyphen_values = true)]
     pub refresh_interval: Duration,
 
     /// Where availability comes from.
@@ -78,14 +82,14 @@ pub struct ServeArgs {
     #[arg(long, env = "FAKE_COMPUTE_MS", default_value = "50")]
     pub fake_compute_ms: u64,
 
-    /// Seconds a claim on a profile lasts; another process takes the profile over after that
+    /// How long a claim on a profile lasts (seconds, or with a unit); another process takes the profile over after that
     /// if this one died. Must be longer than one computation (5 s; with the fake source,
     /// `--fake-compute-ms`), or a profile could be computed twice at once.
-    #[arg(long, env = "CLAIM_LEASE", default_value = "60", value_parser = parse_seconds)]
+    #[arg(long, env = "CLAIM_LEASE", default_value = "60", value_parser = up_to_a_year(), allow_hyphen_values = true)]
     pub claim_lease: Duration,
 
-    /// On SIGTERM, seconds to wait for computations in progress so their results are kept.
-    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "6", value_parser = parse_seconds)]
+    /// On SIGTERM, how long to wait for computations in progress so their results are kept.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "6", value_parser = up_to_a_year(), allow_hyphen_values = true)]
     pub shutdown_grace: Duration,
 
     /// Log line format.
@@ -94,8 +98,8 @@ pub struct ServeArgs {
 
     /// Comma-separated `metrics` collector addresses (UDP) that receive every request's
     /// response time, fire-and-forget. Empty: disabled.
-    #[arg(long, env = "METRICS_UDP", default_value = "")]
-    pub metrics_udp: String,
+    #[arg(long, env = "METRICS_UDP", default_value = "", value_parser = parse_address_list)]
+    pub metrics_udp: AddressList,
 
     /// Key this instance reports its response times under (default hardware-HOST-PID).
     #[arg(long, env = "METRICS_KEY")]
@@ -107,8 +111,8 @@ pub struct ServeArgs {
     #[arg(long, env = "BACKLOG_METRIC_NAMESPACE", default_value = "")]
     pub backlog_metric_namespace: String,
 
-    /// Seconds between two backlog metric lines.
-    #[arg(long, env = "BACKLOG_METRIC_INTERVAL", default_value = "60", value_parser = parse_seconds)]
+    /// Time between two backlog metric lines.
+    #[arg(long, env = "BACKLOG_METRIC_INTERVAL", default_value = "60", value_parser = up_to_a_year(), allow_hyphen_values = true)]
     pub backlog_metric_interval: Duration,
 }
 
@@ -130,11 +134,11 @@ pub struct SeedArgs {
 #[derive(Debug, Clone, Args)]
 pub struct HealthcheckArgs {
     /// The service's address; 0.0.0.0 is checked on 127.0.0.1.
-    #[arg(long, env = "HARDWARE_BIND", default_value = "127.0.0.1:5001")]
+    #[arg(long, env = "HARDWARE_BIND", default_value = "127.0.0.1:5001", value_parser = parse_socket_addr)]
     pub bind: SocketAddr,
 
-    /// Seconds to wait for the answer.
-    #[arg(long, default_value = "2", value_parser = parse_seconds)]
+    /// How long to wait for the answer.
+    #[arg(long, default_value = "2", value_parser = up_to_a_year(), allow_hyphen_values = true)]
     pub timeout: Duration,
 }
 
@@ -148,7 +152,12 @@ impl ServeArgs {
     }
 
     /// Checks what each flag cannot check alone; the error names the flag and its value.
+    /// Called before anything is opened, created or bound.
     pub fn validate(&self) -> Result<(), String> {
+        check_database_dir(&self.database)?;
+        if let Some(key) = &self.metrics_key {
+            metrics_client::validate_key(key).map_err(|err| format!("--metrics-key: {err}"))?;
+        }
         let computation = self.computation_time();
         if self.claim_lease <= computation {
             return Err(format!(
@@ -191,20 +200,30 @@ impl ServeArgs {
     }
 }
 
+impl SeedArgs {
+    /// Like `ServeArgs::validate`: before the database is created.
+    pub fn validate(&self) -> Result<(), String> {
+        check_database_dir(&self.database)
+    }
+}
+
+/// A SQLite database may be created, its directory not: a mistyped path is refused.
+fn check_database_dir(database: &DatabaseUrl) -> Result<(), String> {
+    match database {
+        DatabaseUrl::Sqlite(path) => {
+            check_parent_dir(path).map_err(|problem| format!("--database {problem}"))
+        }
+        DatabaseUrl::Postgres(_) => Ok(()),
+    }
+}
+
 fn parse_database_url(raw: &str) -> Result<DatabaseUrl, String> {
     DatabaseUrl::parse(raw).map_err(|err| err.to_string())
 }
 
-/// Seconds as a positive number, fractions allowed (`0.5`).
-pub fn parse_seconds(raw: &str) -> Result<Duration, String> {
-    let seconds: f64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{raw}' is not a number of seconds"))?;
-    if !seconds.is_finite() || !(0.0..=365.0 * 86_400.0).contains(&seconds) {
-        return Err(format!("'{raw}' seconds is out of range (0 to one year)"));
-    }
-    Ok(Duration::from_secs_f64(seconds))
+/// This service's durations: from 0 to a year.
+fn up_to_a_year() -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    duration_between(Duration::ZERO, Duration::from_secs(365 * 86_400))
 }
 
 #[cfg(test)]
@@ -267,6 +286,81 @@ mod tests {
             .unwrap_err();
         assert!(
             err.contains("--claim-lease 0.2s") && err.contains("--fake-compute-ms 200"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn durations_take_a_unit_or_bare_seconds_and_refuse_negatives_naming_the_flag() {
+        assert_eq!(
+            serve(&["--refresh-interval", "5m"]).refresh_interval,
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            serve(&["--shutdown-grace", "10"]).shutdown_grace,
+            Duration::from_secs(10)
+        );
+        for flag in ["--refresh-interval", "--claim-lease", "--shutdown-grace"] {
+            let err = Cli::try_parse_from(["hardware", flag, "-5"])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(flag) && err.contains("'-5'") && err.contains("non-negative"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bind_address_error_says_the_accepted_form() {
+        for value in ["localhost", "127.0.0.1:99999"] {
+            let err = Cli::try_parse_from(["hardware", "--bind", value])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("--bind") && err.contains(value) && err.contains("IP:PORT"),
+                "{err}"
+            );
+            assert!(err.contains("0 to 65535"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_database_in_a_missing_directory_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nonexistent/dir");
+        let db = missing.join("hw.db");
+        let db = db.to_str().unwrap();
+        let err = serve(&["--database", db]).validate().unwrap_err();
+        assert!(
+            err.contains("--database")
+                && err.contains(&format!("{} does not exist", missing.display())),
+            "{err}"
+        );
+        let seed =
+            Cli::try_parse_from(["hardware", "seed", "--profiles", "1", "--database", db]).unwrap();
+        let Some(Command::Seed(seed)) = seed.command else {
+            panic!("expected seed");
+        };
+        assert!(seed.validate().unwrap_err().contains("does not exist"));
+        assert_eq!(
+            serve(&["--database", "postgres://u@h/db"]).validate(),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_bad_collector_or_metrics_key_is_refused_before_start() {
+        let err = Cli::try_parse_from(["hardware", "--metrics-udp", "127.0.0.1"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--metrics-udp") && err.contains("has no port"),
+            "{err}"
+        );
+        let err = serve(&["--metrics-key", "a/b"]).validate().unwrap_err();
+        assert!(
+            err.contains("--metrics-key") && err.contains("a/b"),
             "{err}"
         );
     }

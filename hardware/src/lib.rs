@@ -12,7 +12,6 @@ pub mod backlog;
 pub mod compute_pool;
 pub mod compute_status;
 pub mod config;
-pub mod healthcheck;
 pub mod profile;
 pub mod query;
 pub mod refresher;

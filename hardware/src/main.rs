@@ -15,7 +15,8 @@ async fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Seed(args)) => seed(args).await,
         Some(Command::Healthcheck(args)) => {
-            return match hardware::healthcheck::check(args.bind, args.timeout).await {
+            return match service_kit::healthcheck::check(args.bind, "/healthz", args.timeout).await
+            {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(reason) => {
                     eprintln!("unhealthy: {reason}");
@@ -27,7 +28,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", service_kit::error_message(err.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -43,6 +44,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn seed(args: hardware::config::SeedArgs) -> anyhow::Result<()> {
     init_tracing(LogFormat::Text, "warn");
+    args.validate()
+        .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
     let store = hardware::store::open_store(&args.database)
         .await
         .with_context(|| format!("opening database {}", args.database.redacted()))?;

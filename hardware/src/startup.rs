@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use metrics_client::{ClientConfig, MetricsClient};
-use service_kit::{HttpMetrics, ListenerArgs, ListenerMetrics};
+use service_kit::{HttpMetrics, ListenerArgs, ListenerMetrics, host_name};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -33,11 +33,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the database named by `args` and the availability source it selects.
+    /// Validates `args`, binds the port, then opens (or creates) the database named by `args`
+    /// and the availability source it selects. In this order, a failed start (a bad value, a
+    /// busy port) creates nothing.
     pub async fn build(args: &ServeArgs) -> anyhow::Result<Self> {
-        // Before the database is opened (or created): a bad configuration changes nothing.
-        args.validate()
-            .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
+        validate(args)?;
+        let listener = bind(args).await?;
         let source: Arc<dyn AvailabilitySource> = match args.availability_source {
             SourceKind::Real => Arc::new(SlowProcess),
             SourceKind::Fake => Arc::new(FakeSource {
@@ -54,7 +55,7 @@ impl Application {
                 .context("registering the metrics client's counters")?,
             None => http_metrics,
         };
-        Self::build_with(args, store, source, http_metrics).await
+        Self::assemble(args, listener, store, source, http_metrics).await
     }
 
     /// Like `build`, with the store, availability source and metrics given (tests inject a
@@ -65,8 +66,19 @@ impl Application {
         source: Arc<dyn AvailabilitySource>,
         http_metrics: HttpMetrics,
     ) -> anyhow::Result<Self> {
-        args.validate()
-            .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
+        validate(args)?;
+        let listener = bind(args).await?;
+        Self::assemble(args, listener, store, source, http_metrics).await
+    }
+
+    /// Loads the last known values from `store` and wires the refresher and the routes.
+    async fn assemble(
+        args: &ServeArgs,
+        listener: TcpListener,
+        store: Arc<dyn Store>,
+        source: Arc<dyn AvailabilitySource>,
+        http_metrics: HttpMetrics,
+    ) -> anyhow::Result<Self> {
         let started = Instant::now();
         // Serve the last known values at once: one query for the whole catalog, nothing computed.
         let database_id = store
@@ -110,9 +122,6 @@ impl Application {
             app_metrics.clone(),
             store_healthy.clone(),
         );
-        let listener = TcpListener::bind(args.bind)
-            .await
-            .with_context(|| format!("binding {}", args.bind))?;
         Ok(Self {
             listener,
             listener_args: args.listener.clone(),
@@ -181,37 +190,34 @@ impl Application {
     }
 }
 
+fn validate(args: &ServeArgs) -> anyhow::Result<()> {
+    args.validate()
+        .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))
+}
+
+async fn bind(args: &ServeArgs) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("binding --bind {}", args.bind))
+}
+
 /// The fire-and-forget client that sends each response time to the `metrics` collectors, when
 /// `--metrics-udp` names any.
 fn response_time_reporter(args: &ServeArgs) -> anyhow::Result<Option<MetricsClient>> {
-    let collectors = metrics_client::parse_collectors(&args.metrics_udp)
-        .with_context(|| format!("--metrics-udp '{}'", args.metrics_udp))?;
-    if collectors.is_empty() {
+    if args.metrics_udp.is_empty() {
         return Ok(None);
     }
     let key = args.metrics_key.clone().unwrap_or_else(|| {
         metrics_client::instance_key("hardware", &host_name(), std::process::id())
     });
     let client = MetricsClient::spawn(ClientConfig {
-        collectors,
+        collectors: args.metrics_udp.0.clone(),
         key: key.clone(),
         queue_capacity: 10_000,
     })
     .with_context(|| format!("--metrics-key '{key}'"))?;
     tracing::info!(key, collectors = %args.metrics_udp, "reporting response times to metrics");
     Ok(Some(client))
-}
-
-fn host_name() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_owned())
-        })
-        .unwrap_or_else(|| "host".into())
 }
 
 /// Identifies this process in the database's lease columns.

@@ -188,9 +188,9 @@ module "metrics_task" {
   # on /healthz decides whether a task is healthy.
   health_check = false
   environment = merge({
-    METRICS_BIND = "0.0.0.0:${local.container_port}"
-    METRICS_UDP  = "0.0.0.0:${local.metrics_udp_port}"
-    LOG_FORMAT   = "json"
+    METRICS_BIND     = "0.0.0.0:${local.container_port}"
+    METRICS_UDP_BIND = "0.0.0.0:${local.metrics_udp_port}"
+    LOG_FORMAT       = "json"
   }, var.metrics_environment, local.listener_environment)
   secrets            = { METRICS_DATABASE = module.metrics_database.secret_arn }
   kms_key_arn        = module.kms.key_arn

@@ -65,7 +65,7 @@ def test_metrics_runs_its_own_image_and_reads_its_database_url_from_a_secret(mod
     assert task["udp_ports"] == ["${local.metrics_udp_port}"]
     # Listening on every interface inside the task (the defaults are loopback).
     assert 'METRICS_BIND = "0.0.0.0:${local.container_port}"' in task["environment"]
-    assert 'METRICS_UDP = "0.0.0.0:${local.metrics_udp_port}"' in task["environment"]
+    assert 'METRICS_UDP_BIND = "0.0.0.0:${local.metrics_udp_port}"' in task["environment"]
     # No healthcheck mode in the binary: the target group's HTTP check decides instead.
     assert task["health_check"] is False
     group = modules["metrics-service"].resources[("aws_lb_target_group", "udp")]

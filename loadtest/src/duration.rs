@@ -1,77 +1,10 @@
-//! Human-written durations (`250ms`, `2m`, `1h`, `7d`, `4w`) for workflow files and flags.
-//!
-//! Workflow schedules span milliseconds to months, so one notation covers both ends; a month
-//! is 30 days (the reference workflows only need "about a month").
+//! Durations in loadtest's reports. Parsing is the workspace's one grammar
+//! (`service_kit::config::duration`): bare seconds or humantime's `500ms`, `2m`, `7d`, `4w`,
+//! for flags and workflow files alike.
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
-
-/// A duration parsed from `<number><unit>`, unit one of `us`, `ms`, `s`, `m`, `h`, `d`, `w`,
-/// `mo` (30 days). The number may have a fraction (`1.5s`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct HumanDuration(pub Duration);
-
-/// Why a duration string was rejected; the message names the value and the accepted forms.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "invalid duration `{value}`: {reason} (write a number and a unit: us, ms, s, m, h, d, w, mo; e.g. `500ms`, `2m`, `7d`)"
-)]
-pub struct DurationError {
-    value: String,
-    reason: &'static str,
-}
-
-impl FromStr for HumanDuration {
-    type Err = DurationError;
-
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let error = |reason| DurationError {
-            value: input.to_owned(),
-            reason,
-        };
-        let text = input.trim();
-        let split = text
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| error("missing unit"))?;
-        let (number, unit) = text.split_at(split);
-        if number.is_empty() {
-            return Err(error("missing number"));
-        }
-        let number: f64 = number.parse().map_err(|_| error("not a number"))?;
-        let seconds_per_unit = match unit.trim() {
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" | "sec" => 1.0,
-            "m" | "min" => 60.0,
-            "h" => 3600.0,
-            "d" => 86_400.0,
-            "w" => 7.0 * 86_400.0,
-            "mo" => 30.0 * 86_400.0,
-            _ => return Err(error("unknown unit")),
-        };
-        let seconds = number * seconds_per_unit;
-        if !seconds.is_finite() || seconds > 1e10 {
-            return Err(error("too large"));
-        }
-        Ok(Self(Duration::from_secs_f64(seconds)))
-    }
-}
-
-impl<'de> Deserialize<'de> for HumanDuration {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl fmt::Display for HumanDuration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", format_duration(self.0))
-    }
-}
+pub use service_kit::config::{DurationError, HumanDuration};
 
 /// Short human form used in reports: `850us`, `12.3ms`, `1.20s`, `2m`, `7d`.
 pub fn format_duration(duration: Duration) -> String {
@@ -107,31 +40,22 @@ pub fn format_micros(micros: f64) -> String {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Duration {
-        text.parse::<HumanDuration>().unwrap().0
-    }
-
     #[test]
-    fn every_unit_from_microseconds_to_months_parses() {
-        assert_eq!(parse("250us"), Duration::from_micros(250));
-        assert_eq!(parse("500ms"), Duration::from_millis(500));
-        assert_eq!(parse("1.5s"), Duration::from_millis(1500));
-        assert_eq!(parse("2m"), Duration::from_secs(120));
-        assert_eq!(parse("1h"), Duration::from_secs(3600));
-        assert_eq!(parse("7d"), Duration::from_secs(604_800));
-        assert_eq!(parse("1w"), Duration::from_secs(604_800));
-        assert_eq!(parse("1mo"), Duration::from_secs(2_592_000));
-    }
-
-    #[test]
-    fn a_missing_or_unknown_unit_is_rejected_with_the_value_in_the_message() {
-        let error = "2 minutes"
-            .parse::<HumanDuration>()
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("`2 minutes`"), "{error}");
+    fn workflow_durations_use_the_shared_grammar_with_bare_seconds() {
+        let parse = |text: &str| text.parse::<HumanDuration>().map(|d| d.0);
+        assert_eq!(parse("120"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse("250us"), Ok(Duration::from_micros(250)));
+        assert_eq!(parse("4w"), Ok(Duration::from_secs(4 * 604_800)));
+        let error = parse("2 fortnights").unwrap_err().to_string();
+        assert!(error.contains("'2 fortnights'"), "{error}");
         assert!(error.contains("unknown unit"), "{error}");
-        assert!("120".parse::<HumanDuration>().is_err());
-        assert!("ms".parse::<HumanDuration>().is_err());
+    }
+
+    #[test]
+    fn report_durations_suit_their_magnitude() {
+        assert_eq!(format_duration(Duration::from_micros(850)), "850us");
+        assert_eq!(format_duration(Duration::from_millis(1200)), "1.20s");
+        assert_eq!(format_duration(Duration::from_secs(7 * 86_400)), "7.0d");
+        assert_eq!(format_micros(1234.0), "1.234ms");
     }
 }

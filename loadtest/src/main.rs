@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli.command)) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", service_kit::error_message(error.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -64,7 +64,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         workers: args
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
-        connections: args.connections.max(1),
+        connections: args.connections,
         timeout: args.timeout.0,
     };
     let (stop_sender, stop) = tokio::sync::watch::channel(false);

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use service_kit::LogFormat;
+use service_kit::config::{at_least_one, check_parent_dir, duration_between, parse_socket_addr};
 
 use crate::storage::Database;
 
@@ -56,14 +57,15 @@ impl Role {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// HTTP address for the query API, POST /ingest, /healthz, /readyz and /metrics.
-    #[arg(long, env = "METRICS_BIND", default_value = "127.0.0.1:5002")]
+    #[arg(long, env = "METRICS_BIND", default_value = "127.0.0.1:5002", value_parser = parse_socket_addr)]
     pub bind: SocketAddr,
 
     #[command(flatten)]
     pub listener: service_kit::ListenerArgs,
 
     /// UDP address receiving `key:value` lines (several per datagram, newline-separated).
-    #[arg(long, env = "METRICS_UDP", default_value = "127.0.0.1:8125")]
+    /// (`METRICS_UDP` is the senders' list of collectors, in hardware and portal.)
+    #[arg(long, env = "METRICS_UDP_BIND", default_value = "127.0.0.1:8125", value_parser = parse_socket_addr)]
     pub udp: SocketAddr,
 
     /// What this process runs: all (default), collector (ingest + flush) or query (API only).
@@ -73,7 +75,7 @@ pub struct ServeArgs {
     /// Database the collector flushes into and the query API reads: a SQLite file (created
     /// when missing; a `sqlite://` prefix is accepted) or a `postgres://user:pass@host/db`
     /// URL (table created when missing). Several collectors may share either; use PostgreSQL
-    /// when they run on different hosts.
+    /// when they run on different hosts. A SQLite file's directory must exist.
     // hide_env_values: a PostgreSQL URL in the variable may hold a password.
     #[arg(long, env = "METRICS_DATABASE", hide_env_values = true, default_value = "metrics.db", value_parser = Database::parse)]
     pub database: Database,
@@ -84,9 +86,10 @@ pub struct ServeArgs {
     #[arg(long = "source", env = "METRICS_SOURCES", hide_env_values = true, value_delimiter = ',', value_parser = Database::parse)]
     pub sources: Vec<Database>,
 
-    /// Seconds between flushes of the in-memory aggregates to the database (fractions
-    /// allowed). Also the most a crashed collector loses.
-    #[arg(long, env = "METRICS_FLUSH_INTERVAL", default_value = "5", value_parser = parse_interval)]
+    /// Time between flushes of the in-memory aggregates to the database: seconds (fractions
+    /// allowed) or with a unit (500ms, 1m), 10ms to 1h. Also the most a crashed collector
+    /// loses.
+    #[arg(long, env = "METRICS_FLUSH_INTERVAL", default_value = "5", value_parser = duration_between(Duration::from_millis(10), Duration::from_secs(3600)), allow_hyphen_values = true)]
     pub flush_interval: Duration,
 
     /// Threads receiving UDP datagrams, each aggregating into its own shard (default: CPUs).
@@ -100,17 +103,17 @@ pub struct ServeArgs {
     /// Most distinct (key, hour) series held in memory between two flushes; messages for new
     /// keys beyond it are dropped (reason series_limit) so random keys cannot exhaust memory.
     /// It also caps the backlog kept while flushes fail (oldest hours dropped first).
-    #[arg(long, env = "METRICS_MAX_SERIES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "METRICS_MAX_SERIES", default_value_t = 100_000, value_parser = at_least_one::<u64>)]
     pub max_series: u64,
 
     /// New keys (never flushed before) admitted per flush window over all senders; known keys
     /// are always admitted first. Default: a tenth of --max-series.
-    #[arg(long, env = "METRICS_MAX_NEW_SERIES", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "METRICS_MAX_NEW_SERIES", value_parser = at_least_one::<u64>)]
     pub max_new_series: Option<u64>,
 
     /// New keys admitted per flush window from one sender (UDP address; all of POST /ingest
     /// is one sender), so a flood from one sender cannot crowd out another's new key.
-    #[arg(long, env = "METRICS_MAX_NEW_SERIES_PER_SOURCE", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "METRICS_MAX_NEW_SERIES_PER_SOURCE", default_value_t = 1_000, value_parser = at_least_one::<u64>)]
     pub max_new_series_per_source: u64,
 
     /// Days of hourly statistics kept; older hours are deleted.
@@ -124,12 +127,12 @@ pub struct ServeArgs {
 
     /// Most events held in memory between flushes (and while appends fail); beyond it
     /// events are dropped (metrics_events_dropped_total), their values still aggregated.
-    #[arg(long, env = "METRICS_MAX_BUFFERED_EVENTS", default_value_t = 2_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "METRICS_MAX_BUFFERED_EVENTS", default_value_t = 2_000_000, value_parser = at_least_one::<u64>)]
     pub max_buffered_events: u64,
 
     /// Most (key, hour) rows kept in the database (about 1 KiB each); beyond it the rows
     /// with the fewest values are deleted first.
-    #[arg(long, env = "METRICS_MAX_STORED_SERIES", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "METRICS_MAX_STORED_SERIES", default_value_t = 1_000_000, value_parser = at_least_one::<u64>)]
     pub max_stored_series: u64,
 
     /// Log format on stderr: text or json.
@@ -137,14 +140,17 @@ pub struct ServeArgs {
     pub log_format: LogFormat,
 }
 
-fn parse_interval(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
-    if !(0.01..=3600.0).contains(&seconds) {
-        return Err(format!("'{text}': expected between 0.01 and 3600 seconds"));
+/// A SQLite database may be created, its directory not: a mistyped path is refused before
+/// anything is bound or created. The message names the flag.
+pub fn check_database_dirs(database: &Database, sources: &[Database]) -> Result<(), String> {
+    let flags = std::iter::once(("--database", database))
+        .chain(sources.iter().map(|source| ("--source", source)));
+    for (flag, database) in flags {
+        if let Database::Sqlite(path) = database {
+            check_parent_dir(path).map_err(|problem| format!("{flag} {problem}"))?;
+        }
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -176,6 +182,58 @@ mod tests {
             let err = Cli::try_parse_from(args).unwrap_err().to_string();
             assert!(err.contains(needle), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn counts_say_at_least_1_and_durations_refuse_negatives_naming_the_flag() {
+        let err = Cli::try_parse_from(["metrics", "--max-series", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--max-series") && err.contains("at least 1"),
+            "{err}"
+        );
+        assert!(!err.contains("18446744073709551615"), "{err}");
+        let err = Cli::try_parse_from(["metrics", "--flush-interval", "-5"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--flush-interval") && err.contains("non-negative"),
+            "{err}"
+        );
+        let cli = Cli::try_parse_from(["metrics", "--flush-interval", "500ms"]).unwrap();
+        assert_eq!(cli.serve.flush_interval, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn the_udp_listen_address_has_its_own_variable() {
+        let cli = Cli::try_parse_from(["metrics", "--udp", "0.0.0.0:9125"]).unwrap();
+        assert_eq!(cli.serve.udp.to_string(), "0.0.0.0:9125");
+        let err = Cli::try_parse_from(["metrics", "--udp", "127.0.0.1:99999"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--udp") && err.contains("0 to 65535"), "{err}");
+        let help = <Cli as clap::CommandFactory>::command()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("METRICS_UDP_BIND"), "{help}");
+    }
+
+    #[test]
+    fn a_database_in_a_missing_directory_is_refused_naming_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nonexistent");
+        let err = check_database_dirs(&Database::Sqlite(missing.join("m.db")), &[]).unwrap_err();
+        assert!(
+            err.contains("--database") && err.contains("does not exist"),
+            "{err}"
+        );
+        let err = check_database_dirs(
+            &Database::Sqlite(dir.path().join("m.db")),
+            &[Database::Sqlite(missing.join("s.db"))],
+        )
+        .unwrap_err();
+        assert!(err.contains("--source"), "{err}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", service_kit::error_message(err.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -109,7 +109,22 @@ pub struct Application {
 }
 
 impl Application {
+    /// Checks the configuration, binds both sockets, then opens (or creates) the databases:
+    /// in this order a failed start (a bad value, a busy port) creates nothing.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        crate::config::check_database_dirs(&config.database, &config.sources)
+            .map_err(|problem| anyhow::anyhow!("invalid configuration: {problem}"))?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot bind HTTP --bind {}", config.bind))?;
+        let udp_socket = if config.role.collects() {
+            Some(
+                bind_udp(config.udp, config.udp_recv_buffer)
+                    .with_context(|| format!("cannot bind UDP --udp {}", config.udp))?,
+            )
+        } else {
+            None
+        };
         let http_metrics = HttpMetrics::new("metrics");
         let service_metrics = ServiceMetrics::register(&http_metrics.registry);
         let workers = config.udp_workers.max(1);
@@ -124,7 +139,7 @@ impl Application {
         let retention_metrics = RetentionMetrics::register(&http_metrics.registry)
             .context("registering the retention metrics")?;
 
-        let (udp, flusher, http_shard) = if config.role.collects() {
+        let (udp, flusher, http_shard) = if let Some(socket) = udp_socket {
             let store = open_store(&config.database).await?;
             let flusher = Arc::new(
                 Flusher::new(
@@ -136,8 +151,6 @@ impl Application {
                 .with_retention(config.retention, retention_metrics)
                 .with_event_backlog(config.max_buffered_events),
             );
-            let socket = bind_udp(config.udp, config.udp_recv_buffer)
-                .with_context(|| format!("cannot bind UDP {}", config.udp))?;
             let udp_addr = socket.local_addr().context("UDP socket address")?;
             let ingest = UdpIngest::start(socket, workers, &shards, service_metrics.clone())
                 .context("cannot start the UDP receive threads")?;
@@ -160,9 +173,6 @@ impl Application {
             None
         };
 
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .with_context(|| format!("cannot bind HTTP {}", config.bind))?;
         let http_addr = listener.local_addr().context("HTTP listener address")?;
         let listener_metrics = ListenerMetrics::register(&http_metrics.registry)
             .context("registering the listener's metrics")?;

@@ -6,7 +6,6 @@
 
 pub mod config;
 pub mod domain;
-pub mod healthcheck;
 pub mod render;
 pub mod routes;
 pub mod startup;

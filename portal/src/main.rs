@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use portal::config::HealthcheckArgs;
 use portal::{Application, Cli, Command};
 
 fn main() -> ExitCode {
@@ -17,7 +18,11 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Healthcheck(args)) => {
-            match runtime.block_on(portal::healthcheck::check(&args.url)) {
+            let check = async {
+                let (addr, path) = args.target()?;
+                service_kit::healthcheck::check(addr, &path, HealthcheckArgs::TIMEOUT).await
+            };
+            match runtime.block_on(check) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(reason) => {
                     eprintln!("unhealthy: {reason}");
@@ -28,7 +33,7 @@ fn main() -> ExitCode {
         None => match runtime.block_on(serve(cli.serve)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", service_kit::error_message(err.as_ref()));
                 ExitCode::FAILURE
             }
         },

@@ -21,6 +21,8 @@ use crate::telemetry::PortalMetrics;
 
 #[derive(Debug, Error)]
 pub enum StartupError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
     #[error("cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
@@ -46,9 +48,10 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the listener and prepares the state and the sync task (started by
-    /// [`Application::run_until`]). Must run inside a tokio runtime.
+    /// Checks the configuration, binds the listener and prepares the state and the sync task
+    /// (started by [`Application::run_until`]). Must run inside a tokio runtime.
     pub async fn build(config: ServeConfig) -> Result<Self, StartupError> {
+        config.validate().map_err(StartupError::Config)?;
         let listener =
             TcpListener::bind(config.bind)
                 .await

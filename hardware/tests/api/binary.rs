@@ -164,6 +164,64 @@ fn bad_flags_and_databases_fail_with_a_message_naming_them() {
     }
 }
 
+#[test]
+fn a_database_in_a_missing_directory_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent/dir");
+    for subcommand in [&[][..], &["seed", "--profiles", "10"][..]] {
+        let output = binary()
+            .args(subcommand)
+            .arg("--database")
+            .arg(missing.join("hw.db"))
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "the directory {} does not exist",
+                missing.display()
+            )),
+            "{subcommand:?}: {stderr}"
+        );
+        assert!(!missing.exists(), "{subcommand:?} created the directory");
+    }
+}
+
+#[test]
+fn a_busy_port_fails_the_start_before_the_database_is_created() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = busy.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hw.db");
+    let output = binary()
+        .args(["--bind", &bind, "--database"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("--bind {bind}")), "{stderr}");
+    assert!(
+        !db.exists(),
+        "the database was created before the bind failed"
+    );
+}
+
+#[test]
+fn a_negative_duration_is_refused_naming_the_flag() {
+    let output = binary()
+        .args(["--refresh-interval", "-5"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--refresh-interval") && stderr.contains("durations are non-negative"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn response_times_reach_a_metrics_collector_over_udp() {
     let collector = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -238,4 +296,22 @@ fn the_binary_writes_its_backlog_as_embedded_metric_format_lines_on_stdout() {
     // Nothing is computed yet (one worker, 5 s each): every seeded profile is due.
     let due = emf["DueProfiles"].as_u64().expect("DueProfiles is a count");
     assert!(due > 10, "expected the seed catalog to be due, got {due}");
+}
+
+#[test]
+fn log_lines_written_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = binary()
+        .args(["seed", "--quiet", "--profiles", "100", "--database"])
+        .arg(dir.path().join("hw.db"))
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INFO"), "expected text log lines: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "ANSI escape in piped logs: {stderr:?}"
+    );
 }

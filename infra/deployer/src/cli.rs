@@ -84,7 +84,7 @@ pub struct GlobalArgs {
     pub terraform_outputs: Option<PathBuf>,
 
     /// Time limit for each AWS API call, retries included (e.g. 30s).
-    #[arg(long, env = "DEPLOYER_CALL_TIMEOUT", global = true, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEPLOYER_CALL_TIMEOUT", global = true, default_value = "30s", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION")]
     pub call_timeout: Duration,
 
     /// Print plain progress lines instead of a live progress display (automatic when stderr is
@@ -135,22 +135,22 @@ pub struct WaitArgs {
     pub services: Vec<Component>,
 
     /// Give up after this long.
-    #[arg(long, env = "DEPLOYER_WAIT_TIMEOUT", default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEPLOYER_WAIT_TIMEOUT", default_value = "15m", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION")]
     pub timeout: Duration,
 
     /// Time between two looks at the services.
-    #[arg(long, env = "DEPLOYER_POLL_INTERVAL", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEPLOYER_POLL_INTERVAL", default_value = "10s", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION")]
     pub poll_interval: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct FollowArgs {
     /// Time between two looks at the deployment.
-    #[arg(long, env = "DEPLOYER_POLL_INTERVAL", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEPLOYER_POLL_INTERVAL", default_value = "10s", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION")]
     pub poll_interval: Duration,
 
     /// Stop following after this long (the deployment itself carries on in ECS).
-    #[arg(long, env = "DEPLOYER_TIMEOUT", default_value = "60m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEPLOYER_TIMEOUT", default_value = "60m", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION")]
     pub timeout: Duration,
 
     /// Return as soon as ECS accepted the change instead of following it to the end.
@@ -201,11 +201,11 @@ pub struct ReleaseArgs {
     pub smoke: bool,
 
     /// Time limit for one smoke check request.
-    #[arg(long, env = "DEPLOYER_SMOKE_TIMEOUT", default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEPLOYER_SMOKE_TIMEOUT", default_value = "5s", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION")]
     pub smoke_timeout: Duration,
 
     /// Time between two smoke checks.
-    #[arg(long, env = "DEPLOYER_SMOKE_INTERVAL", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEPLOYER_SMOKE_INTERVAL", default_value = "10s", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION")]
     pub smoke_interval: Duration,
 
     /// Consecutive failed smoke checks that trigger a rollback.
@@ -261,7 +261,7 @@ pub struct LogsArgs {
     pub service: Component,
 
     /// Only events newer than this (e.g. 10m, 2h).
-    #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "10m", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DURATION")]
     pub since: Duration,
 
     /// Keep printing new events until Ctrl-C.

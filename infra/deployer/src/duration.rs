@@ -1,32 +1,11 @@
-//! Durations on the command line: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
+//! Durations on the command line, in the workspace's one grammar (service-kit: bare seconds,
+//! `500ms`, `5s`, `2m`, `1h`), up to a week; and how the progress display shows time left.
 
 use std::time::Duration;
 
 /// clap value parser; the error names the bad value and the accepted forms.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let text = raw.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration: use e.g. 500ms, 5s, 2m or 1h"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => {
-            return Err(format!(
-                "{raw:?} has an unknown unit {unit:?}: use ms, s, m or h"
-            ));
-        }
-    };
-    if !seconds.is_finite() || seconds > 7.0 * 24.0 * 3600.0 {
-        return Err(format!("{raw:?} is longer than a week"));
-    }
-    Ok(Duration::from_secs_f64(seconds))
+    service_kit::config::duration_between(Duration::ZERO, Duration::from_secs(7 * 86_400))(raw)
 }
 
 /// `4m 05s`, `12s`: how the progress display shows time left.
@@ -59,6 +38,8 @@ mod tests {
         assert!(parse_duration("").is_err());
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("9999h").is_err());
+        let err = parse_duration("-1s").unwrap_err();
+        assert!(err.contains("non-negative"), "{err}");
     }
 
     #[test]

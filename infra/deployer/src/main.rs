@@ -13,18 +13,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Logs are for debugging the deployer itself (RUST_LOG=debug); progress and results are
     // printed, not logged.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    service_kit::init_tracing(service_kit::LogFormat::Text, "warn");
     match execute(cli) {
         Ok(Verdict::Success) => ExitCode::SUCCESS,
         Ok(Verdict::Unsuccessful) => ExitCode::from(3),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", service_kit::error_message(err.as_ref()));
             ExitCode::from(1)
         }
     }

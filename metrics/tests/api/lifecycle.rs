@@ -161,3 +161,26 @@ async fn heavy_a_collector_killed_while_clients_send_leaves_clients_and_queries_
         .unwrap();
     assert_eq!(health.status(), 200);
 }
+
+/// A start that fails on its configuration or a busy port leaves no database behind.
+#[test]
+fn a_failed_start_creates_no_database_and_says_why_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = busy.local_addr().unwrap().to_string();
+    for (bind, database, needle) in [
+        ("127.0.0.1:0", missing.join("m.db"), "does not exist"),
+        (busy.as_str(), dir.path().join("m.db"), "--bind"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_metrics"))
+            .args(["--bind", bind, "--udp", "127.0.0.1:0", "--database"])
+            .arg(&database)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{bind} {database:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.matches(needle).count(), 1, "{stderr}");
+        assert!(!database.exists() && !missing.exists(), "{stderr}");
+    }
+}

@@ -190,3 +190,29 @@ async fn an_invalid_metrics_key_is_a_startup_error_naming_it() {
     let chain = format!("{:?}", anyhow::Error::from(err));
     assert!(chain.contains("bad key/with slash"), "{chain}");
 }
+
+#[test]
+fn a_max_backoff_below_the_sync_interval_stops_the_binary_naming_both() {
+    let output = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--sync-max-backoff",
+            "1",
+            "--sync-interval",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--sync-max-backoff 1s must be at least --sync-interval 5s"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("must be at least").count(),
+        1,
+        "said once: {stderr}"
+    );
+}
