@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use service_kit::LogFormat;
-use service_kit::config::{
-    AddressList, check_parent_dir, duration_between, parse_address_list, parse_socket_addr,
-};
+use service_kit::config::{AddressList, duration_between, parse_address_list, parse_socket_addr};
 
 use crate::store::DatabaseUrl;
 
@@ -154,7 +152,7 @@ impl ServeArgs {
     /// Checks what each flag cannot check alone; the error names the flag and its value.
     /// Called before anything is opened, created or bound.
     pub fn validate(&self) -> Result<(), String> {
-        check_database_dir(&self.database)?;
+        self.database.check_directory("--database")?;
         if let Some(key) = &self.metrics_key {
             metrics_client::validate_key(key).map_err(|err| format!("--metrics-key: {err}"))?;
         }
@@ -203,17 +201,7 @@ impl ServeArgs {
 impl SeedArgs {
     /// Like `ServeArgs::validate`: before the database is created.
     pub fn validate(&self) -> Result<(), String> {
-        check_database_dir(&self.database)
-    }
-}
-
-/// A SQLite database may be created, its directory not: a mistyped path is refused.
-fn check_database_dir(database: &DatabaseUrl) -> Result<(), String> {
-    match database {
-        DatabaseUrl::Sqlite(path) => {
-            check_parent_dir(path).map_err(|problem| format!("--database {problem}"))
-        }
-        DatabaseUrl::Postgres(_) => Ok(()),
+        self.database.check_directory("--database")
     }
 }
 

@@ -9,7 +9,8 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use crate::{ClientError, sender, validate_key};
 
-/// How a client reports. Build `collectors` with [`crate::parse_collectors`].
+/// How a client reports. Services parse `collectors` from `METRICS_UDP` with
+/// `service_kit::config::parse_address_list`.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Collector UDP addresses in failover order (the first healthy one gets every datagram).

@@ -1,18 +1,8 @@
-use std::net::AddrParseError;
-
 /// Why a client could not be configured.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("invalid metrics key '{key}': {reason}")]
     InvalidKey { key: String, reason: &'static str },
-    #[error(
-        "invalid collector address '{address}': {source} (expected IP:PORT, e.g. 127.0.0.1:8125)"
-    )]
-    InvalidCollector {
-        address: String,
-        #[source]
-        source: AddrParseError,
-    },
     #[error("no collector address given (use MetricsClient::disabled() to turn reporting off)")]
     NoCollectors,
     #[error("queue_capacity must be at least 1")]

@@ -14,14 +14,12 @@
 
 mod batch;
 mod client;
-mod collectors;
 mod error;
 mod failover;
 mod key;
 mod sender;
 
 pub use client::{ClientConfig, ClientStats, MetricsClient};
-pub use collectors::parse_collectors;
 pub use error::ClientError;
 pub use key::{MAX_HOST_PART, MAX_KEY_LEN, instance_key, validate_key};
 

@@ -4,7 +4,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use metrics_client::{ClientConfig, MAX_DATAGRAM_BYTES, MetricsClient, parse_collectors};
+use metrics_client::{ClientConfig, MAX_DATAGRAM_BYTES, MetricsClient};
 
 fn collector() -> (UdpSocket, SocketAddr) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -165,7 +165,7 @@ fn a_disabled_client_records_nothing() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn bad_configurations_are_errors_that_name_the_problem() {
-    let mut bad_key = config(parse_collectors("127.0.0.1:8125").unwrap(), 10);
+    let mut bad_key = config(vec!["127.0.0.1:8125".parse().unwrap()], 10);
     bad_key.key = "portal/1".to_owned();
     let err = MetricsClient::spawn(bad_key).unwrap_err().to_string();
     assert!(err.contains("'portal/1'"), "{err}");
@@ -173,7 +173,7 @@ async fn bad_configurations_are_errors_that_name_the_problem() {
     let err = MetricsClient::spawn(config(Vec::new(), 10)).unwrap_err();
     assert!(err.to_string().contains("no collector"), "{err}");
 
-    let err = MetricsClient::spawn(config(parse_collectors("127.0.0.1:1").unwrap(), 0));
+    let err = MetricsClient::spawn(config(vec!["127.0.0.1:1".parse().unwrap()], 0));
     assert!(err.is_err());
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use service_kit::LogFormat;
-use service_kit::config::{at_least_one, check_parent_dir, duration_between, parse_socket_addr};
+use service_kit::config::{at_least_one, duration_between, parse_socket_addr};
 
 use crate::storage::Database;
 
@@ -146,9 +146,7 @@ pub fn check_database_dirs(database: &Database, sources: &[Database]) -> Result<
     let flags = std::iter::once(("--database", database))
         .chain(sources.iter().map(|source| ("--source", source)));
     for (flag, database) in flags {
-        if let Database::Sqlite(path) = database {
-            check_parent_dir(path).map_err(|problem| format!("{flag} {problem}"))?;
-        }
+        database.check_directory(flag)?;
     }
     Ok(())
 }

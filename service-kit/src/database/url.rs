@@ -25,6 +25,17 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
+    /// A SQLite database may be created, its directory not: a mistyped path is refused before
+    /// anything is bound or created. The message names `flag`.
+    pub fn check_directory(&self, flag: &str) -> Result<(), String> {
+        match self {
+            DatabaseUrl::Sqlite(path) => {
+                crate::config::check_parent_dir(path).map_err(|problem| format!("{flag} {problem}"))
+            }
+            DatabaseUrl::Postgres(_) => Ok(()),
+        }
+    }
+
     /// Accepts a plain path, `sqlite://PATH`, `sqlite:PATH`, or `postgres://...` /
     /// `postgresql://...`.
     pub fn parse(raw: &str) -> Result<Self, InvalidDatabaseUrl> {
