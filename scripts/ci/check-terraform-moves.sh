@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A refactor of infra/terraform must not replace what an applied stack already has: renamed
 # resources need `moved` blocks. This applies the security groups and the load balancer (and
-# what they depend on) of BASE (default: main) to moto with the real hashicorp/aws 5.100.0
+# what they depend on) of BASE to moto with the real hashicorp/aws 5.100.0
 # provider, then plans the working tree's configuration on that state, and fails when the plan
 # would create or destroy anything there.
 #
@@ -9,15 +9,19 @@
 # in-place updates on its state; only additions and deletions count here.)
 #
 # Usage: scripts/ci/check-terraform-moves.sh [BASE]
+#   BASE defaults to dea4f81, the last main whose security groups and listener rules were
+#   separate resources (before they became for_each maps): an applied stack of that release
+#   must move, not be replaced. Give a newer release as BASE after the next such refactor.
 set -euo pipefail
 case "${1:-}" in -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;; esac
-base=${1:-main}
+base=${1:-dea4f81}
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
 ci_setup infra deployer
 
-git rev-parse --verify --quiet "$base^{commit}" >/dev/null || { echo "error: '$base' is not a commit" >&2; exit 2; }
+git rev-parse --verify --quiet "$base^{commit}" >/dev/null \
+    || { echo "error: '$base' is not a commit in this clone (a shallow clone? fetch the history)" >&2; exit 2; }
 # shellcheck source=scripts/ci/tf5.sh
 source scripts/ci/tf5.sh
 tf5_mirror check-terraform-moves

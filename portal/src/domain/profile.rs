@@ -1,38 +1,10 @@
 //! One hardware profile as `hardware` serves it (docs/api.md), and its availability.
-
-use std::fmt;
-
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// The computed availability of a profile. `None` in [`Profile::availability`] means
 /// "not computed yet", which the page shows as "computing".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Availability {
-    High,
-    Medium,
-    Low,
-}
-
-impl Availability {
-    pub const ALL: [Availability; 3] = [Self::High, Self::Medium, Self::Low];
-
-    /// The label shown on the page and used in query strings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::High => "HIGH",
-            Self::Medium => "MEDIUM",
-            Self::Low => "LOW",
-        }
-    }
-}
-
-impl fmt::Display for Availability {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use hardware_api::Availability;
 
 /// A row of `GET /hardware/` or `GET /hardware/changes`. Fields beyond the original
 /// `{provider, name, availability}` are optional so an older `hardware` still works.
