@@ -216,7 +216,14 @@ path = "/stall"
         "{:?}",
         delays.connection_wait
     );
-    assert!(delays.firing_lag.p99 < 50.0, "{:?}", delays.firing_lag);
+    // (Relative to the stall, not a fixed number of milliseconds: on a loaded 2-core machine
+    // the scheduler's own lag varies, but it stays far below what the connections waited.)
+    assert!(
+        delays.firing_lag.p99 * 2.0 < delays.connection_wait.max,
+        "firing lag {:?} against connection wait {:?}",
+        delays.firing_lag,
+        delays.connection_wait
+    );
     assert_eq!(
         report.scheduled_iterations, 1000,
         "one firing-lag value per iteration"

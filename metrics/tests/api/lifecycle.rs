@@ -124,9 +124,11 @@ async fn heavy_a_collector_killed_while_clients_send_leaves_clients_and_queries_
         &hours[..]
     };
 
-    // The client never waited: recording is a queue push even while a collector dies.
+    // The client never waited: recording is a queue push even while a collector dies. (The
+    // bound is far above a push preempted on a loaded machine and far below any wait on the
+    // dead collector, whose failover window is 5 s.)
     assert!(
-        slowest_record < Duration::from_millis(20),
+        slowest_record < Duration::from_millis(250),
         "record took {slowest_record:?}"
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
