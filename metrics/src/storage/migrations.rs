@@ -3,8 +3,9 @@
 //!
 //! Migration 1 is the schema as it was before migrations existed; every statement in it is
 //! idempotent, so a database from before runs it unchanged and is recorded at version 1.
-//! Never edit an applied migration: a change is a new file, `V2__what_it_does.sql`, in both
-//! directories.
+//! Never edit an applied migration: a change is a new file in both directories, named
+//! `V2__expand_<what>.sql` when it only adds (the release before it then runs on the new schema
+//! without migrating) and anything else when it removes or tightens (older binaries refuse it).
 
 use service_kit::database::schema::Migrations;
 
