@@ -30,15 +30,24 @@ Options:
   --rollback-during-bake
                         after the shift, roll production back to blue during the bake
                         (blue is kept until the bake ends, as CodeDeploy keeps the old set)
-  --no-build            use the images already tagged localhost/hwdash-*:rehearse
+  --base-ref REF        build version N (blue) from the git commit, tag or branch REF and N+1
+                        (green) from the working tree: two builds, and N+1's new migrations run
+                        on the database N is using (see "Versions" below)
+  --no-build            use the images already tagged localhost/hwdash-*:rehearse-n and
+                        :rehearse-n1 by an earlier run
   -h, --help            this text
 
-Versions: N and N+1 are the same build of the working tree told apart by RELEASE_VERSION
-(blue=N, green=N+1). Exit code 0 when every phase has 0 errors and 0 responses over 1 s.
+Versions: with --base-ref, N is REF's build (its source exported with `git archive` into
+~/.cache/hwdash-rehearse-base, built with its own target directory, seeded from the working
+tree's so only the project's crates compile) and N+1 the working tree's. N+1 applies its new
+migrations when green starts; the rehearsal then checks that N keeps serving and computing on
+that schema, and that a fresh N task starts on it (as a scale-out or a rollback would). Without
+--base-ref, N and N+1 are the same build told apart by RELEASE_VERSION.
+Exit code 0 when every phase has 0 errors and 0 responses over 1 s and N runs on N+1's schema.
 HELP
 }
 
-RATE=2000 PHASE=15 FAIL_SMOKE=0 ROLLBACK=0 BUILD=1
+RATE=2000 PHASE=15 FAIL_SMOKE=0 ROLLBACK=0 BUILD=1 BASE_REF=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --rate) RATE=$2; shift 2 ;;
@@ -46,6 +55,7 @@ while [ $# -gt 0 ]; do
         --fail-smoke) FAIL_SMOKE=1; shift ;;
         --rollback-during-bake) ROLLBACK=1; shift ;;
         --no-build) BUILD=0; shift ;;
+        --base-ref) [ $# -ge 2 ] || { echo "error: --base-ref needs a git ref" >&2; exit 64; }; BASE_REF=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option '$1' (see --help)" >&2; exit 64 ;;
     esac
@@ -56,15 +66,22 @@ done
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 export ROOT
+BASE_SHA=""
+if [ -n "$BASE_REF" ]; then
+    BASE_SHA=$(git rev-parse --quiet --verify "$BASE_REF^{commit}") || {
+        echo "error: --base-ref '$BASE_REF' is not a commit of this repository (a shallow clone lacks old commits: git fetch --unshallow)" >&2
+        exit 64
+    }
+fi
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
-apt_install haproxy podman runc ca-certificates
+apt_install haproxy podman runc ca-certificates postgresql-client
 ci_setup postgres
 use_containers_conf
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
 TARGET=x86_64-unknown-linux-gnu
-TAG=rehearse
+TAG_N=rehearse-n TAG_N1=rehearse-n1
 RUN_ID="hwdash-rehearse-$$"
 WORK=$(mktemp -d -t hwdash-rehearse.XXXXXX)
 chmod 0755 "$WORK"
@@ -78,6 +95,7 @@ step_done() { STEP_NAMES+=("$1"); STEP_SECS+=("$(python3 -c "print(f'{$(now) - $
 
 cleanup() {
     for c in blue green; do podman rm -f -t 0 "$RUN_ID-$c-portal" "$RUN_ID-$c-hardware" >/dev/null 2>&1 || true; done
+    podman rm -f -t 0 "$RUN_ID-n-scaleout-hardware" >/dev/null 2>&1 || true
     [ -f "$WORK/haproxy.pid" ] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
     [ -d "$WORK/pg" ] && runuser_ "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$WORK"
@@ -96,21 +114,71 @@ wait_for() {
     done
 }
 
-t=$(now)
-if [ "$BUILD" = 1 ]; then
-    echo "--- static binaries and images"
+# build_images SOURCE TARGET_DIR TAG REVISION: static release binaries of SOURCE's services,
+# and the portal and hardware images from them, tagged TAG and labelled with REVISION (what
+# --no-build checks the images against).
+build_images() {
+    local source=$1 target_dir=$2 tag=$3 revision=$4 ctx="$WORK/ctx-$3"
     # The same packages and flags as scripts/ci/check-images.sh, so one build serves both (a
     # different package set unifies dependency features differently and rebuilds them).
-    RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target "$TARGET" -p portal -p hardware -p metrics
-    mkdir -p "$WORK/ctx/prebuilt" "$WORK/ctx/infra/docker"
-    cp "$CARGO_TARGET_DIR/$TARGET/release/portal" "$CARGO_TARGET_DIR/$TARGET/release/hardware" \
-        "$CARGO_TARGET_DIR/$TARGET/release/metrics" \
-        /etc/ssl/certs/ca-certificates.crt "$WORK/ctx/prebuilt/"
-    cp -r infra/docker/rootfs infra/docker/writable "$WORK/ctx/infra/docker/"
+    (cd "$source" && CARGO_TARGET_DIR="$target_dir" RUSTFLAGS='-C target-feature=+crt-static' \
+        cargo build --release --locked --target "$TARGET" -p portal -p hardware -p metrics) || fail "cargo build of $source"
+    mkdir -p "$ctx/prebuilt" "$ctx/infra/docker"
+    cp "$target_dir/$TARGET/release/portal" "$target_dir/$TARGET/release/hardware" \
+        "$target_dir/$TARGET/release/metrics" \
+        /etc/ssl/certs/ca-certificates.crt "$ctx/prebuilt/"
+    cp -r "$source/infra/docker/rootfs" "$source/infra/docker/writable" "$ctx/infra/docker/"
     for s in hardware portal; do
-        podman build --quiet --format docker -f infra/docker/Dockerfile --build-arg BINARY_FROM=prebuilt \
-            --target "$s" -t "localhost/hwdash-$s:$TAG" "$WORK/ctx" >/dev/null || fail "podman build of $s"
+        podman build --quiet --format docker -f "$source/infra/docker/Dockerfile" --build-arg BINARY_FROM=prebuilt \
+            --label "$REVISION_LABEL=$revision" --target "$s" -t "localhost/hwdash-$s:$tag" "$ctx" >/dev/null || fail "podman build of $s ($tag)"
     done
+}
+
+# base_source: REF's tree at a fixed path (a stable path keeps its build fresh between runs),
+# exported again only when the commit changes.
+BASE_CACHE="$HOME/.cache/hwdash-rehearse-base"
+base_source() {
+    if [ "$(cat "$BASE_CACHE/src.commit" 2>/dev/null)" != "$BASE_SHA" ]; then
+        rm -rf "$BASE_CACHE/src" && mkdir -p "$BASE_CACHE/src"
+        # -m: the files get the time of extraction, not the commit's. Cargo rebuilds what is
+        # older than its sources; with the commit's (older) times, artifacts seeded from the
+        # working tree would pass for REF's build.
+        git archive "$BASE_SHA" | tar -x -m -C "$BASE_CACHE/src" || fail "git archive $BASE_SHA"
+        echo "$BASE_SHA" >"$BASE_CACHE/src.commit"
+    fi
+    # Its own target directory: cargo names a workspace crate's artifacts after its path inside
+    # the workspace, so two trees sharing one would overwrite each other's and rebuild every
+    # time. Seeded from the working tree's, the dependencies that did not change are built.
+    if [ ! -d "$BASE_CACHE/target" ] && [ -d "$CARGO_TARGET_DIR/$TARGET/release" ]; then
+        mkdir -p "$BASE_CACHE/target/$TARGET"
+        cp -a "$CARGO_TARGET_DIR/$TARGET/release" "$BASE_CACHE/target/$TARGET/"
+        [ -d "$CARGO_TARGET_DIR/release" ] && cp -a "$CARGO_TARGET_DIR/release" "$BASE_CACHE/target/"
+    fi
+}
+
+REVISION_LABEL=org.opencontainers.image.revision
+WORKING_REVISION="working-tree@$(git rev-parse HEAD)"
+t=$(now)
+if [ "$BUILD" = 1 ]; then
+    echo "--- static binaries and images: N+1 (working tree)"
+    build_images "$ROOT" "$CARGO_TARGET_DIR" "$TAG_N1" "$WORKING_REVISION"
+    if [ -n "$BASE_SHA" ]; then
+        echo "--- static binaries and images: N ($BASE_REF = ${BASE_SHA:0:12})"
+        base_source
+        build_images "$BASE_CACHE/src" "$BASE_CACHE/target" "$TAG_N" "$BASE_SHA"
+    else
+        for s in hardware portal; do podman tag "localhost/hwdash-$s:$TAG_N1" "localhost/hwdash-$s:$TAG_N"; done
+    fi
+fi
+for tag in "$TAG_N" "$TAG_N1"; do
+    for s in hardware portal; do
+        podman image exists "localhost/hwdash-$s:$tag" || fail "no image localhost/hwdash-$s:$tag (run without --no-build)"
+    done
+done
+# With --no-build, the N images must be REF's build, not an earlier run's working tree.
+N_REVISION=$(podman image inspect --format "{{index .Labels \"$REVISION_LABEL\"}}" "localhost/hwdash-hardware:$TAG_N")
+if [ -n "$BASE_SHA" ] && [ "$N_REVISION" != "$BASE_SHA" ]; then
+    fail "the N images were built from '$N_REVISION', not $BASE_REF (${BASE_SHA:0:12}): run without --no-build"
 fi
 cargo build --quiet --locked -p loadtest
 LOADTEST="$CARGO_TARGET_DIR/debug/loadtest"
@@ -130,20 +198,29 @@ step_done "start PostgreSQL" "$t"
 # start (as the ALB knows both target groups); green's are in maintenance until it exists.
 BLUE_HW=$(free_port); BLUE_PORTAL=$(free_port); GREEN_HW=$(free_port); GREEN_PORTAL=$(free_port)
 
-# start_color COLOR VERSION DATABASE [HARDWARE_URL]: hardware + portal of one color on
-# host-network loopback ports.
+# image SERVICE VERSION: the image of VERSION (N or N+1).
+image() { if [ "$2" = N ]; then echo "localhost/hwdash-$1:$TAG_N"; else echo "localhost/hwdash-$1:$TAG_N1"; fi; }
+
+# start_hardware NAME PORT VERSION DATABASE [REFRESH_SECONDS]: one hardware task on a host-network loopback port.
+# Both colors refresh every 5 s, so N and N+1 both compute and persist on the one database
+# during the switch (claims in the database keep them from computing a profile twice).
+start_hardware() {
+    podman_ run -d --name "$RUN_ID-$1-hardware" --network host --read-only \
+        -e HARDWARE_BIND="127.0.0.1:$2" -e DATABASE_URL="$4" -e RELEASE_VERSION="$3" \
+        -e AVAILABILITY_SOURCE=fake -e FAKE_COMPUTE_MS=1 -e REFRESH_INTERVAL="${5:-5}" -e LOG_FORMAT=json \
+        "$(image hardware "$3")" >/dev/null
+}
+
+# start_color COLOR VERSION DATABASE [HARDWARE_URL]: hardware + portal of one color.
 start_color() {
     local c=$1 v=$2 db=$3 hp pp hw_url
     hw_url=${4:-}
     hp=${c^^}_HW; hp=${!hp}; pp=${c^^}_PORTAL; pp=${!pp}
-    podman_ run -d --name "$RUN_ID-$c-hardware" --network host --read-only \
-        -e HARDWARE_BIND="127.0.0.1:$hp" -e DATABASE_URL="$db" -e RELEASE_VERSION="$v" \
-        -e AVAILABILITY_SOURCE=fake -e FAKE_COMPUTE_MS=1 \
-        "localhost/hwdash-hardware:$TAG" >/dev/null
+    start_hardware "$c" "$hp" "$v" "$db"
     podman_ run -d --name "$RUN_ID-$c-portal" --network host --read-only \
         -e PORTAL_BIND="127.0.0.1:$pp" -e HARDWARE_URL="${hw_url:-http://127.0.0.1:$hp}" -e RELEASE_VERSION="$v" \
         -e PORTAL_HEALTHCHECK_URL="http://127.0.0.1:$pp/healthz" \
-        "localhost/hwdash-portal:$TAG" >/dev/null
+        "$(image portal "$v")" >/dev/null
 }
 
 PROD_PORT=$(free_port); TEST_PORT=$(free_port)
@@ -268,6 +345,66 @@ load_wait() {
     grep -q ' errors=0 over1s=0 ' <<<"${PHASE_LINES[-1]} " || FAILED=1
 }
 
+# Two versions on one database (expand, then contract): N+1 applies its new migrations when green
+# starts; N must keep serving and computing on the expanded schema, and a fresh N task must
+# start on it (a scale-out of blue during the release, or a rollback by redeploying N).
+declare -a SCHEMA_LINES=()
+MIGRATIONS=hardware/src/store/migrations/postgres
+N_MIGRATIONS=$(if [ -n "$BASE_SHA" ]; then git ls-tree --name-only "$BASE_SHA" "$MIGRATIONS/"; else ls "$MIGRATIONS"/*.sql; fi | xargs -n1 basename | sort)
+N1_MIGRATIONS=$(ls "$MIGRATIONS"/*.sql | xargs -n1 basename | sort)
+NEW_MIGRATIONS=$(comm -13 <(echo "$N_MIGRATIONS") <(echo "$N1_MIGRATIONS") | tr '\n' ' ')
+NEW_MIGRATIONS=${NEW_MIGRATIONS% }
+applied_migrations() { psql "$DB" -Atc "select 'V' || version || '__' || name || '.sql' from hardware_schema_history order by version" 2>/dev/null; }
+# metric PORT NAME: a counter from a hardware task's /metrics.
+metric() { curl -fsS --max-time 2 "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+computed_some() { [ "$(metric "$1" hardware_computations_total)" -gt 0 ]; }
+# logged CONTAINER TEXT: the container's log holds TEXT (captured first, as in shows()).
+logged() { local log; log=$(podman logs "$1" 2>&1) && grep -qF "$2" <<<"$log"; }
+BLUE_COMPUTED_AT_MIGRATION=0 BLUE_KEPT_COMPUTING=""
+
+schema_check() {
+    local applied missing="" extra_hw t
+    if [ -z "$NEW_MIGRATIONS" ]; then
+        SCHEMA_LINES+=("schema: N and N+1 have the same migrations ($(paste -sd' ' <<<"$N1_MIGRATIONS"))")
+        return
+    fi
+    applied=$(applied_migrations)
+    for m in $NEW_MIGRATIONS; do grep -qx "$m" <<<"$applied" || missing+=" $m"; done
+    [ -z "$missing" ] || fail "green (N+1) did not apply$missing (applied: $(paste -sd' ' <<<"$applied"))"
+    SCHEMA_LINES+=("schema: N knows $(paste -sd' ' <<<"$N_MIGRATIONS"); N+1 applied $NEW_MIGRATIONS")
+    BLUE_COMPUTED_AT_MIGRATION=$(metric "$BLUE_HW" hardware_computations_total)
+
+    # A fresh N task on the expanded schema. It refreshes every second, so it claims profiles
+    # the others (every 5 s) still count as fresh and must persist them on the new schema.
+    echo "--- a fresh N hardware task on N+1's schema"
+    t=$(now)
+    extra_hw=$(free_port)
+    start_hardware n-scaleout "$extra_hw" N "$DB" 1
+    wait_for "fresh N ready" 30 shows 1 "http://127.0.0.1:$extra_hw/hardware/" '"c5"' ||
+        { podman logs --tail 20 "$RUN_ID-n-scaleout-hardware" >&2; fail "a fresh N task did not start on N+1's schema"; }
+    wait_for "fresh N says so" 10 logged "$RUN_ID-n-scaleout-hardware" "only expanded: running on it as it is" ||
+        { podman logs --tail 20 "$RUN_ID-n-scaleout-hardware" >&2; fail "the fresh N task did not say it runs on a newer, expanded schema"; }
+    wait_for "fresh N computes" 20 computed_some "$extra_hw" ||
+        fail "the fresh N task computed nothing in 20 s"
+    local computed errors
+    computed=$(metric "$extra_hw" hardware_computations_total); errors=$(metric "$extra_hw" hardware_store_errors_total)
+    podman_ stop -t 15 "$RUN_ID-n-scaleout-hardware" >/dev/null
+    [ "$errors" = 0 ] || fail "the fresh N task had $errors store errors on N+1's schema"
+    step_done "fresh N task on N+1's schema (exit $(podman inspect --format '{{.State.ExitCode}}' "$RUN_ID-n-scaleout-hardware"))" "$t"
+    SCHEMA_LINES+=("schema: a fresh N task started on it, served, computed $computed results, 0 store errors")
+}
+
+# blue_kept_computing: blue (N), running since before the migration, persisted on the expanded
+# schema without a store error.
+blue_kept_computing() {
+    BLUE_KEPT_COMPUTING=checked
+    [ -n "$NEW_MIGRATIONS" ] || return 0
+    local now_computed errors
+    now_computed=$(metric "$BLUE_HW" hardware_computations_total); errors=$(metric "$BLUE_HW" hardware_store_errors_total)
+    [ "$errors" = 0 ] || fail "blue (N) had $errors store errors on N+1's schema"
+    SCHEMA_LINES+=("schema: blue (N) computed $((now_computed - BLUE_COMPUTED_AT_MIGRATION)) results after the migration, 0 store errors")
+}
+
 echo "--- blue (N) up"
 t=$(now)
 start_color blue N "$DB"
@@ -296,12 +433,14 @@ else
     SHIFTED=0
 fi
 load_wait during
+schema_check
 
 if [ "$SHIFTED" = 1 ] && [ "$ROLLBACK" = 0 ]; then
     echo "--- drain and SIGTERM blue, bake under load"
     load_start after
     t=$(now)
     sleep 2 # deregistration delay: blue drains, HAProxy already sends new requests to green
+    blue_kept_computing
     podman_ stop -t 15 "$RUN_ID-blue-portal" "$RUN_ID-blue-hardware" >/dev/null
     step_done "drain + stop blue (exit $(podman inspect --format '{{.State.ExitCode}}' "$RUN_ID-blue-portal")/$(podman inspect --format '{{.State.ExitCode}}' "$RUN_ID-blue-hardware"))" "$t"
     load_wait after
@@ -316,6 +455,8 @@ else
     load_start after; load_wait after
 fi
 
+[ "$BLUE_KEPT_COMPUTING" = checked ] || blue_kept_computing
+
 # Requests each color's production backends received (HAProxy's stot, field 8 of `show stat`).
 production_requests() {
     lb "show stat" | awk -F, -v c="$1" '($1 == "portal_prod" || $1 == "hardware_prod") && $2 == c { n += $8 } END { print n + 0 }'
@@ -326,9 +467,11 @@ echo
 echo "=== rehearsal: rate=$RATE req/s, phase=${PHASE}s, fail_smoke=$FAIL_SMOKE rollback=$ROLLBACK"
 printf '%s\n' "${PHASE_LINES[@]}"
 echo "production requests: blue=$BLUE_PROD green=$GREEN_PROD"
+printf '%s\n' "${SCHEMA_LINES[@]}"
 if [ "$FAIL_SMOKE" = 1 ] && [ "$GREEN_PROD" != 0 ]; then
     FAILED=1; echo "rehearse: a green that failed its smoke check received $GREEN_PROD production requests" >&2
 fi
 for i in "${!STEP_NAMES[@]}"; do printf 'step %-45s %6ss\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}"; done
 [ "$FAILED" = 0 ] || fail "requests failed or took over 1 s (see the phases above)"
-echo "rehearsal passed: 0 errors, 0 responses over 1 s"
+SCHEMA_VERDICT=""; [ -n "$NEW_MIGRATIONS" ] && SCHEMA_VERDICT=", N ran on N+1's expanded schema"
+echo "rehearsal passed: 0 errors, 0 responses over 1 s$SCHEMA_VERDICT"
