@@ -130,6 +130,7 @@ mod tests {
             vcpus: 1,
             memory_gib: 1.0,
             gpus: 0,
+            recent: Vec::new(),
             seq: id,
         }
     }

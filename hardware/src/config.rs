@@ -109,6 +109,15 @@ pub struct ServeArgs {
     #[arg(long, env = "BACKLOG_METRIC_NAMESPACE", default_value = "")]
     pub backlog_metric_namespace: String,
 
+    /// History kept per profile (`GET /hardware/{provider}/{name}/history`): results older
+    /// than this are pruned (seconds, or with a unit: 12h, 30d).
+    #[arg(long, env = "HISTORY_MAX_AGE", default_value = "30d", value_parser = up_to_a_year(), allow_hyphen_values = true)]
+    pub history_max_age: Duration,
+
+    /// History kept per profile: at most this many of its latest results.
+    #[arg(long, env = "HISTORY_MAX_PER_PROFILE", default_value = "200", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub history_max_per_profile: u32,
+
     /// Time between two backlog metric lines.
     #[arg(long, env = "BACKLOG_METRIC_INTERVAL", default_value = "60", value_parser = up_to_a_year(), allow_hyphen_values = true)]
     pub backlog_metric_interval: Duration,
@@ -174,6 +183,9 @@ impl ServeArgs {
                 },
             ));
         }
+        if self.history_max_age.is_zero() {
+            return Err("--history-max-age must be more than 0 seconds".into());
+        }
         if !self.backlog_metric_namespace.is_empty() && self.backlog_metric_interval.is_zero() {
             return Err("--backlog-metric-interval must be more than 0 seconds".into());
         }
@@ -187,6 +199,13 @@ impl ServeArgs {
             service_name: "hardware".into(),
             interval: self.backlog_metric_interval,
         })
+    }
+
+    pub fn history_pruning(&self) -> crate::history_pruner::PruneConfig {
+        crate::history_pruner::PruneConfig {
+            max_age: self.history_max_age,
+            max_per_profile: self.history_max_per_profile as usize,
+        }
     }
 
     pub fn workers(&self) -> usize {
@@ -229,6 +248,8 @@ mod tests {
             DatabaseUrl::Sqlite("hardware.db".into())
         );
         assert!(cli.serve.workers() >= 1);
+        assert_eq!(cli.serve.history_max_age, Duration::from_secs(30 * 86_400));
+        assert_eq!(cli.serve.history_max_per_profile, 200);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod backlog;
 pub mod compute_pool;
 pub mod compute_status;
 pub mod config;
+pub mod history_pruner;
 pub mod profile;
 pub mod query;
 pub mod refresher;

@@ -19,6 +19,10 @@ pub struct Profile {
     pub gpus: i64,
 }
 
+/// How many of the latest results a row carries in `recent`: enough for a trend, small
+/// enough that the full list of 100,000 profiles grows by about a tenth.
+pub const RECENT_LEN: usize = 12;
+
 /// A catalog row with its latest computed availability: one element of `GET /hardware/`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProfileRow {
@@ -31,6 +35,9 @@ pub struct ProfileRow {
     pub vcpus: i64,
     pub memory_gib: f64,
     pub gpus: i64,
+    /// The availabilities of the latest results, newest first, at most [`RECENT_LEN`]: the
+    /// trend the portal draws per row, as of this row's last write (from the history table).
+    pub recent: Vec<Availability>,
     /// Change sequence of the last write to this row (see `database.sql`). Not serialized:
     /// callers see it through the snapshot version.
     #[serde(skip)]
@@ -42,5 +49,13 @@ pub struct ProfileRow {
 pub struct ComputedAvailability {
     pub profile: Profile,
     pub availability: Availability,
+    pub computed_at: OffsetDateTime,
+}
+
+/// One persisted result of a profile: an element of `GET /hardware/{provider}/{name}/history`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub availability: Availability,
+    #[serde(with = "time::serde::rfc3339")]
     pub computed_at: OffsetDateTime,
 }

@@ -173,6 +173,7 @@ mod tests {
             vcpus: 1,
             memory_gib: 1.0,
             gpus: 0,
+            recent: Vec::new(),
             seq: id,
         };
         Snapshot::new("db".into(), vec![row(1, "Amazon"), row(2, "Azure")])

@@ -179,6 +179,7 @@ mod tests {
             vcpus: 1,
             memory_gib: 1.0,
             gpus: 0,
+            recent: Vec::new(),
             seq,
         }
     }

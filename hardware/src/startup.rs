@@ -18,6 +18,7 @@ use crate::availability::{AvailabilitySource, FakeSource, SlowProcess};
 use crate::backlog::EmfConfig;
 use crate::compute_pool::ComputePool;
 use crate::config::{ServeArgs, SourceKind};
+use crate::history_pruner::PruneConfig;
 use crate::refresher::{RefreshConfig, Refresher};
 use crate::snapshot::{Snapshot, SnapshotHandle};
 use crate::state::{AppState, response_cache};
@@ -30,6 +31,7 @@ pub struct Application {
     state: AppState,
     refresher: Refresher,
     backlog_metric: Option<EmfConfig>,
+    history_pruning: PruneConfig,
 }
 
 impl Application {
@@ -109,7 +111,7 @@ impl Application {
         let store_healthy = Arc::new(AtomicBool::new(true));
         let workers = args.workers();
         let refresher = Refresher::new(
-            store,
+            store.clone(),
             ComputePool::new(workers, source),
             snapshot.clone(),
             RefreshConfig {
@@ -134,9 +136,11 @@ impl Application {
                 store_healthy,
                 refresh_interval: args.refresh_interval,
                 compute_status: refresher.status(),
+                store,
             },
             refresher,
             backlog_metric: args.backlog_metric(),
+            history_pruning: args.history_pruning(),
         })
     }
 
@@ -168,6 +172,11 @@ impl Application {
                 stop_rx.clone(),
             ));
         }
+        tokio::spawn(crate::history_pruner::run(
+            self.state.store.clone(),
+            self.history_pruning,
+            stop_rx.clone(),
+        ));
         let refresher = tokio::spawn(self.refresher.run(stop_rx));
         let app = crate::routes::router(self.state);
         tracing::info!(addr = %self.listener.local_addr()?, "hardware listening");

@@ -10,6 +10,7 @@ use service_kit::HttpMetrics;
 use crate::app_metrics::AppMetrics;
 use crate::compute_status::ComputeStatusHandle;
 use crate::snapshot::SnapshotHandle;
+use crate::store::Store;
 
 /// A response body built once per (snapshot version, query) and then served from memory.
 #[derive(Clone)]
@@ -66,6 +67,8 @@ pub struct AppState {
     pub refresh_interval: Duration,
     /// The refresher's slots and current work, for `GET /hardware/status`.
     pub compute_status: ComputeStatusHandle,
+    /// For what the snapshot does not hold: a profile's history (one indexed query).
+    pub store: Arc<dyn Store>,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod changes;
 mod error;
 mod health;
+mod history;
 mod list;
 mod status;
 
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/hardware", get(list::list_hardware))
         .route("/hardware/changes", get(changes::changes))
         .route("/hardware/status", get(status::status))
+        .route("/hardware/{provider}/{name}/history", get(history::history))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

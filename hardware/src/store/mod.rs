@@ -7,7 +7,10 @@
 //! - every write of a row bumps its change sequence `seq`, so callers can load "what changed
 //!   since seq N" instead of everything;
 //! - profiles are computed under a lease (`claim_due`): whoever holds it computes, a crashed
-//!   holder's lease expires and someone else takes the profile over.
+//!   holder's lease expires and someone else takes the profile over;
+//! - every saved result is also appended to `availability_history`, in the same transaction,
+//!   and that history is kept bounded by [`crate::history_pruner`] (by age and by count per
+//!   profile), in small batches so no delete ever holds the table for long.
 
 pub mod database_id;
 mod migrations;
@@ -21,7 +24,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
+use crate::profile::{ComputedAvailability, HistoryEntry, Profile, ProfileId, ProfileRow};
 
 /// Where the data lives, from `--database` / `DATABASE_URL` (shared with metrics).
 pub use service_kit::database::DatabaseUrl;
@@ -66,6 +69,15 @@ pub struct NewProfile {
     pub gpus: i64,
 }
 
+/// What one step of [`Store::prune_history_beyond`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PruneStep {
+    pub deleted: usize,
+    /// Where the next step starts (the last profile id looked at); `None` once the walk
+    /// reached the end of the catalog.
+    pub next: Option<ProfileId>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Identifies this database; it changes when the database is replaced, which tells
@@ -79,7 +91,8 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// Every profile with its availability (`since_seq = None`), or only the rows written
-    /// after `since_seq`. Ordered by id. A value that cannot be read costs its row only: a
+    /// after `since_seq`. Ordered by id. Each row's `recent` holds its latest results (at most
+    /// `RECENT_LEN`, newest first), one index probe per row. A value that cannot be read costs its row only: a
     /// bad availability is served as never computed (and reset, so it is recomputed), a bad
     /// catalog column leaves the profile out; each is logged where it was found.
     async fn load_rows(&self, since_seq: Option<i64>) -> Result<Vec<ProfileRow>, StoreError>;
@@ -98,13 +111,39 @@ pub trait Store: Send + Sync + 'static {
         exclude: &[ProfileId],
     ) -> Result<Vec<Profile>, StoreError>;
 
-    /// Persists results, releases their leases and returns the rows as stored (with their
-    /// new `seq`). Results for profiles deleted meanwhile are dropped.
+    /// Persists results, appends each to the profile's history (same transaction), releases
+    /// their leases and returns the rows as stored (with their new `seq`; `recent` is left
+    /// empty: rows reach the snapshot through `load_rows`). Results for profiles deleted
+    /// meanwhile, or leased by another process meanwhile, are dropped.
     async fn save_results(
         &self,
         owner: &str,
         results: &[ComputedAvailability],
     ) -> Result<Vec<ProfileRow>, StoreError>;
+
+    /// The latest `limit` results of one profile, newest first.
+    async fn load_history(
+        &self,
+        id: ProfileId,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// Deletes up to `batch` history rows computed before `cutoff`, oldest first; returns how
+    /// many. The caller repeats while a full batch was deleted.
+    async fn prune_history_older_than(
+        &self,
+        cutoff: OffsetDateTime,
+        batch: usize,
+    ) -> Result<usize, StoreError>;
+
+    /// For the next `profiles` profiles after id `after` (by id), deletes all but the newest
+    /// `keep` history rows of each. The caller walks the catalog with `next`.
+    async fn prune_history_beyond(
+        &self,
+        keep: usize,
+        after: ProfileId,
+        profiles: usize,
+    ) -> Result<PruneStep, StoreError>;
 
     /// Gives leases back so another process can take the profiles at once (shutdown).
     async fn release_claims(&self, owner: &str, ids: &[ProfileId]) -> Result<(), StoreError>;

@@ -21,9 +21,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use super::{NewProfile, Store, StoreError, database_id};
+use super::{NewProfile, PruneStep, Store, StoreError, database_id};
 use crate::availability::Availability;
-use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
+use crate::profile::{ComputedAvailability, HistoryEntry, Profile, ProfileId, ProfileRow};
 use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
 use service_kit::database::postgres::{self, describe, describe_chain};
@@ -36,8 +36,13 @@ pub struct PostgresStore {
     label: String,
 }
 
+/// The last column is `recent`: one probe of `availability_history_latest` per row (the
+/// LIMIT is `RECENT_LEN`).
 const ROW_COLUMNS: &str = "h.id, h.provider, h.name, h.vcpus, h.memory_gib, h.gpus,
-                           a.availability, a.computed_at, a.seq";
+                           a.availability, a.computed_at, a.seq,
+                           ARRAY(SELECT ah.availability FROM availability_history ah
+                                 WHERE ah.hardware_id = h.id
+                                 ORDER BY ah.computed_at DESC, ah.id DESC LIMIT 12)";
 
 /// Which due profiles a claim query picks.
 #[derive(Clone, Copy)]
@@ -328,7 +333,8 @@ impl Store for PostgresStore {
                 // after its lease expired and another process took the profile over.
                 let statement = tx
                     .prepare_cached(
-                        "UPDATE availability a
+                        "WITH saved AS (
+                         UPDATE availability a
                          SET availability = r.availability, computed_at = r.computed_at,
                              seq = nextval('availability_change_seq'),
                              claimed_by = NULL, claim_expires_at = NULL
@@ -336,7 +342,16 @@ impl Store for PostgresStore {
                               AS r(id, availability, computed_at)
                          WHERE a.hardware_id = r.id
                            AND (a.claimed_by IS NULL OR a.claimed_by = $4)
-                         RETURNING a.hardware_id, a.seq",
+                         RETURNING a.hardware_id, a.seq, a.availability, a.computed_at
+                         ),
+                         -- Only what was saved is history: a result dropped by the lease
+                         -- check never happened, as far as readers can tell.
+                         logged AS (
+                             INSERT INTO availability_history
+                                 (hardware_id, availability, computed_at)
+                             SELECT hardware_id, availability, computed_at FROM saved
+                         )
+                         SELECT hardware_id, seq FROM saved",
                     )
                     .await?;
                 let rows = tx
@@ -364,11 +379,112 @@ impl Store for PostgresStore {
                     vcpus: profile.vcpus,
                     memory_gib: profile.memory_gib,
                     gpus: profile.gpus,
+                    recent: Vec::new(),
                     seq,
                 })
             })
             .collect();
         Ok(saved)
+    }
+
+    async fn load_history(
+        &self,
+        id: ProfileId,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        let limit = limit as i64;
+        let rows = self
+            .with_client("loading history", |client| async move {
+                let statement = client
+                    .prepare_cached(
+                        "SELECT availability, computed_at FROM availability_history
+                         WHERE hardware_id = $1
+                         ORDER BY computed_at DESC, id DESC LIMIT $2",
+                    )
+                    .await?;
+                client.query(&statement, &[&id, &limit]).await
+            })
+            .await?;
+        let read = |err| db_error("reading history", err);
+        rows.iter()
+            .map(|row| {
+                let text: String = row.try_get(0).map_err(read)?;
+                Ok(HistoryEntry {
+                    availability: text.parse::<Availability>().map_err(|_| {
+                        StoreError::BadValue {
+                            column: "availability_history.availability",
+                            value: text,
+                        }
+                    })?,
+                    computed_at: row.try_get(1).map_err(read)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn prune_history_older_than(
+        &self,
+        cutoff: OffsetDateTime,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
+        let batch = batch as i64;
+        let deleted = self
+            .with_client("pruning old history", |client| async move {
+                client
+                    .execute(
+                        "DELETE FROM availability_history WHERE id IN (
+                             SELECT id FROM availability_history WHERE computed_at < $1
+                             ORDER BY computed_at LIMIT $2
+                         )",
+                        &[&cutoff, &batch],
+                    )
+                    .await
+            })
+            .await?;
+        Ok(deleted as usize)
+    }
+
+    async fn prune_history_beyond(
+        &self,
+        keep: usize,
+        after: ProfileId,
+        profiles: usize,
+    ) -> Result<PruneStep, StoreError> {
+        let keep = keep as i64;
+        let limit = profiles as i64;
+        let row = self
+            .with_client("pruning history per profile", |client| async move {
+                client
+                    .query_one(
+                        "WITH chunk AS (
+                             SELECT id FROM hardware WHERE id > $1 ORDER BY id LIMIT $2
+                         ),
+                         old AS (
+                             SELECT x.id FROM chunk CROSS JOIN LATERAL (
+                                 SELECT ah.id FROM availability_history ah
+                                 WHERE ah.hardware_id = chunk.id
+                                 ORDER BY ah.computed_at DESC, ah.id DESC OFFSET $3
+                             ) x
+                         ),
+                         gone AS (
+                             DELETE FROM availability_history d USING old WHERE d.id = old.id
+                             RETURNING 1
+                         )
+                         SELECT (SELECT COUNT(*) FROM chunk), (SELECT MAX(id) FROM chunk),
+                                (SELECT COUNT(*) FROM gone)",
+                        &[&after, &limit, &keep],
+                    )
+                    .await
+            })
+            .await?;
+        let read = |err| db_error("pruning history per profile", err);
+        let looked_at: i64 = row.try_get(0).map_err(read)?;
+        let last: Option<i64> = row.try_get(1).map_err(read)?;
+        let deleted: i64 = row.try_get(2).map_err(read)?;
+        Ok(PruneStep {
+            deleted: deleted as usize,
+            next: if looked_at < limit { None } else { last },
+        })
     }
 
     async fn release_claims(&self, owner: &str, ids: &[ProfileId]) -> Result<(), StoreError> {
@@ -481,6 +597,13 @@ fn profile_row_from_row(row: &Row) -> Result<ProfileRow, StoreError> {
         memory_gib: profile.memory_gib,
         gpus: profile.gpus,
         seq: row.try_get::<_, Option<i64>>(8).map_err(read)?.unwrap_or(0),
+        // The CHECK constraint keeps other values out; one that got in anyway is left out.
+        recent: row
+            .try_get::<_, Vec<String>>(9)
+            .map_err(read)?
+            .iter()
+            .filter_map(|text| text.parse::<Availability>().ok())
+            .collect(),
     })
 }
 
@@ -502,6 +625,12 @@ mod tests {
             gpus: 0,
         })
         .collect()
+    }
+
+    #[test]
+    fn rows_carry_recent_results_up_to_recent_len() {
+        let limit = format!("LIMIT {})", crate::profile::RECENT_LEN);
+        assert!(ROW_COLUMNS.contains(&limit), "{ROW_COLUMNS}");
     }
 
     fn down() -> StoreError {

@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 
 use service_kit::database::schema;
 
-use super::{NewProfile, Store, StoreError, database_id, migrations, timestamp};
+use super::{NewProfile, PruneStep, Store, StoreError, database_id, migrations, timestamp};
 use crate::availability::Availability;
-use crate::profile::{ComputedAvailability, Profile, ProfileId, ProfileRow};
+use crate::profile::{
+    ComputedAvailability, HistoryEntry, Profile, ProfileId, ProfileRow, RECENT_LEN,
+};
 
 /// The schema and seed catalog as of the newest migration (generated from
 /// `migrations/sqlite`, see the test below), for `sqlite3 hw.db < database.sql` and the
@@ -271,6 +273,7 @@ fn check_row(raw: RawRow) -> Checked {
                 other => return Err(bad("hardware.memory_gib", &other)),
             },
             gpus: integer("hardware.gpus", gpus)?,
+            recent: Vec::new(),
             availability: None,
             computed_at: None,
             seq: match seq {
@@ -388,6 +391,70 @@ const LOAD_SINCE: &str = "SELECT h.id, h.provider, h.name, h.vcpus, h.memory_gib
                           WHERE a.seq > ?1
                           ORDER BY h.id";
 
+/// The latest results of one profile, newest first, through `availability_history_latest`.
+const LOAD_HISTORY: &str = "SELECT availability, computed_at FROM availability_history
+                            WHERE hardware_id = ?1
+                            ORDER BY computed_at DESC, id DESC LIMIT ?2";
+
+/// History rows that cannot be read are skipped (and logged): one bad row must not hide the
+/// others, nor fail the catalog load.
+fn history_from_rows(
+    id: ProfileId,
+    rows: Vec<(rusqlite::types::Value, rusqlite::types::Value)>,
+) -> Vec<HistoryEntry> {
+    use rusqlite::types::Value;
+    rows.into_iter()
+        .filter_map(|(availability, computed_at)| {
+            let entry = match (&availability, &computed_at) {
+                (Value::Text(availability), Value::Text(computed_at)) => availability
+                    .parse::<Availability>()
+                    .ok()
+                    .zip(timestamp::parse(computed_at))
+                    .map(|(availability, computed_at)| HistoryEntry {
+                        availability,
+                        computed_at,
+                    }),
+                _ => None,
+            };
+            if entry.is_none() {
+                tracing::warn!(
+                    profile = id,
+                    ?availability,
+                    ?computed_at,
+                    "corrupt history row: left out"
+                );
+            }
+            entry
+        })
+        .collect()
+}
+
+fn read_history(
+    connection: &Connection,
+    id: ProfileId,
+    limit: usize,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let rows = connection
+        .prepare_cached(LOAD_HISTORY)?
+        .query_map(params![id, limit as i64], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(history_from_rows(id, rows))
+}
+
+/// Fills each row's `recent`: one indexed probe per row, about 10 µs each, so a full load of
+/// 100,000 profiles pays a second (once, at start) and a delta pays what changed.
+fn fill_recent(connection: &Connection, rows: &mut [ProfileRow]) -> Result<(), StoreError> {
+    for row in rows {
+        row.recent = read_history(connection, row.id, RECENT_LEN)?
+            .into_iter()
+            .map(|entry| entry.availability)
+            .collect();
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn corrupt_values(&self) -> u64 {
@@ -430,7 +497,9 @@ impl Store for SqliteStore {
                     .query_map(params![since], row_from_sql)?
                     .collect::<rusqlite::Result<Vec<_>>>()?,
             };
-            Ok(check_rows(connection, rows, &corrupt_seen))
+            let mut rows = check_rows(connection, rows, &corrupt_seen);
+            fill_recent(connection, &mut rows)?;
+            Ok(rows)
         })
         .await
     }
@@ -526,6 +595,10 @@ impl Store for SqliteStore {
                          claimed_by = NULL, claim_expires_at = NULL
                      WHERE hardware_id = ?4 AND (claimed_by IS NULL OR claimed_by = ?5)",
                 )?;
+                let mut append = tx.prepare_cached(
+                    "INSERT INTO availability_history (hardware_id, availability, computed_at)
+                     VALUES (?1, ?2, ?3)",
+                )?;
                 for result in &results {
                     let changed = update.execute(params![
                         result.availability.as_str(),
@@ -535,6 +608,11 @@ impl Store for SqliteStore {
                         owner,
                     ])?;
                     if changed == 1 {
+                        append.execute(params![
+                            result.profile.id,
+                            result.availability.as_str(),
+                            timestamp::format(result.computed_at),
+                        ])?;
                         let profile = &result.profile;
                         saved.push(ProfileRow {
                             id: profile.id,
@@ -545,6 +623,7 @@ impl Store for SqliteStore {
                             vcpus: profile.vcpus,
                             memory_gib: profile.memory_gib,
                             gpus: profile.gpus,
+                            recent: Vec::new(),
                             seq,
                         });
                         seq += 1;
@@ -553,6 +632,71 @@ impl Store for SqliteStore {
             }
             tx.commit()?;
             Ok(saved)
+        })
+        .await
+    }
+
+    async fn load_history(
+        &self,
+        id: ProfileId,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.with_connection(move |connection| read_history(connection, id, limit))
+            .await
+    }
+
+    async fn prune_history_older_than(
+        &self,
+        cutoff: OffsetDateTime,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
+        let cutoff = timestamp::format(cutoff);
+        self.with_connection(move |connection| {
+            Ok(connection
+                .prepare_cached(
+                    "DELETE FROM availability_history WHERE id IN (
+                     SELECT id FROM availability_history WHERE computed_at < ?1
+                     ORDER BY computed_at LIMIT ?2
+                 )",
+                )?
+                .execute(params![cutoff, batch as i64])?)
+        })
+        .await
+    }
+
+    async fn prune_history_beyond(
+        &self,
+        keep: usize,
+        after: ProfileId,
+        profiles: usize,
+    ) -> Result<PruneStep, StoreError> {
+        self.with_connection(move |connection| {
+            let tx = connection.transaction()?;
+            let ids = tx
+                .prepare_cached("SELECT id FROM hardware WHERE id > ?1 ORDER BY id LIMIT ?2")?
+                .query_map(params![after, profiles as i64], |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<ProfileId>>>()?;
+            let mut deleted = 0;
+            {
+                // Walks the profile's index entries past the newest `keep`: what is deleted
+                // plus `keep` entries read, per profile.
+                let mut prune = tx.prepare_cached(
+                    "DELETE FROM availability_history WHERE id IN (
+                         SELECT id FROM availability_history WHERE hardware_id = ?1
+                         ORDER BY computed_at DESC, id DESC LIMIT -1 OFFSET ?2
+                     )",
+                )?;
+                for id in &ids {
+                    deleted += prune.execute(params![id, keep as i64])?;
+                }
+            }
+            tx.commit()?;
+            let next = if ids.len() < profiles {
+                None
+            } else {
+                ids.last().copied()
+            };
+            Ok(PruneStep { deleted, next })
         })
         .await
     }

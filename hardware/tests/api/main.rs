@@ -4,6 +4,7 @@ mod binary;
 mod changes;
 mod corrupt_rows;
 mod helpers;
+mod history;
 mod hygiene;
 mod lifecycle;
 mod list;

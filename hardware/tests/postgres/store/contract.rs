@@ -409,11 +409,19 @@ pub async fn a_database_from_before_migrations_opens_unchanged_at_version_1<B: B
         rows.iter().map(|row| row.name.as_str()).collect::<Vec<_>>(),
         vec!["kept-1"]
     );
+    // Adopted at 1 (migration 1 not run: the catalog above is kept), then brought up to date
+    // by the later migrations.
+    assert_eq!(
+        database
+            .query_i64("SELECT MIN(version) FROM hardware_schema_history")
+            .await,
+        1
+    );
     assert_eq!(
         database
             .query_i64("SELECT MAX(version) FROM hardware_schema_history")
             .await,
-        1
+        2
     );
     drop(store);
     assert_eq!(database.open().await.count_profiles().await.unwrap(), 1);
@@ -486,4 +494,109 @@ pub async fn a_schema_newer_only_by_an_expand_migration_is_served_as_it_is<B: Ba
         err.contains(&format!("schema version {contracted}")),
         "{err}"
     );
+}
+
+pub async fn saved_results_are_kept_as_history_and_pruned_by_age_and_count<B: Backend>() {
+    use Availability::{High, Low, Medium};
+    let database = B::start();
+    let store = database.open().await;
+    let lease = Duration::from_secs(60);
+    let claimed = store
+        .claim_due("w", 2, timestamp::now(), lease, &[])
+        .await
+        .unwrap();
+    let (first, second) = (&claimed[0], &claimed[1]);
+    let day = Duration::from_secs(86_400);
+    let base = timestamp::now() - day * 10;
+    // Five results of `first`, a day apart, the oldest ten days ago. Each save releases the
+    // lease, so the next one (same owner) is accepted too.
+    for (n, availability) in [Low, Medium, High, Low, Medium].into_iter().enumerate() {
+        let result = ComputedAvailability {
+            profile: first.clone(),
+            availability,
+            computed_at: base + day * n as u32,
+        };
+        assert_eq!(store.save_results("w", &[result]).await.unwrap().len(), 1);
+    }
+    store
+        .save_results("w", &[result_for(second, High)])
+        .await
+        .unwrap();
+    // A result refused by the lease check is not history either.
+    let foreign = store
+        .claim_due("other", 1, timestamp::now(), lease, &[])
+        .await
+        .unwrap();
+    assert!(
+        store
+            .save_results("w", &[result_for(&foreign[0], Low)])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .load_history(foreign[0].id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let values = |history: Vec<hardware::profile::HistoryEntry>| {
+        history.iter().map(|e| e.availability).collect::<Vec<_>>()
+    };
+    let history = store.load_history(first.id, 10).await.unwrap();
+    assert_eq!(history[0].computed_at, base + day * 4, "newest first");
+    assert_eq!(values(history), vec![Medium, Low, High, Medium, Low]);
+    assert_eq!(
+        values(store.load_history(first.id, 2).await.unwrap()),
+        vec![Medium, Low]
+    );
+    let rows = store.load_rows(None).await.unwrap();
+    let row = |id: ProfileId| rows.iter().find(|row| row.id == id).unwrap().clone();
+    assert_eq!(row(first.id).recent, vec![Medium, Low, High, Medium, Low]);
+    assert_eq!(row(second.id).recent, vec![High]);
+    assert!(row(foreign[0].id).recent.is_empty());
+    let delta = store.load_rows(Some(row(first.id).seq - 1)).await.unwrap();
+    assert_eq!(delta[0].recent, row(first.id).recent, "deltas carry it too");
+
+    // By age, in batches of one: the two results from before base + 2 days go, one per call.
+    let cutoff = base + day * 2;
+    assert_eq!(store.prune_history_older_than(cutoff, 1).await.unwrap(), 1);
+    assert_eq!(store.prune_history_older_than(cutoff, 1).await.unwrap(), 1);
+    assert_eq!(store.prune_history_older_than(cutoff, 1).await.unwrap(), 0);
+    assert_eq!(
+        values(store.load_history(first.id, 10).await.unwrap()),
+        vec![Medium, Low, High]
+    );
+
+    // By count, one profile per step, walking the catalog to its end.
+    let mut after = 0;
+    let mut deleted = 0;
+    let mut steps = 0;
+    loop {
+        let step = store.prune_history_beyond(2, after, 1).await.unwrap();
+        deleted += step.deleted;
+        steps += 1;
+        match step.next {
+            Some(next) => {
+                assert!(next > after);
+                after = next;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(deleted, 1, "only `first` had more than two");
+    assert!(steps >= rows.len(), "one profile per step: {steps} steps");
+    assert_eq!(
+        values(store.load_history(first.id, 10).await.unwrap()),
+        vec![Medium, Low]
+    );
+    assert_eq!(
+        values(store.load_history(second.id, 10).await.unwrap()),
+        vec![High]
+    );
+    // A bigger step covers the whole (seeded) catalog at once.
+    let whole = store.prune_history_beyond(1, 0, 10_000).await.unwrap();
+    assert_eq!((whole.deleted, whole.next), (1, None));
 }

@@ -34,6 +34,7 @@ macro_rules! every_contract_test {
             a_schema_newer_only_by_an_expand_migration_is_served_as_it_is,
             a_database_from_before_migrations_opens_unchanged_at_version_1,
             the_schema_version_is_the_newest_migration,
+            saved_results_are_kept_as_history_and_pruned_by_age_and_count,
         );
     };
 }
