@@ -77,6 +77,7 @@ impl Application {
             u64::try_from(config.sync_interval.as_millis()).unwrap_or(u64::MAX),
         );
         let client = HardwareClient::new(&config.hardware_url).map_err(StartupError::HttpClient)?;
+        let state = state.with_history(client.clone());
         let syncer = Syncer::new(client, store, metrics);
         Ok(Self {
             listener,

@@ -6,6 +6,7 @@ use service_kit::HttpMetrics;
 
 use crate::domain::SnapshotStore;
 use crate::render::PageCache;
+use crate::sync::{HardwareClient, HistorySource};
 use crate::telemetry::PortalMetrics;
 
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct AppState {
     /// How often the page's script polls `/version` (the sync interval: polling faster
     /// cannot see anything new).
     pub poll_ms: u64,
+    /// Where profile pages get their history; `None`: they show the synced trend only.
+    pub history: Option<HistorySource>,
 }
 
 impl AppState {
@@ -34,6 +37,13 @@ impl AppState {
             http_metrics,
             metrics,
             poll_ms,
+            history: None,
         }
+    }
+
+    /// Profile pages fetch their history through `client`.
+    pub fn with_history(mut self, client: HardwareClient) -> Self {
+        self.history = Some(HistorySource::new(client));
+        self
     }
 }

@@ -128,6 +128,7 @@ mod tests {
             vcpus: None,
             memory_gib: None,
             gpus: None,
+            recent: Vec::new(),
         })
     }
 

@@ -190,6 +190,7 @@ mod tests {
             vcpus: None,
             memory_gib: None,
             gpus: None,
+            recent: Vec::new(),
         })
     }
 

@@ -232,6 +232,7 @@ mod tests {
                             vcpus: Some(vcpus),
                             memory_gib: Some(memory),
                             gpus: Some(gpus),
+                            recent: Vec::new(),
                         })
                     },
                 )

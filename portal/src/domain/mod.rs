@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod freshness;
+pub mod history;
 pub mod listing;
 pub mod profile;
 pub mod query;
@@ -9,6 +10,7 @@ pub mod snapshot;
 
 pub use catalog::Catalog;
 pub use freshness::{ComputeStatus, Freshness, Queue};
+pub use history::{History, HistoryEntry};
 pub use listing::Listing;
 pub use profile::{Availability, Profile};
 pub use query::{PageQuery, QueryError};

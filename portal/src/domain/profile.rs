@@ -22,6 +22,10 @@ pub struct Profile {
     pub memory_gib: Option<f64>,
     #[serde(default)]
     pub gpus: Option<u32>,
+    /// The latest results, newest first (at most 12); empty from a `hardware` without
+    /// history, or before the first result.
+    #[serde(default)]
+    pub recent: Vec<Availability>,
 }
 
 #[cfg(test)]
@@ -32,12 +36,17 @@ mod tests {
     fn parses_the_documented_shape_including_a_profile_never_computed() {
         let json = r#"[
           {"id": 1, "provider": "Amazon", "name": "c5", "availability": "HIGH",
-           "computed_at": "2026-11-22T10:00:05Z", "vcpus": 4, "memory_gib": 8.0, "gpus": 0},
+           "computed_at": "2026-11-22T10:00:05Z", "vcpus": 4, "memory_gib": 8.0, "gpus": 0,
+           "recent": ["HIGH", "LOW"]},
           {"id": 2, "provider": "Azure", "name": "H16mr", "availability": null,
            "computed_at": null, "vcpus": 16, "memory_gib": 224.0, "gpus": 0}
         ]"#;
         let profiles: Vec<Profile> = serde_json::from_str(json).unwrap();
         assert_eq!(profiles[0].availability, Some(Availability::High));
+        assert_eq!(
+            profiles[0].recent,
+            vec![Availability::High, Availability::Low]
+        );
         assert_eq!(
             profiles[0].computed_at.unwrap().unix_timestamp(),
             time::macros::datetime!(2026-11-22 10:00:05 UTC).unix_timestamp()
@@ -54,5 +63,6 @@ mod tests {
         .unwrap();
         assert_eq!(profile.availability, Some(Availability::Low));
         assert_eq!(profile.vcpus, None);
+        assert!(profile.recent.is_empty());
     }
 }

@@ -4,6 +4,8 @@ pub mod assets;
 pub mod cache;
 pub mod export;
 pub mod freshness;
+pub mod profile_page;
+pub mod trend;
 pub mod view;
 
 pub use cache::{PageCache, RenderedPage};

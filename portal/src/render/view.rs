@@ -8,6 +8,7 @@ use time::macros::format_description;
 
 use super::assets;
 use super::freshness::{Progress, RowFreshness};
+use super::trend::Trend;
 use crate::domain::catalog::AvailabilityCounts;
 use crate::domain::listing::Listing;
 use crate::domain::query::{AvailabilityFilter, PageQuery, SortKey, SortOrder};
@@ -99,6 +100,10 @@ pub struct Row {
     pub vcpus: String,
     pub memory: String,
     pub gpus: String,
+    /// The latest results as bars, `None` before the first one.
+    pub trend: Option<Trend>,
+    /// The profile's own page.
+    pub href: String,
 }
 
 pub struct Pagination {
@@ -274,8 +279,19 @@ impl Row {
                 .map(|gib| format!("{gib} GiB"))
                 .unwrap_or_default(),
             gpus: profile.gpus.map(|n| n.to_string()).unwrap_or_default(),
+            trend: Trend::of(&profile.recent),
+            href: profile_href(&profile.provider, &profile.name),
         }
     }
+}
+
+/// `/profiles/{provider}/{name}`, each part percent-encoded (a name may hold anything).
+pub fn profile_href(provider: &str, name: &str) -> String {
+    format!(
+        "/profiles/{}/{}",
+        urlencoding::encode(provider),
+        urlencoding::encode(name)
+    )
 }
 
 impl Pagination {

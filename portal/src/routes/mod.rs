@@ -5,6 +5,7 @@ mod dashboard;
 mod errors;
 mod export;
 mod ops;
+mod profile;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/", get(dashboard::dashboard))
         .route("/version", get(ops::version))
+        .route("/profiles/{provider}/{name}", get(profile::profile))
         .route("/static/{name}", get(assets::asset))
         .route("/favicon.ico", get(assets::favicon))
         .route("/export.csv", get(export::csv))

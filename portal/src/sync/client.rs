@@ -6,12 +6,17 @@ use reqwest::{StatusCode, Url, header};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::domain::{ComputeStatus, Profile};
+use crate::domain::{ComputeStatus, History, Profile};
 
 /// A slow `hardware` must not stall the sync loop: connecting gets 1 s, the whole
 /// request (a full catalog of 100,000 profiles is a few MB) gets 5 s.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// A profile's page waits at most this long for its history (one indexed query on
+/// `hardware`, milliseconds when healthy); past it the page shows the synced trend instead.
+pub const HISTORY_TIMEOUT: Duration = Duration::from_secs(1);
+/// Results a profile's page asks for.
+pub const HISTORY_LIMIT: usize = 50;
 
 /// The body of a 200 from `/hardware/changes`.
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +58,8 @@ pub struct HardwareClient {
     http: reqwest::Client,
     changes_url: Url,
     status_url: Url,
+    /// `hardware`'s root: history URLs are built per profile.
+    base: Url,
 }
 
 impl HardwareClient {
@@ -73,6 +80,7 @@ impl HardwareClient {
             http,
             changes_url: endpoint("/hardware/changes"),
             status_url: endpoint("/hardware/status"),
+            base: endpoint(""),
         })
     }
 
@@ -97,6 +105,41 @@ impl HardwareClient {
                 None
             }
         }
+    }
+
+    /// `GET /hardware/{provider}/{name}/history?limit=HISTORY_LIMIT`, within
+    /// [`HISTORY_TIMEOUT`]. A 404 (an unknown profile, or a `hardware` older than history)
+    /// is `Rejected`.
+    pub async fn history(&self, provider: &str, name: &str) -> Result<History, FetchError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| FetchError::BadBody("the hardware URL cannot have a path".into()))?
+            .pop_if_empty()
+            .extend(["hardware", provider, name, "history"]);
+        url.query_pairs_mut()
+            .append_pair("limit", &HISTORY_LIMIT.to_string());
+        let unreachable = |source| FetchError::Unreachable {
+            url: url.to_string(),
+            source,
+        };
+        let response = self
+            .http
+            .get(url.clone())
+            .timeout(HISTORY_TIMEOUT)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status();
+        if status.is_client_error() {
+            let body = response.text().await.unwrap_or_default();
+            let body = body.chars().take(200).collect();
+            return Err(FetchError::Rejected { status, body });
+        }
+        if !status.is_success() {
+            return Err(FetchError::ServerError { status });
+        }
+        let bytes = response.bytes().await.map_err(unreachable)?;
+        serde_json::from_slice(&bytes).map_err(|err| FetchError::BadBody(err.to_string()))
     }
 
     /// One `GET /hardware/changes[?since=...]`. `If-None-Match` carries the same version,

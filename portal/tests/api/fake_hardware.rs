@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -28,6 +28,10 @@ struct Catalog {
     requests: Vec<Option<String>>,
     /// The body of `GET /hardware/status`; `None` answers 404, as an older hardware does.
     status: Option<Value>,
+    /// `GET /hardware/{provider}/{name}/history` bodies by "provider/name"; others are 404.
+    histories: std::collections::HashMap<String, Value>,
+    /// History requests received ("provider/name"), in order.
+    history_requests: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -66,6 +70,7 @@ impl FakeHardware {
         let app = Router::new()
             .route("/hardware/changes", get(changes))
             .route("/hardware/status", get(status))
+            .route("/hardware/{provider}/{name}/history", get(history))
             .with_state(self.catalog.clone());
         let handle = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -123,6 +128,22 @@ impl FakeHardware {
         self.catalog.lock().unwrap().status = status;
     }
 
+    /// Serves `history` (newest first, as `[(availability, computed_at)]`) for the profile.
+    pub fn set_history(&self, provider: &str, name: &str, history: &[(&str, &str)]) {
+        let entries: Vec<Value> = history
+            .iter()
+            .map(|(availability, at)| json!({"availability": availability, "computed_at": at}))
+            .collect();
+        self.catalog.lock().unwrap().histories.insert(
+            format!("{provider}/{name}"),
+            json!({"provider": provider, "name": name, "limit": 50, "history": entries}),
+        );
+    }
+
+    pub fn history_requests(&self) -> Vec<String> {
+        self.catalog.lock().unwrap().history_requests.clone()
+    }
+
     pub fn requests(&self) -> Vec<Option<String>> {
         self.catalog.lock().unwrap().requests.clone()
     }
@@ -131,6 +152,19 @@ impl FakeHardware {
 async fn status(State(catalog): State<Arc<Mutex<Catalog>>>) -> Response {
     match catalog.lock().unwrap().status.clone() {
         Some(status) => axum::Json(status).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn history(
+    State(catalog): State<Arc<Mutex<Catalog>>>,
+    Path((provider, name)): Path<(String, String)>,
+) -> Response {
+    let mut catalog = catalog.lock().unwrap();
+    let key = format!("{provider}/{name}");
+    catalog.history_requests.push(key.clone());
+    match catalog.histories.get(&key) {
+        Some(body) => axum::Json(body.clone()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -45,8 +45,9 @@ pub fn portal_for(hardware_url: &str) -> TestPortal {
     let http_metrics = HttpMetrics::new("portal");
     let metrics = PortalMetrics::register(&http_metrics).unwrap();
     let store = Arc::new(SnapshotStore::new(0x5eed));
-    let state = AppState::new(store.clone(), http_metrics, metrics.clone(), 16 << 20, 2000);
     let client = HardwareClient::new(&hardware_url.parse().unwrap()).unwrap();
+    let state = AppState::new(store.clone(), http_metrics, metrics.clone(), 16 << 20, 2000)
+        .with_history(client.clone());
     TestPortal {
         syncer: Syncer::new(client, store, metrics),
         router: router(state.clone()),

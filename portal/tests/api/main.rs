@@ -8,6 +8,7 @@ mod helpers;
 
 mod freshness;
 mod page;
+mod profile_page;
 mod query_errors;
 mod serve;
 mod sync;

@@ -41,7 +41,7 @@ async fn the_page_lists_every_profile_with_badges_and_counts() {
     assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
     let html = page.text();
     assert_eq!(row_count(&html), 3);
-    assert!(html.contains("<th scope=\"row\">c5</th>"));
+    assert!(html.contains("\">c5</a></th>"));
     assert!(html.contains("badge badge-high\">HIGH</span>"));
     assert!(html.contains("badge badge-pending\">not computed yet</span>"));
     assert!(html.contains("badge badge-low\">LOW</span>"));

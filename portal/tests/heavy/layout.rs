@@ -16,7 +16,7 @@ const LAYOUT_PROBE: &str = r#"
   function set(name, value) { root.setAttribute('data-probe-' + name, String(value)); }
   var visible = function (el) { var r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
   set('overflow', document.documentElement.scrollWidth - window.innerWidth);
-  var specs = document.querySelectorAll('#live tbody tr:first-child td:nth-child(n+5)');
+  var specs = document.querySelectorAll('#live tbody tr:first-child td:nth-child(n+5):nth-child(-n+7)');
   set('specs-visible', Array.prototype.filter.call(specs, visible).length);
   var targets = document.querySelectorAll('#live a, summary, button');
   var smallest = Infinity;
