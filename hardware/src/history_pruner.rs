@@ -95,3 +95,49 @@ pub async fn run(store: Arc<dyn Store>, config: PruneConfig, mut shutdown: watch
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::availability::Availability;
+    use crate::profile::ComputedAvailability;
+    use crate::store::SqliteStore;
+
+    #[tokio::test]
+    async fn a_pass_prunes_by_age_and_by_count_across_several_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hw.db")).await.unwrap();
+        let profiles = store
+            .claim_due("t", 2, timestamp::now(), Duration::from_secs(60), &[])
+            .await
+            .unwrap();
+        let now = timestamp::now();
+        // 2,500 results of the first profile a minute apart (more than one age batch is
+        // older than 12 h), 5 of the second, all recent.
+        let results: Vec<ComputedAvailability> = (0..2_500u32)
+            .map(|n| (&profiles[0], Duration::from_secs(60) * n))
+            .chain((0..5u32).map(|n| (&profiles[1], Duration::from_secs(n as u64))))
+            .map(|(profile, ago)| ComputedAvailability {
+                profile: profile.clone(),
+                availability: Availability::Medium,
+                computed_at: now - ago,
+            })
+            .collect();
+        store.save_results("t", &results).await.unwrap();
+
+        let config = PruneConfig {
+            max_age: Duration::from_secs(86_400 / 2),
+            max_per_profile: 3,
+        };
+        let outcome = prune_once(&store, config).await.unwrap();
+        // 12 h or older when the pass starts: minutes 720..=2499, in two batches; then by
+        // count 720 - 3 of the first profile and 5 - 3 of the second.
+        assert_eq!(outcome.too_old, 1_780);
+        assert_eq!(outcome.beyond_count, (720 - 3) + 2);
+        for profile in &profiles {
+            assert_eq!(store.load_history(profile.id, 100).await.unwrap().len(), 3);
+        }
+        let again = prune_once(&store, config).await.unwrap();
+        assert_eq!(again, PruneOutcome::default(), "nothing left to prune");
+    }
+}

@@ -19,8 +19,9 @@ pub struct Profile {
     pub gpus: i64,
 }
 
-/// How many of the latest results a row carries in `recent`: enough for a trend, small
-/// enough that the full list of 100,000 profiles grows by about a tenth.
+/// How many of the latest results a row carries in `recent`: enough for a trend. It costs
+/// about 95 bytes of JSON per computed row (a row is about 130 without it): the full catalog
+/// grows by about 70 %, a delta by the same per changed row.
 pub const RECENT_LEN: usize = 12;
 
 /// A catalog row with its latest computed availability: one element of `GET /hardware/`.

@@ -143,6 +143,49 @@ mod tests {
         }
     }
 
+    /// The expand_ rule (README): the previous release runs on a schema an `expand_`
+    /// migration produced, so such a migration may only add. Checked on SQLite: every table
+    /// and index before it is still there, with the same definition, after it.
+    #[test]
+    fn expand_migrations_only_add_to_the_schema() {
+        let runner = sqlite();
+        let expanding: Vec<i32> = runner
+            .get_migrations()
+            .iter()
+            .filter(|m| m.name().contains("expand_"))
+            .map(|m| m.version())
+            .collect();
+        assert!(
+            expanding.contains(&2),
+            "V2__expand_availability_history is one"
+        );
+        for version in expanding {
+            let mut connection = Connection::open_in_memory().unwrap();
+            sqlite()
+                .set_target(Target::Version(version - 1))
+                .run(&mut connection)
+                .unwrap();
+            let (before, catalog_before) = contents(&connection);
+            sqlite()
+                .set_target(Target::Version(version))
+                .run(&mut connection)
+                .unwrap();
+            let (after, catalog_after) = contents(&connection);
+            for object in &before {
+                assert!(
+                    after.contains(object),
+                    "migration {version} changed or dropped {}",
+                    object.0
+                );
+            }
+            assert!(
+                after.len() > before.len(),
+                "migration {version} adds nothing"
+            );
+            assert_eq!(catalog_before, catalog_after, "migration {version}");
+        }
+    }
+
     #[test]
     fn both_backends_have_the_same_migration_versions() {
         let versions = |runner: refinery::Runner| {

@@ -443,8 +443,8 @@ fn read_history(
     Ok(history_from_rows(id, rows))
 }
 
-/// Fills each row's `recent`: one indexed probe per row, about 10 µs each, so a full load of
-/// 100,000 profiles pays a second (once, at start) and a delta pays what changed.
+/// Fills each row's `recent`: one indexed probe of `availability_history_latest` per row, so
+/// a full load (once, at start) pays one per profile and a delta only what changed.
 fn fill_recent(connection: &Connection, rows: &mut [ProfileRow]) -> Result<(), StoreError> {
     for row in rows {
         row.recent = read_history(connection, row.id, RECENT_LEN)?
