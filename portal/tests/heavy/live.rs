@@ -54,7 +54,7 @@ async fn heavy_browser_keeps_focus_and_announces_a_short_status_across_a_refresh
         &format!("{portal}{search}"),
         Duration::from_secs(60),
         "the first probe profile",
-        |status, body| status == 200 && body.contains("<th scope=\"row\">zz-focus-a</th>"),
+        |status, body| status == 200 && body.contains(">zz-focus-a</a></th>"),
     )
     .await;
     let mut probe = Probe::start(portal.clone(), FOCUS_PROBE, Versions::HoldFirst).await;
@@ -72,7 +72,7 @@ async fn heavy_browser_keeps_focus_and_announces_a_short_status_across_a_refresh
         &format!("{portal}{search}"),
         Duration::from_secs(30),
         "the portal to sync the second probe profile",
-        |status, body| status == 200 && body.contains("<th scope=\"row\">zz-focus-b</th>"),
+        |status, body| status == 200 && body.contains(">zz-focus-b</a></th>"),
     )
     .await;
     probe.release();
