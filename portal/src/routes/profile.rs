@@ -46,7 +46,7 @@ pub async fn profile(
     let fetched = match (&state.history, &snapshot.health) {
         (None, _) => Err("The history is not available from this portal."),
         (Some(_), SyncHealth::Unreachable { .. }) => {
-            Err("The history cannot be fetched right now: hardware is unreachable.")
+            Err("The history cannot be fetched right now: live data is paused.")
         }
         (Some(source), _) => source.history(profile).await.map_err(|err| {
             tracing::debug!(error = %err, profile = profile.id, "no history from hardware");

@@ -32,6 +32,8 @@ struct Catalog {
     histories: std::collections::HashMap<String, Value>,
     /// History requests received ("provider/name"), in order.
     history_requests: Vec<String>,
+    /// How long the history route takes to answer (a slow hardware).
+    history_delay: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -140,6 +142,10 @@ impl FakeHardware {
         );
     }
 
+    pub fn delay_history(&self, delay: std::time::Duration) {
+        self.catalog.lock().unwrap().history_delay = delay;
+    }
+
     pub fn history_requests(&self) -> Vec<String> {
         self.catalog.lock().unwrap().history_requests.clone()
     }
@@ -160,11 +166,15 @@ async fn history(
     State(catalog): State<Arc<Mutex<Catalog>>>,
     Path((provider, name)): Path<(String, String)>,
 ) -> Response {
-    let mut catalog = catalog.lock().unwrap();
     let key = format!("{provider}/{name}");
-    catalog.history_requests.push(key.clone());
-    match catalog.histories.get(&key) {
-        Some(body) => axum::Json(body.clone()).into_response(),
+    let (delay, body) = {
+        let mut catalog = catalog.lock().unwrap();
+        catalog.history_requests.push(key.clone());
+        (catalog.history_delay, catalog.histories.get(&key).cloned())
+    };
+    tokio::time::sleep(delay).await;
+    match body {
+        Some(body) => axum::Json(body).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

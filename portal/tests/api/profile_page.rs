@@ -132,7 +132,7 @@ async fn without_history_from_hardware_the_page_shows_the_synced_trend_and_says_
     let page = portal.get("/profiles/Amazon/c5").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.text().contains("hardware is unreachable"),
+        page.text().contains("live data is paused"),
         "{}",
         page.text()
     );
@@ -150,4 +150,32 @@ async fn an_unknown_profile_is_a_404_page() {
         assert_eq!(page.header("x-frame-options"), "DENY");
     }
     assert!(fake.history_requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_slow_history_is_given_up_on_well_inside_the_sla() {
+    let fake = FakeHardware::start(vec![with_recent(
+        profile(1, "Amazon", "c5", Some("HIGH")),
+        &["HIGH"],
+    )])
+    .await;
+    fake.set_history("Amazon", "c5", &[("HIGH", "2026-12-01T10:00:00Z")]);
+    let portal = synced_portal(&fake).await;
+    fake.delay_history(std::time::Duration::from_secs(5));
+
+    let started = std::time::Instant::now();
+    let page = portal.get("/profiles/Amazon/c5").await;
+    let took = started.elapsed();
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text()
+            .contains("The history cannot be fetched right now."),
+        "{}",
+        page.text()
+    );
+    // The page waited for the history timeout, not for hardware's 5 s.
+    assert!(
+        took >= portal::sync::client::HISTORY_TIMEOUT && took < std::time::Duration::from_secs(1),
+        "the page took {took:?}"
+    );
 }
