@@ -67,6 +67,10 @@ cleanup() {
         [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
+    # postgres-stopped's server is not our child (pg_ctl daemonizes it).
+    if [ -d "$WORK/pg" ] && [ -n "${PG_BIN:-}" ]; then
+        runuser_ "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -124,6 +128,112 @@ slow_then_paced() {
 pct_of() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['ok_within_1s_pct'])" "$1"; }
 
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# PostgreSQL refuses to run as root: as root its tools run as $PG_TEST_USER.
+runuser_() { if [ "$(id -u)" = 0 ]; then runuser -u "$PG_TEST_USER" -- "$@"; else "$@"; fi; }
+
+now_iso() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+
+start_portal() { # start_portal PORT HARDWARE_PORT ; sets PT_PID
+    "$BIN/portal" --bind "127.0.0.1:$1" --hardware-url "http://127.0.0.1:$2" >>"$WORK/portal.log" 2>&1 &
+    PT_PID=$!
+    PIDS+=("$PT_PID")
+}
+
+# wait_until SECONDS COMMAND... : until COMMAND succeeds (every 0.1 s); prints the milliseconds
+# it took, or "timeout" and fails after SECONDS.
+wait_until() {
+    local seconds=$1 started
+    shift
+    started=$(date +%s%N)
+    until "$@"; do
+        if [ $(( ($(date +%s%N) - started) / 1000000000 )) -ge "$seconds" ]; then
+            echo timeout
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo $(( ($(date +%s%N) - started) / 1000000 ))
+}
+
+int_metric() { local v; v=$(metric "$1" "$2" 2>/dev/null) || v=""; v=${v%.*}; echo "${v:--1}"; }
+# Conditions for wait_until on hardware at $HWU.
+every_profile_fresh() {
+    [ "$(int_metric "$HWU" 'hardware_profiles{state="stale"}')" = 0 ] &&
+        [ "$(int_metric "$HWU" 'hardware_profiles{state="never_computed"}')" = 0 ]
+}
+computing() { [ "$(int_metric "$HWU" hardware_compute_slots_busy)" -ge 1 ]; }
+store_errors_above() { [ "$(int_metric "$HWU" hardware_store_errors_total)" -gt "$1" ]; }
+nothing_pending() { [ "$(int_metric "$HWU" hardware_results_pending)" = 0 ]; }
+written_above() { [ "$(int_metric "$HWU" hardware_computations_total)" -gt "$1" ]; }
+
+# db_outage NAME DATABASE SECONDS FAULT_ON FAULT_OFF : hardware on DATABASE with the portal in
+# front, 200 req/s on each (the portal's page, hardware's /hardware/). 16 workers with 1.5 s
+# fake computations and values fresh for 10 s: a cycle of the 78 profiles takes ~7.5 s, so
+# computations are in progress when the fault starts (their results must be kept) and
+# profiles go stale during it (computing must resume). Once every profile is fresh and one is
+# being computed, FAULT_ON takes the database away and FAULT_OFF gives it back SECONDS later.
+# PASS: both clients get every response within 1 s, hardware stays up, the failed steps are
+# counted, /readyz is 503 during the fault and 200 after (docs/postgres.md), the results held
+# through the fault are all in the history afterwards, every result counted as written is
+# there, and every profile is fresh again within 45 s (the back-off is at most 16 s).
+db_outage() {
+    local name=$1 db=$2 seconds=$3 fault_on=$4 fault_off=$5
+    local hw pt lp lh errors0 errors1 seen since until ready_during pending written resumed
+    local fresh ready_after hist computations alive portal_out hw_out portal_pct hw_pct
+    hw=$(free_port)
+    pt=$(free_port)
+    HWU="http://127.0.0.1:$hw"
+    : >"$WORK/hardware.log"
+    start_hardware "$hw" "$db" --compute-workers 16 --fake-compute-ms 1500 --refresh-interval 10
+    wait_http "$HWU/readyz" 30
+    wait_until 60 every_profile_fresh >/dev/null || true
+    start_portal "$pt" "$hw"
+    wait_http "http://127.0.0.1:$pt/readyz" 30
+    $PROBE paced "127.0.0.1:$pt" --path / --rate 200 --seconds $(( seconds + 16 )) >"$WORK/$name-portal.json" &
+    lp=$!
+    $PROBE paced "127.0.0.1:$hw" --path /hardware/ --rate 200 --seconds $(( seconds + 16 )) >"$WORK/$name-hw.json" &
+    lh=$!
+    sleep 2
+    wait_until 10 computing >/dev/null || true
+    errors0=$(int_metric "$HWU" hardware_store_errors_total)
+    since=$(now_iso)
+    "$fault_on"
+    seen=$(wait_until 10 store_errors_above "$errors0") || true
+    sleep "$seconds"
+    ready_during=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$HWU/readyz" || true)
+    pending=$(int_metric "$HWU" hardware_results_pending)
+    written=$(int_metric "$HWU" hardware_computations_total)
+    errors1=$(int_metric "$HWU" hardware_store_errors_total)
+    until=$(now_iso)
+    "$fault_off"
+    resumed=$(wait_until 45 written_above "$written") || true
+    fresh=$(wait_until 45 every_profile_fresh) || true
+    wait "$lp" "$lh"
+    ready_after=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$HWU/readyz" || true)
+    # Every result written by then: results_pending is 0 again.
+    wait_until 10 nothing_pending >/dev/null || true
+    hist=$($PROBE history "$HWU" --since "$since" --until "$until" || echo '{}')
+    computations=$(int_metric "$HWU" hardware_computations_total)
+    alive=$(kill -0 "$HW_PID" 2>/dev/null && echo yes || echo no)
+    stop_pid "$PT_PID"
+    stop_pid "$HW_PID"
+    # What the failed steps said, as evidence the fault was the one intended.
+    local said
+    said=$(grep -m1 "refresher step failed" "$WORK/hardware.log" | sed 's/\x1b\[[0-9;]*m//g' | grep -o 'error=.*' | cut -c1-160 || true)
+    portal_out=$(cat "$WORK/$name-portal.json")
+    hw_out=$(cat "$WORK/$name-hw.json")
+    portal_pct=$(pct_of "$portal_out")
+    hw_pct=$(pct_of "$hw_out")
+    local held results
+    held=$(python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('in_window', -1))" "$hist")
+    results=$(python3 -c "import json,sys; print(json.loads(sys.argv[1]).get('results', -1))" "$hist")
+    if [ "$portal_pct" = "100.0" ] && [ "$hw_pct" = "100.0" ] && [ "$alive" = yes ] &&
+        [ "$errors1" -gt "$errors0" ] && [ "$ready_during" = 503 ] && [ "$ready_after" = 200 ] &&
+        [ "$pending" -ge 1 ] && [ "$held" -ge "$pending" ] && [ "$results" = "$computations" ] &&
+        [ "$fresh" != timeout ] && [ "$resumed" != timeout ]; then v=PASS; else v=FAIL; fi
+    verdict "$name" $v "database away ${seconds} s (first failed step after ${seen} ms); alive=$alive; store errors $errors0 -> $errors1 ($said); /readyz during $ready_during, after $ready_after; $pending results held at the end of the fault, $held computed in it found in the history; $results results in the history for $computations written; first write ${resumed} ms after the fault ended, every profile fresh ${fresh} ms after that; portal ${portal_pct}% within 1 s: $portal_out; hardware /hardware/ ${hw_pct}% within 1 s: $hw_out"
+}
 
 echo "==> building hardware, portal and metrics (debug)"
 cargo build --locked -q -p hardware -p portal -p metrics
@@ -307,6 +417,90 @@ if wants hardware-killed; then
     pct=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['ok_within_1s_pct'])" "$out")
     [ "$pct" = "100.0" ] && v=PASS || v=FAIL
     verdict hardware-killed $v "hardware SIGKILLed 1 s in, restarted $(( seconds / 2 )) s later; portal ${pct}% within 1 s; $out"
+fi
+
+if wants sqlite-readonly; then
+    # The file system under hardware's SQLite file turns read-only: every write returns EROFS,
+    # as after a remount read-only on disk errors. chmod cannot do it, as root or not: hardware
+    # keeps one connection open for its whole life and permissions are checked at open(2),
+    # so writes through the open descriptors go on (tried: a non-root process with the file, its
+    # -wal, -shm and directory chmod'ed read-only writes on; only a new connection fails). A
+    # read-only bind remount is refused while files are open for writing (EBUSY), and renaming
+    # the file away does not stop writes in WAL mode. What works here: strace attached to the
+    # running process, failing its file writes (pwrite64, fsync, fdatasync, ftruncate) with
+    # EROFS; sockets use other calls (send, writev), so requests are unaffected. Needs strace and
+    # the right to ptrace hardware (root, or the same user with kernel.yama.ptrace_scope 0).
+    seconds=$([ $LONG = 1 ] && echo 30 || echo 10)
+    ro_on() {
+        strace -qq -f -p "$HW_PID" -o /dev/null -e trace=pwrite64,fsync,fdatasync,ftruncate \
+            -e inject=pwrite64,fsync,fdatasync,ftruncate:error=EROFS &
+        STRACE_PID=$!
+        PIDS+=("$STRACE_PID")
+    }
+    ro_off() { stop_pid "$STRACE_PID"; } # strace detaches on SIGTERM; hardware runs on
+    if command -v strace >/dev/null; then
+        db_outage sqlite-readonly "$WORK/ro.db" "$seconds" ro_on ro_off
+    else
+        verdict sqlite-readonly FAIL "needs strace (to fail hardware's file writes with EROFS)"
+    fi
+fi
+
+if wants postgres-stopped; then
+    # A real server, stopped (`pg_ctl stop -m fast`: sessions closed, connections refused)
+    # and started again on the same port and data.
+    seconds=$([ $LONG = 1 ] && echo 30 || echo 10)
+    if source scripts/ci/setup-postgres.sh >/dev/null; then
+        chmod 0755 "$WORK" # the server's user must reach its data directory
+        mkdir -p "$WORK/pg"
+        chown "$PG_TEST_USER" "$WORK/pg" 2>/dev/null || true
+        runuser_ "$PG_BIN/initdb" -D "$WORK/pg" -A trust -U hwdash >/dev/null
+        pg_port=$(free_port)
+        pg_start() {
+            runuser_ "$PG_BIN/pg_ctl" -D "$WORK/pg" -w -t 30 -l "$WORK/pg/log" \
+                -o "-h 127.0.0.1 -p $pg_port -k $WORK/pg" start >/dev/null
+        }
+        pg_stop() { runuser_ "$PG_BIN/pg_ctl" -D "$WORK/pg" -w -t 30 -m fast stop >/dev/null; }
+        pg_start
+        db_outage postgres-stopped "postgres://hwdash@127.0.0.1:$pg_port/postgres" "$seconds" pg_stop pg_start
+        pg_stop || true
+    else
+        verdict postgres-stopped FAIL "needs the PostgreSQL server binaries (scripts/ci/setup-postgres.sh)"
+    fi
+fi
+
+if wants soak; then
+    # Constant load on both services with the refresher busy (values fresh for 5 s, so the 78
+    # profiles are recomputed, written and synced to the portal all along). RSS is read at the
+    # start and the end of the second half, once start-up and the caches' first fill are over.
+    seconds=$([ $LONG = 1 ] && echo 60 || echo 20)
+    bound_kib=$(( 8 * 1024 ))
+    hw=$(free_port)
+    pt=$(free_port)
+    start_hardware "$hw" "$WORK/soak.db" --refresh-interval 5
+    wait_http "http://127.0.0.1:$hw/readyz" 30
+    start_portal "$pt" "$hw"
+    wait_http "http://127.0.0.1:$pt/readyz" 30
+    $PROBE paced "127.0.0.1:$pt" --path / --rate 200 --seconds "$seconds" >"$WORK/soak-portal.json" &
+    lp=$!
+    $PROBE paced "127.0.0.1:$hw" --path /hardware/ --rate 200 --seconds "$seconds" >"$WORK/soak-hw.json" &
+    lh=$!
+    sleep $(( seconds / 2 ))
+    hw0=$(rss_kib "$HW_PID")
+    pt0=$(rss_kib "$PT_PID")
+    sleep $(( seconds / 2 - 1 ))
+    hw1=$(rss_kib "$HW_PID")
+    pt1=$(rss_kib "$PT_PID")
+    wait "$lp" "$lh"
+    written=$(metric "http://127.0.0.1:$hw" hardware_computations_total)
+    stop_pid "$PT_PID"
+    stop_pid "$HW_PID"
+    portal_out=$(cat "$WORK/soak-portal.json")
+    hw_out=$(cat "$WORK/soak-hw.json")
+    portal_pct=$(pct_of "$portal_out")
+    hw_pct=$(pct_of "$hw_out")
+    if [ "$portal_pct" = "100.0" ] && [ "$hw_pct" = "100.0" ] && [ $(( hw1 - hw0 )) -le "$bound_kib" ] &&
+        [ $(( pt1 - pt0 )) -le "$bound_kib" ]; then v=PASS; else v=FAIL; fi
+    verdict soak $v "${seconds} s at 200 req/s on each, $written results written; second half RSS: hardware ${hw0} -> ${hw1} KiB, portal ${pt0} -> ${pt1} KiB (bound +${bound_kib} KiB each); portal ${portal_pct}% within 1 s: $portal_out; hardware /hardware/ ${hw_pct}% within 1 s: $hw_out"
 fi
 
 echo

@@ -12,6 +12,8 @@ Subcommands print one JSON object on stdout (the figures), progress on stderr.
                             terms, 200 with an empty list); statuses and latencies.
   flood HOST:PORT           COUNT random keys from one UDP socket while a second socket sends
                             VALUES values of one key; reports what was sent.
+  history URL               every profile's saved results (its history, newest 200): how many
+                            in all and how many computed between SINCE and UNTIL (RFC 3339).
 """
 import argparse
 import asyncio
@@ -200,6 +202,39 @@ def flood(args):
             "seconds": round(time.monotonic() - started, 1)}
 
 
+def parse_time(text):
+    from datetime import datetime
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def history(args):
+    """What hardware saved: every profile's history through its own API, so the count is the
+    same on SQLite and PostgreSQL. `in_window` counts results computed between SINCE and UNTIL:
+    results computed while the database was away can only have been written after it came back."""
+    parsed = urllib.parse.urlsplit(args.url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=5)
+    conn.request("GET", "/hardware/")
+    rows = json.loads(conn.getresponse().read())
+    since = parse_time(args.since) if args.since else None
+    until = parse_time(args.until) if args.until else None
+    total = in_window = 0
+    for row in rows:
+        path = "/hardware/{}/{}/history?limit=200".format(
+            urllib.parse.quote(row["provider"], safe=""), urllib.parse.quote(row["name"], safe=""))
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"{path}: {response.status} {body[:200]!r}")
+        for entry in json.loads(body)["history"]:
+            total += 1
+            at = parse_time(entry["computed_at"])
+            if since and until and since <= at <= until:
+                in_window += 1
+    conn.close()
+    return {"profiles": len(rows), "results": total, "in_window": in_window}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -227,6 +262,10 @@ def main():
     p.add_argument("--count", type=int, default=100_000)
     p.add_argument("--values", type=int, default=1000)
     p.add_argument("--key", default="app-instance")
+    p = sub.add_parser("history")
+    p.add_argument("url")
+    p.add_argument("--since")
+    p.add_argument("--until")
     args = parser.parse_args()
     if args.command == "slow-and-paced":
         result = asyncio.run(slow_and_paced(args))
@@ -237,6 +276,8 @@ def main():
         result = asyncio.run(paced(host, int(port), args.path, args.rate, args.seconds))
     elif args.command == "bust":
         result = bust(args)
+    elif args.command == "history":
+        result = history(args)
     else:
         result = flood(args)
     print(json.dumps(result))
