@@ -29,9 +29,19 @@ bounded in time:
                    instance loses nothing, the database stays within its row budget
   hardware-killed  hardware killed with SIGKILL and restarted under 200 req/s on the portal:
                    the portal fails no request
+  sqlite-readonly  hardware's SQLite file system turns read-only (every file write fails with
+                   EROFS, through strace) for 10 s (30 s long) under 200 req/s on the portal
+                   and on hardware: no failed or slow (> 1 s) response, hardware stays up,
+                   /readyz 503 then 200, store errors counted, the results computed during
+                   the fault written after it, every profile fresh again within 45 s
+  postgres-stopped the same with hardware on a real PostgreSQL (from $PG_BIN) stopped with
+                   `pg_ctl stop -m fast` and started again
+  soak             20 s (60 s long) at 200 req/s on the portal and on hardware, the refresher
+                   busy: no failed or slow response; RSS of each grows by at most 8 MiB over
+                   the second half
 
 The short form is the default; scripts/ci/check-reliability.sh runs a bounded subset of it
-(about a minute and a half here); --long runs bigger and longer versions (20 k slow connections, a 1 M key flood,
+(about 3 minutes here); --long runs bigger and longer versions (20 k slow connections, a 1 M key flood,
 300 k cache-busting queries, a 60 s soak). Figures and verdicts: docs/reliability.md.
 
 Options:
@@ -74,6 +84,9 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+# So the EXIT trap also runs when a timeout (scripts/ci/check-reliability.sh) or Ctrl-C stops
+# us: without it bash leaves the work directory and postgres-stopped's server behind.
+trap "exit 143" INT TERM
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -449,6 +462,7 @@ if wants postgres-stopped; then
     # A real server, stopped (`pg_ctl stop -m fast`: sessions closed, connections refused)
     # and started again on the same port and data.
     seconds=$([ $LONG = 1 ] && echo 30 || echo 10)
+    # shellcheck source=scripts/ci/setup-postgres.sh
     if source scripts/ci/setup-postgres.sh >/dev/null; then
         chmod 0755 "$WORK" # the server's user must reach its data directory
         mkdir -p "$WORK/pg"
