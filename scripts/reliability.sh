@@ -63,6 +63,11 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+# shellcheck source=scripts/ci/lib.sh
+source scripts/ci/lib.sh
+# sqlite-readonly fails hardware's file writes through strace (see the scenario).
+apt_install strace
+
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hwdash-target}"
 BIN="$CARGO_TARGET_DIR/debug"
 PROBE="python3 scripts/reliability/probe.py"
