@@ -131,17 +131,7 @@ impl HardwareClient {
             .send()
             .await
             .map_err(unreachable)?;
-        let status = response.status();
-        if status.is_client_error() {
-            let body = response.text().await.unwrap_or_default();
-            let body = body.chars().take(200).collect();
-            return Err(FetchError::Rejected { status, body });
-        }
-        if !status.is_success() {
-            return Err(FetchError::ServerError { status });
-        }
-        let bytes = response.bytes().await.map_err(unreachable)?;
-        serde_json::from_slice(&bytes).map_err(|err| FetchError::BadBody(err.to_string()))
+        json_body(response, unreachable).await
     }
 
     /// One `GET /hardware/changes[?since=...]`. `If-None-Match` carries the same version,
@@ -164,17 +154,25 @@ impl HardwareClient {
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Changes::NotModified);
         }
-        if status.is_client_error() {
-            let body = response.text().await.unwrap_or_default();
-            let body = body.chars().take(200).collect();
-            return Err(FetchError::Rejected { status, body });
-        }
-        if !status.is_success() {
-            return Err(FetchError::ServerError { status });
-        }
-        let bytes = response.bytes().await.map_err(unreachable)?;
-        serde_json::from_slice(&bytes)
-            .map(Changes::Changed)
-            .map_err(|err| FetchError::BadBody(err.to_string()))
+        json_body(response, unreachable).await.map(Changes::Changed)
     }
+}
+
+/// The JSON body of `response`: a 4xx is `Rejected` (with the start of its body, which names
+/// the problem), any other non-2xx `ServerError`, a body that does not parse `BadBody`.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    unreachable: impl FnOnce(reqwest::Error) -> FetchError,
+) -> Result<T, FetchError> {
+    let status = response.status();
+    if status.is_client_error() {
+        let body = response.text().await.unwrap_or_default();
+        let body = body.chars().take(200).collect();
+        return Err(FetchError::Rejected { status, body });
+    }
+    if !status.is_success() {
+        return Err(FetchError::ServerError { status });
+    }
+    let bytes = response.bytes().await.map_err(unreachable)?;
+    serde_json::from_slice(&bytes).map_err(|err| FetchError::BadBody(err.to_string()))
 }
