@@ -42,6 +42,10 @@ pub enum Command {
     Run(RunArgs),
     /// Check a workflow file and print what it would run, without sending anything.
     Check(CheckArgs),
+    /// Write the events a workflow's writers would have sent before the run (its `history`),
+    /// one `<micros>\t<line>` per event on stdout, for `metrics import-events`: readers then
+    /// find the history they read. Plan it with the run's --multiplier and --duration.
+    Seed(SeedArgs),
     /// Serve `ok` on every path: a trivial endpoint to benchmark the load generator itself.
     ServeTrivial(ServeArgs),
 }
@@ -141,6 +145,18 @@ pub enum ProgressMode {
 pub struct CheckArgs {
     #[command(flatten)]
     pub schedule: ScheduleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+
+    /// `all`: every writer's history; `read`: only the keys this run's readers read (the
+    /// readers whose first iteration falls within --duration), for histories too large to
+    /// load whole (a month of workflow 2 at 10x is 432 million events).
+    #[arg(long, env = "LOADTEST_SEED_SCOPE", default_value = "all")]
+    pub scope: crate::seed::SeedScope,
 }
 
 #[derive(Debug, Args)]

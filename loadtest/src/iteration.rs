@@ -45,6 +45,7 @@ pub async fn run_iteration(
 ) -> Vec<Record> {
     let mut records = Vec::with_capacity(actor.program.steps.len());
     let mut intended = scheduled;
+    let now_micros = crate::workflow::template::now_micros();
     for (position, step) in actor.program.steps.iter().enumerate() {
         let values = Values {
             actor_index: actor.actor_index,
@@ -54,6 +55,7 @@ pub async fn run_iteration(
             iteration,
             page: 1,
             seed: actor.seed ^ iteration.wrapping_mul(0x1000_0000_01B3) ^ position as u64,
+            now_micros,
         };
         intended = run_step(context, step, values, intended, &mut records).await;
     }
@@ -77,7 +79,8 @@ async fn run_step(
     let mut page_intended = intended;
     let mut first_sent = None;
     let mut pages = 0u32;
-    let mut visited: Vec<String> = Vec::new();
+    // A set: a deep retrieval follows thousands of links (8,640 for a monthly partner).
+    let mut visited: std::collections::HashSet<String> = std::collections::HashSet::new();
     let last_outcome = loop {
         pages += 1;
         let (outcome, sent, finished, response, waited) =
@@ -106,7 +109,7 @@ async fn run_step(
             break fail_last(records, FailureKind::PageLimit);
         }
         if paginate.by == PaginateBy::Link {
-            visited.push(std::mem::replace(&mut path, next));
+            visited.insert(std::mem::replace(&mut path, next));
             if visited.contains(&path) {
                 break fail_last(records, FailureKind::PageLoop);
             }

@@ -17,6 +17,7 @@ pub mod plan;
 pub mod pool;
 pub mod report;
 pub mod runner;
+pub mod seed;
 pub mod serve;
 pub mod stats;
 pub mod target;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use loadtest::app::{ReportOutputs, describe, run_workflow, write_reports};
-use loadtest::cli::{CheckArgs, Cli, Command, RunArgs, ScheduleArgs, ServeArgs};
+use loadtest::cli::{CheckArgs, Cli, Command, RunArgs, ScheduleArgs, SeedArgs, ServeArgs};
 use loadtest::plan::RunSettings;
 use loadtest::report::render_terminal;
 use loadtest::runner::RunOptions;
@@ -37,6 +37,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => run(args).await,
         Command::Check(args) => check(args),
+        Command::Seed(args) => seed(args),
         Command::ServeTrivial(args) => serve(args).await,
     }
 }
@@ -99,6 +100,34 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let description = describe(&args.schedule.workflow, &settings)
         .with_context(|| format!("checking workflow {}", args.schedule.workflow.display()))?;
     print!("{description}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn seed(args: SeedArgs) -> anyhow::Result<ExitCode> {
+    let settings = settings(&args.schedule, Vec::new());
+    let path = &args.schedule.workflow;
+    let workflow = loadtest::workflow::load(path)
+        .with_context(|| format!("loading workflow {}", path.display()))?;
+    let stdout = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout);
+    let started = std::time::Instant::now();
+    let summary = loadtest::seed::seed(&workflow, &settings, args.scope, &mut out)
+        .with_context(|| format!("seeding the history of {}", path.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "seed: {} events from {} writers in {seconds:.1} s ({:.0} events/s, paced by the reader of stdout){}",
+        summary.events,
+        summary.writers,
+        summary.events as f64 / seconds.max(1e-9),
+        if summary.writers_skipped > 0 {
+            format!(
+                "; {} writers skipped (--scope read: no reader of this run reads their keys)",
+                summary.writers_skipped
+            )
+        } else {
+            String::new()
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -78,6 +78,8 @@ pub struct WorkflowEntry {
     pub description: Option<String>,
     pub parent: Option<usize>,
     pub instances: u64,
+    /// The workflow's `history`: how far back its writers' events are seeded.
+    pub history: Option<Duration>,
 }
 
 /// A threshold with the statistics it is checked against.
@@ -247,6 +249,7 @@ impl Builder<'_> {
                     description: workflow.description.clone(),
                     parent,
                     instances: 1,
+                    history: workflow.history,
                 });
                 let index = self.workflows.len() - 1;
                 self.workflow_index.insert(workflow.name.clone(), index);
@@ -264,6 +267,9 @@ impl Builder<'_> {
                 Arc::from(format!("{instance}x{copy}"))
             };
             for (position, actor) in workflow.actors.iter().enumerate() {
+                if copy > 0 && !actor.grows_with_multiplier {
+                    continue;
+                }
                 let program = self.program(index, position, actor)?;
                 self.add_actors(actor, program, &label, instance_ordinal)?;
             }
@@ -356,15 +362,24 @@ impl Builder<'_> {
         instance: &Arc<str>,
         instance_ordinal: u64,
     ) -> Result<(), PlanError> {
-        // Each of the ceil(M) copies runs at M / ceil(M) of the file's rate: M in all.
-        let rate_share = self.settings.multiplier / self.copies() as f64;
+        // Each of the ceil(M) copies runs at M / ceil(M) of the file's rate: M in all. An
+        // actor that does not grow is planned once, at the file's rate.
+        let rate_share = if actor.grows_with_multiplier {
+            self.settings.multiplier / self.copies() as f64
+        } else {
+            1.0
+        };
         let period = actor
             .schedule
             .period()
             .div_f64(self.settings.compress * rate_share);
-        // First iterations are spread over one period, or over the run when a period is
-        // longer (a weekly retrieval still happens once in a two-minute run).
-        let window = period.min(self.run_time);
+        // Where first iterations fall: over one whole period (the real rate, so a weekly
+        // retrieval mostly falls outside a two-minute run), or within the run for probes.
+        let window = match actor.start {
+            StartMode::Spread => period,
+            StartMode::InRun => period.min(self.run_time),
+            StartMode::Together => Duration::ZERO,
+        };
         let count = actor.count();
         if self.actors.len() + count as usize > MAX_ACTORS {
             return Err(PlanError::Setting(format!(
@@ -377,13 +392,8 @@ impl Builder<'_> {
         let instance_shift = (instance_ordinal as f64 * 0.618_033_988_75).fract();
         for (actor_index, (group, member)) in actor.members().enumerate() {
             let actor_index = actor_index as u64;
-            let first = match actor.start {
-                StartMode::Together => Duration::ZERO,
-                StartMode::Spread => {
-                    let fraction = (actor_index as f64 / count as f64 + instance_shift).fract();
-                    window.mul_f64(fraction)
-                }
-            };
+            let fraction = (actor_index as f64 / count as f64 + instance_shift).fract();
+            let first = window.mul_f64(fraction);
             let seed = crate::workflow::template::splitmix64(
                 (self.actors.len() as u64) ^ (instance_ordinal << 40),
             );

@@ -33,6 +33,7 @@ name = "reader"
 target = "api"
 count = 2
 schedule = { requests = 1, every = "1w" }
+start = "in_run"
 
 [[actor.step]]
 name = "list"
@@ -76,8 +77,8 @@ async fn included_workflows_run_once_per_instance_with_their_own_variables() {
         (1..=900).contains(&value)
     }));
 
-    // The weekly readers still read once each in a 2-minute run (first iterations spread
-    // over the run), following 3 pages each.
+    // The weekly readers (`start = "in_run"`) read once each in a 2-minute run, following
+    // 3 pages each.
     assert_eq!(
         step(&report, "readers", "reader", "list (all pages)").count,
         2

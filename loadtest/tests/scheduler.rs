@@ -117,8 +117,9 @@ async fn the_multiplier_raises_the_rate_without_lengthening_the_run() {
 async fn the_multiplier_adds_customers_so_rare_retrievals_grow_too() {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    // Three weekly readers in a 1 s run: each reads once per run at 1x (its week does not
-    // fit), so a faster rate per actor would add nothing; ten times the customers add 10x.
+    // Three weekly readers in a 1 s run (`start = "in_run"`): each reads once per run at 1x
+    // (its week does not fit), so a faster rate per actor would add nothing; ten times the
+    // customers add 10x.
     let path = write_workflow(
         dir.path(),
         "weekly.toml",
@@ -131,6 +132,7 @@ name = "reader"
 target = "api"
 count = 3
 schedule = { requests = 1, every = "1w" }
+start = "in_run"
 
 [[actor.step]]
 name = "read"
@@ -161,6 +163,63 @@ path = "/hit?customer={instance}-{actor_index}"
     assert_eq!(half.actors.len(), 9);
     let weekly_rate = 3.0 / Duration::from_secs(7 * 24 * 3600).as_secs_f64();
     assert!((half.iteration_rate() / weekly_rate - 2.5).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn spread_readers_run_at_their_real_rate_even_when_the_period_outlasts_the_run() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Four readers every 4 s in a 1 s run: first iterations at 0, 1, 2 and 3 s, so one read,
+    // as four independent readers with a 4 s period make 1 read per second in all.
+    let path = write_workflow(dir.path(), "rare.toml", &hit_workflow(4, 1, "4s", "1s"));
+    let report = run(&path, &settings(&server, 1.0, 1.0), &options(16)).await;
+    assert_eq!(step(&report, "rates", "poller", "hit").count, 1);
+    assert_eq!(server.requests(), ["/hit?actor=0&n=0"]);
+}
+
+#[tokio::test]
+async fn an_actor_that_does_not_grow_is_planned_once_whatever_the_multiplier() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_workflow(
+        dir.path(),
+        "probe.toml",
+        r#"
+name = "probe"
+duration = "1s"
+
+[[actor]]
+name = "customer"
+target = "api"
+count = 2
+schedule = { requests = 1, every = "1w" }
+start = "in_run"
+
+[[actor.step]]
+name = "read"
+path = "/hit?customer={instance}-{actor_index}"
+
+[[actor]]
+name = "probe"
+target = "api"
+count = 1
+schedule = { requests = 1, every = "30d" }
+start = "in_run"
+grows_with_multiplier = false
+
+[[actor.step]]
+name = "deep"
+path = "/hit?probe={instance}"
+"#,
+    );
+    let report = run(&path, &settings(&server, 1.0, 10.0), &options(16)).await;
+    assert_eq!(step(&report, "probe", "customer", "read").count, 20);
+    assert_eq!(step(&report, "probe", "probe", "deep").count, 1);
+    assert!(
+        server.requests().contains(&"/hit?probe=0x0".to_owned()),
+        "{:?}",
+        server.requests()
+    );
 }
 
 #[tokio::test]

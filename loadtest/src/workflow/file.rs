@@ -16,6 +16,9 @@ pub struct WorkflowFile {
     pub description: Option<String>,
     /// Default run length, in workflow time (before `--compress`).
     pub duration: Option<HumanDuration>,
+    /// How far back this workflow's writers (POST steps with a body) have been sending when a
+    /// run starts: `loadtest seed` writes that history so the readers find it.
+    pub history: Option<HumanDuration>,
     #[serde(default)]
     pub sla: Vec<Threshold>,
     #[serde(default)]
@@ -54,9 +57,17 @@ pub struct ActorFile {
     pub schedule: ScheduleFile,
     #[serde(default)]
     pub start: StartMode,
+    /// `false`: `--multiplier` does not copy this actor (one per instance of its workflow, at
+    /// the file's rate): a measurement probe, not a customer who grows with the business.
+    #[serde(default = "yes")]
+    pub grows_with_multiplier: bool,
     #[serde(default)]
     pub sla: Vec<Threshold>,
     pub step: Vec<Spanned<StepFile>>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_group_var() -> String {
@@ -86,10 +97,15 @@ pub struct ScheduleFile {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StartMode {
-    /// Actors' first iterations are spread evenly over one period (or the run, if shorter),
-    /// as independent users would be.
+    /// Actors' first iterations are spread evenly over one whole period, as independent
+    /// users would be: the real rate, even when the period is longer than the run (200
+    /// weekly readers in a 2-minute run read 200 * 2 min / 1 week = 0.04 times, so most
+    /// runs see none of them).
     #[default]
     Spread,
+    /// Spread over one period or the run, whichever is shorter: every actor iterates at
+    /// least once per run. For probes; for customers it overstates rare actors.
+    InRun,
     /// Every actor starts at once (a thundering herd).
     Together,
 }

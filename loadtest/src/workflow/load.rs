@@ -125,6 +125,7 @@ impl Loader {
             path: path.to_owned(),
             description: file.description,
             duration: file.duration.map(|d| d.0),
+            history: file.history.map(|d| d.0),
             sla: file.sla,
             actors,
             includes,
@@ -224,6 +225,7 @@ fn check_actor(
             every: actor.schedule.every.0,
         },
         start: actor.start,
+        grows_with_multiplier: actor.grows_with_multiplier,
         sla: actor.sla.clone(),
         steps,
     })

@@ -20,6 +20,8 @@ pub struct Workflow {
     pub path: PathBuf,
     pub description: Option<String>,
     pub duration: Option<Duration>,
+    /// See `WorkflowFile::history`.
+    pub history: Option<Duration>,
     pub sla: Vec<Threshold>,
     pub actors: Vec<Actor>,
     pub includes: Vec<Include>,
@@ -41,6 +43,8 @@ pub struct Actor {
     pub layout: Vec<(u32, u32)>,
     pub schedule: Schedule,
     pub start: StartMode,
+    /// Whether `--multiplier` copies this actor (see `ActorFile::grows_with_multiplier`).
+    pub grows_with_multiplier: bool,
     pub sla: Vec<Threshold>,
     pub steps: Vec<Step>,
 }

@@ -23,6 +23,11 @@ pub enum Variable {
     Page,
     /// A pseudo-random integer in `low..=high`, different per request but reproducible.
     Random { low: u64, high: u64 },
+    /// The wall-clock time when the iteration starts, plus an offset (`{time}`,
+    /// `{time:-10m}`, `{time:+1h}`), as RFC 3339 UTC with microseconds and a `Z`
+    /// (`2026-12-04T02:34:01.123456Z`, safe in a query string). Real time even under
+    /// `--compress`: it is what a client asking for "the last 10 minutes" would send.
+    Time { offset_micros: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +52,8 @@ pub struct Values<'a> {
     pub page: u64,
     /// Seed for `{random:...}`; differs per request.
     pub seed: u64,
+    /// What `{time}` means: microseconds since the Unix epoch, UTC.
+    pub now_micros: i64,
 }
 
 /// Names the actor's group and member variables are written as (`customer`, `endpoint`).
@@ -95,6 +102,7 @@ impl Template {
             .iter()
             .any(|segment| match (segment, variable) {
                 (Segment::Variable(Variable::Random { .. }), Variable::Random { .. }) => true,
+                (Segment::Variable(Variable::Time { .. }), Variable::Time { .. }) => true,
                 (Segment::Variable(own), _) => *own == variable,
                 _ => false,
             })
@@ -116,6 +124,10 @@ impl Template {
                             let span = high - low + 1;
                             write!(out, "{}", low + splitmix64(values.seed) % span)
                         }
+                        Variable::Time { offset_micros } => {
+                            write_rfc3339(out, values.now_micros.saturating_add(*offset_micros));
+                            Ok(())
+                        }
                     };
                 }
             }
@@ -132,9 +144,9 @@ impl Template {
 fn looks_like_placeholder(inner: &str) -> bool {
     !inner.is_empty()
         && inner.starts_with(|c: char| c.is_ascii_lowercase())
-        && inner
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | ':' | '-'))
+        && inner.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | ':' | '-' | '+')
+        })
 }
 
 fn parse_variable(inner: &str, names: &VariableNames<'_>) -> Result<Variable, String> {
@@ -150,6 +162,12 @@ fn parse_variable(inner: &str, names: &VariableNames<'_>) -> Result<Variable, St
             })?;
         return Ok(Variable::Random { low, high });
     }
+    if inner == "time" {
+        return Ok(Variable::Time { offset_micros: 0 });
+    }
+    if let Some(offset) = inner.strip_prefix("time:") {
+        return parse_time_offset(offset).map(|offset_micros| Variable::Time { offset_micros });
+    }
     let variable = match inner {
         "actor_index" => Variable::ActorIndex,
         "instance" => Variable::Instance,
@@ -159,12 +177,52 @@ fn parse_variable(inner: &str, names: &VariableNames<'_>) -> Result<Variable, St
         name if name == names.member => Variable::Member,
         other => {
             return Err(format!(
-                "unknown variable `{{{other}}}` (known: {{actor_index}}, {{{}}}, {{{}}}, {{instance}}, {{iteration}}, {{page}}, {{random:LOW-HIGH}})",
+                "unknown variable `{{{other}}}` (known: {{actor_index}}, {{{}}}, {{{}}}, {{instance}}, {{iteration}}, {{page}}, {{random:LOW-HIGH}}, {{time}}, {{time:-10m}})",
                 names.group, names.member
             ));
         }
     };
     Ok(variable)
+}
+
+/// `-10m`, `+1h`, `-30d`: a signed duration in the workspace's one grammar.
+fn parse_time_offset(offset: &str) -> Result<i64, String> {
+    let explain = || {
+        format!(
+            "`{{time:{offset}}}`: write an offset as `{{time:-10m}}` or `{{time:+1h}}` (a sign, then a duration such as 90s, 10m, 7d)"
+        )
+    };
+    let (sign, magnitude) = match offset.as_bytes().first() {
+        Some(b'-') => (-1, &offset[1..]),
+        Some(b'+') => (1, &offset[1..]),
+        _ => return Err(explain()),
+    };
+    let duration = service_kit::config::parse_duration(magnitude).map_err(|_| explain())?;
+    i64::try_from(duration.as_micros())
+        .map(|micros| sign * micros)
+        .map_err(|_| explain())
+}
+
+/// RFC 3339 UTC with exactly six fractional digits, the form `metrics` reads back.
+fn write_rfc3339(out: &mut String, micros: i64) {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    );
+}
+
+/// Microseconds since the Unix epoch, now.
+pub fn now_micros() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000) as i64
 }
 
 /// A fast, well-mixed hash of the seed, so `{random}` needs no shared generator.
@@ -193,6 +251,7 @@ mod tests {
             iteration: 11,
             page: 4,
             seed: 99,
+            now_micros: 1_764_815_641_123_456,
         }
     }
 
@@ -225,6 +284,21 @@ mod tests {
             let rendered = template.render_to_string(&Values { seed, ..values() });
             let n: u64 = rendered.parse().unwrap();
             assert!((10..=12).contains(&n), "{n}");
+        }
+    }
+
+    #[test]
+    fn time_renders_rfc3339_utc_with_its_offset() {
+        let template =
+            Template::parse("from={time:-10m}&to={time}&later={time:+1d}", &NAMES).unwrap();
+        assert_eq!(
+            template.render_to_string(&values()),
+            "from=2025-12-04T02:24:01.123456Z&to=2025-12-04T02:34:01.123456Z&later=2025-12-05T02:34:01.123456Z"
+        );
+        assert!(template.uses(Variable::Time { offset_micros: 0 }));
+        for bad in ["{time:10m}", "{time:-}", "{time:-ten}"] {
+            let error = Template::parse(bad, &NAMES).unwrap_err();
+            assert!(error.contains("write an offset as"), "{bad}: {error}");
         }
     }
 
