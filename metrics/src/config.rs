@@ -31,6 +31,25 @@ pub enum Command {
     /// Load generator for scripts/bench-metrics.sh: sends key:value datagrams at a fixed rate,
     /// then checks that the service stored every message and measures query latency.
     BenchSend(crate::bench::BenchSendArgs),
+    /// Bulk-appends kept events read from stdin: a load test's history (`loadtest seed`),
+    /// written before the run so that its retrievals find it.
+    ///
+    /// Input: one event per line, `<received_at_micros>\t<message>`: the time received in
+    /// microseconds since the Unix epoch (UTC), a tab, and a message line as a client sends
+    /// it (native `key:value` or StatsD `key:value|ms`), e.g.
+    /// `1764815641000000\tpw2i0p7.c1.e0.req:412`. Lines need not be sorted; empty lines are
+    /// skipped. A malformed line stops the import with an error naming its number and a
+    /// non-zero exit; the events of the lines before it are committed (the error says how
+    /// many), so a fixed input can resume with `tail -n +LINE`.
+    ///
+    /// It writes events only, through the collector's own append (PostgreSQL day partitions
+    /// and the distinct-keys table as a flush creates them): it bypasses the series admission
+    /// and writes no hourly aggregates, so GET /events sees these events and
+    /// GET /<key>/<stat>/<date>/<hour> does not. A running collector's retention
+    /// (--event-retention-days) removes days older than it keeps.
+    ///
+    /// Prints `imported N events (K keys) in S s: R events/s` on stdout at the end.
+    ImportEvents(crate::import::ImportEventsArgs),
 }
 
 /// Which parts of the service this process runs.
@@ -232,6 +251,47 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("--source"), "{err}");
+    }
+
+    #[test]
+    fn import_events_takes_the_database_flag_and_its_help_says_what_it_bypasses() {
+        let cli = Cli::try_parse_from([
+            "metrics",
+            "import-events",
+            "--database",
+            "postgres://u:p@db/m",
+            "--batch",
+            "1000",
+        ])
+        .unwrap();
+        let Some(Command::ImportEvents(args)) = cli.command else {
+            panic!("expected import-events");
+        };
+        assert_eq!(
+            args.database,
+            Database::Postgres("postgres://u:p@db/m".into())
+        );
+        assert_eq!(args.batch, 1000);
+        let err = Cli::try_parse_from(["metrics", "import-events", "--database", "mysql://x/y"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'mysql'"), "{err}");
+        let mut command = <Cli as clap::CommandFactory>::command();
+        let help = command
+            .find_subcommand_mut("import-events")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for needle in [
+            "`<received_at_micros>\\t<message>`",
+            "bypasses the series admission and writes no hourly aggregates",
+            "METRICS_DATABASE",
+            "--batch",
+            "--progress",
+        ] {
+            assert!(help.contains(needle), "{needle}: {help}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod config;
 pub mod domain;
 pub mod flush;
+pub mod import;
 pub mod ingest;
 pub mod retention;
 pub mod routes;

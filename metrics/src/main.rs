@@ -10,6 +10,7 @@ async fn main() -> ExitCode {
     service_kit::init_tracing(cli.serve.log_format, "info");
     let result = match cli.command {
         Some(Command::BenchSend(args)) => metrics::bench::run(args).await,
+        Some(Command::ImportEvents(args)) => metrics::import::run(args).await,
         None => serve(cli).await,
     };
     match result {

@@ -3,9 +3,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use metrics::domain::UtcHour;
+use metrics::domain::{Event, EventPageQuery, EventSelector, UtcHour};
 use metrics::flush::Flusher;
-use metrics::storage::Database;
+use metrics::storage::{Database, Store};
 use metrics::{Application, Role, ServeConfig};
 use serde_json::Value;
 use test_support::{prometheus, wait};
@@ -317,4 +317,127 @@ pub async fn events_are_paged_to_the_last_page(app: &TestApp) {
     assert_eq!(sizes, [0]);
     let (_, sizes) = page_to_the_end(app, "/events?prefix=p9.").await;
     assert_eq!(sizes, [0]);
+}
+
+/// 2026-11-30T00:00:00Z, the first day of [`import_input`].
+pub const IMPORT_FIRST_DAY: i64 = 20_787;
+
+/// `count` lines for `metrics import-events` over three UTC days from [`IMPORT_FIRST_DAY`] and
+/// three keys under `pimp.`, out of time order, native and StatsD, with empty lines; and the
+/// events they hold.
+pub fn import_input(count: usize) -> (String, Vec<Event>) {
+    use metrics::domain::event::MICROS_PER_DAY;
+    const KEYS: [&str; 3] = ["pimp.c1.e0.req", "pimp.c1.e1.req", "pimp.c2.e0.req"];
+    let mut text = String::new();
+    let mut events = Vec::new();
+    for i in 0..count {
+        // A permutation of 60 slots, each a twentieth of a day: three days, unsorted.
+        let slot = (i * 37) % 60;
+        let received_at =
+            IMPORT_FIRST_DAY * MICROS_PER_DAY + slot as i64 * (MICROS_PER_DAY / 20) + i as i64;
+        let key = KEYS[i % KEYS.len()];
+        let value = i as f64 * 1.25;
+        let message = if i % 2 == 0 {
+            format!("{key}:{value}")
+        } else {
+            format!("{key}:{value}|ms|#env:load")
+        };
+        text.push_str(&format!("{received_at}\t{message}\n"));
+        if i % 10 == 9 {
+            text.push('\n');
+        }
+        events.push(Event {
+            key: key.into(),
+            value,
+            received_at,
+        });
+    }
+    (text, events)
+}
+
+/// Runs `metrics import-events --database DATABASE ARGS` with `input` on stdin.
+pub fn import_events(database: &str, input: &str, args: &[&str]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_metrics"))
+        .args(["import-events", "--database", database])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("metrics binary starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    // A refused line ends the process before it reads the rest: the pipe may break.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = test_support::process::output_within(
+        child,
+        Duration::from_secs(20),
+        "metrics import-events",
+    );
+    writer.join().unwrap();
+    output
+}
+
+/// The `imported N events (K keys) in S s: R events/s` line, checked: (N, K).
+pub fn imported_counts(output: &std::process::Output) -> (u64, u64) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let line = stdout.trim_end();
+    assert_eq!(line.lines().count(), 1, "one line on stdout: {stdout}");
+    let rest = line
+        .strip_prefix("imported ")
+        .unwrap_or_else(|| panic!("{line}"));
+    let (events, rest) = rest
+        .split_once(" events (")
+        .unwrap_or_else(|| panic!("{line}"));
+    let (keys, rest) = rest
+        .split_once(" keys) in ")
+        .unwrap_or_else(|| panic!("{line}"));
+    let (seconds, rate) = rest.split_once(" s: ").unwrap_or_else(|| panic!("{line}"));
+    assert!(seconds.parse::<f64>().is_ok(), "{line}");
+    let rate = rate
+        .strip_suffix(" events/s")
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(rate.parse::<f64>().is_ok(), "{line}");
+    (events.parse().unwrap(), keys.parse().unwrap())
+}
+
+/// Every kept event under `prefix` (paged through the prefix walk, so through the distinct
+/// keys too), sorted by key and time.
+pub async fn stored_events(store: &Store, prefix: &str) -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .page_events(&EventPageQuery {
+                selector: EventSelector::Prefix(prefix.into()),
+                from: i64::MIN,
+                to: i64::MAX,
+                after: after.take(),
+                limit: 1000,
+            })
+            .await
+            .unwrap();
+        events.extend(page.events.into_iter().map(|event| Event {
+            key: event.key.into(),
+            value: event.value,
+            received_at: event.received_at,
+        }));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    sort_events(&mut events);
+    events
+}
+
+pub fn sort_events(events: &mut [Event]) {
+    events.sort_by(|a, b| (&a.key, a.received_at).cmp(&(&b.key, b.received_at)));
 }

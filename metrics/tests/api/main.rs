@@ -8,6 +8,7 @@ mod collectors;
 mod events;
 mod flood;
 mod hours;
+mod import;
 mod lifecycle;
 mod query_accuracy;
 mod statsd;

@@ -11,7 +11,7 @@ use crate::database;
 use crate::helpers::*;
 use test_support::postgres::PgServer;
 
-async fn partitions(server: &PgServer) -> Vec<String> {
+pub async fn partitions(server: &PgServer) -> Vec<String> {
     let rows = server
         .client()
         .await

@@ -5,6 +5,7 @@ mod events;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)] // shared with the `api` tests, which use more of it
 mod helpers;
+mod import;
 mod store;
 
 use std::time::{Duration, Instant};
@@ -21,11 +22,15 @@ use helpers::*;
 /// prove that errors and logs do not show it.
 const PASSWORD: &str = "s3cret-pw";
 
-fn database(server: &PgServer) -> Database {
-    let url = server
+/// The server's URL with [`PASSWORD`] in it.
+fn url(server: &PgServer) -> String {
+    server
         .url()
-        .replace("postgres@", &format!("postgres:{PASSWORD}@"));
-    Database::parse(&url).unwrap()
+        .replace("postgres@", &format!("postgres:{PASSWORD}@"))
+}
+
+fn database(server: &PgServer) -> Database {
+    Database::parse(&url(server)).unwrap()
 }
 
 /// 2026-11-22 10:00 UTC: messages carry an explicit time (JSON `at`), so no test depends on
