@@ -201,10 +201,15 @@ impl Flusher {
         if events.is_empty() {
             return (events, Ok(()));
         }
+        let offered = events.len();
         let (mut events, result) = self.store.append_events(events).await;
+        // The store hands back what it did not commit, so what was stored is the difference
+        // (all on success; the committed transactions before a failure, too).
+        self.metrics
+            .events_stored
+            .inc_by(offered.saturating_sub(events.len()) as u64);
         match result {
             Ok(()) => {
-                self.metrics.events_stored.inc_by(events.len() as u64);
                 events.clear();
                 (events, Ok(()))
             }

@@ -279,6 +279,13 @@ pub async fn events_are_paged_to_the_last_page(app: &TestApp) {
         }
     }
     app.flush().await;
+    // Every event is counted as stored once it is committed (the counter once counted what
+    // the store handed back, which is nothing on success).
+    let total: usize = sent.iter().map(|(_, values)| values.len()).sum();
+    assert_eq!(
+        app.metric("metrics_events_stored_total").await,
+        total as u64
+    );
 
     // One key, pages of 7: 7 + 7 + 7 + 2, in the order sent (time, then id).
     let (events, sizes) = page_to_the_end(app, "/events/p1.c1.e1.req?limit=7").await;
