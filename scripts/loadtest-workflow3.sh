@@ -186,6 +186,15 @@ memory_now_mib() {
         python3 -c "print(f'{$(cat "$f") / 1048576:.0f}')"
     else echo nan; fi
 }
+# "periods throttled_periods": CFS periods (100 ms) and those in which the quota ran out.
+# (v1 has a cpu.stat in both the cpu controller and the unified tree; only the first counts.)
+cpu_throttling() {
+    local f
+    f=$(grep -l nr_throttled $(find /sys/fs/cgroup -path "*$CID*" -name cpu.stat 2>/dev/null) /dev/null 2>/dev/null | head -n 1)
+    if [ -n "$f" ]; then
+        awk '$1 == "nr_periods" { p = $2 } $1 == "nr_throttled" { t = $2 } END { print p + 0, t + 0 }' "$f"
+    else echo "0 0"; fi
+}
 postgres_cpu_seconds() {
     # utime + stime of every postgres process, in clock ticks.
     local total=0 pid
@@ -201,6 +210,7 @@ stored_total() {
 echo "--- workflow 3 at ${multiplier}x for $duration"
 mkdir -p "$out_dir"
 cpu_before=$(cpu_usage_seconds)
+throttle_before=$(cpu_throttling)
 pg_before=$(postgres_cpu_seconds)
 stored_before=$(stored_total)
 started=$(date +%s.%N)
@@ -216,6 +226,7 @@ kill "$SAMPLER" 2>/dev/null || true
 SAMPLER=""
 sleep 6 # one flush interval (5 s) more, so the last events are stored and counted
 cpu_after=$(cpu_usage_seconds)
+throttle_after=$(cpu_throttling)
 pg_after=$(postgres_cpu_seconds)
 stored_after=$(stored_total)
 memory_peak=$(memory_peak_mib)
@@ -226,15 +237,19 @@ dropped=$(curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" | awk '/^metrics_(even
 podman logs "$RUN_ID-metrics" 2>&1 | grep -c '"level":"ERROR"' >"$WORK/errors" || true
 
 figures=$(python3 - "$elapsed" "$cpu_before" "$cpu_after" "$pg_before" "$pg_after" "$stored_before" "$stored_after" \
-    "$memory_peak" "$memory_mean" "$db_bytes" "$db_rows" "$cpus" "$memory" "$dropped" "$(cat "$WORK/errors")" <<'PY'
+    "$memory_peak" "$memory_mean" "$db_bytes" "$db_rows" "$cpus" "$memory" "$dropped" "$(cat "$WORK/errors")" \
+    "$throttle_before" "$throttle_after" <<'PY'
 import sys
-(elapsed, cpu0, cpu1, pg0, pg1, st0, st1, peak, mean, db_bytes, rows, cpus, memory, dropped, errors) = sys.argv[1:]
+(elapsed, cpu0, cpu1, pg0, pg1, st0, st1, peak, mean, db_bytes, rows, cpus, memory, dropped, errors,
+ throttle0, throttle1) = sys.argv[1:]
+periods, throttled = (int(b) - int(a) for a, b in zip(throttle0.split(), throttle1.split()))
 elapsed = float(elapsed)
 cpu = (float(cpu1) - float(cpu0)) / elapsed
 pg = (float(pg1) - float(pg0)) / elapsed
 stored = float(st1) - float(st0)
 print(f"| metrics container | {cpus} vCPU, {memory} MiB (the Fargate task); new-key admission sized for the run's keys |")
 print(f"| metrics CPU | {cpu:.2f} vCPU on average ({cpu / float(cpus) * 100:.0f} % of its limit) |")
+print(f"| metrics CPU quota exhausted | in {throttled:,} of {periods:,} CFS periods of 100 ms ({throttled / max(periods, 1) * 100:.0f} %): requests arriving then wait for the next period |")
 print(f"| metrics memory | peak {peak} MiB, mean {mean} MiB (sampled every 5 s) |")
 print(f"| PostgreSQL CPU | {pg:.2f} vCPU on average (host processes, not limited) |")
 print(f"| events stored during the run | {stored:,.0f} ({stored / elapsed:,.0f} rows/s) |")

@@ -159,30 +159,10 @@ impl PostgresStore {
                     series.len()
                 )));
             }
-            // Matched by value: the database's collation may order keys unlike Rust does.
-            let mut stored = std::collections::HashMap::with_capacity(rows.len());
-            for row in &rows {
-                let key: String = row.try_get(0).map_err(pg)?;
-                let hour: i64 = row.try_get(1).map_err(pg)?;
-                let stats = self.decode(row, &key, hour, 2)?;
-                stored.insert((key, hour), stats);
-            }
-            let mut counts = Vec::with_capacity(series.len());
-            let mut sums = Vec::with_capacity(series.len());
-            let mut mins = Vec::with_capacity(series.len());
-            let mut maxes = Vec::with_capacity(series.len());
-            let mut sketches = Vec::with_capacity(series.len());
-            for (key, hour, fresh) in &series {
-                let mut merged = stored
-                    .remove(&((*key).to_owned(), *hour))
-                    .ok_or_else(|| self.error_text(format!("row ({key}, {hour}) not locked")))?;
-                merged.merge(fresh);
-                counts.push(i64::try_from(merged.count).unwrap_or(i64::MAX));
-                sums.push(merged.sum);
-                mins.push(merged.min);
-                maxes.push(merged.max);
-                sketches.push(merged.sketch_bytes());
-            }
+            // Decoding, merging and encoding every sketch is the CPU of a flush (about 0.3 s
+            // for 14,500 series late in an hour): off the async worker, or ingest waits on it.
+            let (counts, sums, mins, maxes, sketches) =
+                service_kit::runtime::cpu_bound(|| self.merge_rows(&rows, &series))?;
             transaction
                 .execute(
                     &format!(
@@ -281,6 +261,41 @@ impl PostgresStore {
     }
 
     /// Columns count, sum, min, max, sketch starting at `first`.
+    /// Merges each pending series into its locked row; the columns of the UPDATE.
+    #[allow(clippy::type_complexity)]
+    fn merge_rows(
+        &self,
+        rows: &[tokio_postgres::Row],
+        series: &[(&str, i64, &HourStats)],
+    ) -> Result<(Vec<i64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<Vec<u8>>), StorageError> {
+        let pg = |err: tokio_postgres::Error| self.error(&err);
+        // Matched by value: the database's collation may order keys unlike Rust does.
+        let mut stored = std::collections::HashMap::with_capacity(rows.len());
+        for row in rows {
+            let key: String = row.try_get(0).map_err(pg)?;
+            let hour: i64 = row.try_get(1).map_err(pg)?;
+            let stats = self.decode(row, &key, hour, 2)?;
+            stored.insert((key, hour), stats);
+        }
+        let mut counts = Vec::with_capacity(series.len());
+        let mut sums = Vec::with_capacity(series.len());
+        let mut mins = Vec::with_capacity(series.len());
+        let mut maxes = Vec::with_capacity(series.len());
+        let mut sketches = Vec::with_capacity(series.len());
+        for (key, hour, fresh) in series {
+            let mut merged = stored
+                .remove(&((*key).to_owned(), *hour))
+                .ok_or_else(|| self.error_text(format!("row ({key}, {hour}) not locked")))?;
+            merged.merge(fresh);
+            counts.push(i64::try_from(merged.count).unwrap_or(i64::MAX));
+            sums.push(merged.sum);
+            mins.push(merged.min);
+            maxes.push(merged.max);
+            sketches.push(merged.sketch_bytes());
+        }
+        Ok((counts, sums, mins, maxes, sketches))
+    }
+
     fn decode(
         &self,
         row: &tokio_postgres::Row,
