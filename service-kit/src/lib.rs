@@ -3,8 +3,8 @@
 //! addresses, counts, database directories), the host name, the `healthcheck` probe, the exit
 //! message, logging set-up, the shutdown signal, the per-route request latency histogram behind
 //! `/metrics` with the response-time reporting to the collectors, the JSON error shape,
-//! jittered backoff, typed headers, and the HTTP listener with its timeouts, connection cap and
-//! draining.
+//! jittered backoff, typed headers, the HTTP listener with its timeouts, connection cap and
+//! draining, and (feature `openapi`) the error shape's schema and `GET /openapi.json`.
 
 pub mod backoff;
 mod client_metrics;
@@ -18,6 +18,8 @@ pub mod healthcheck;
 pub mod host;
 pub mod http_metrics;
 pub mod listener;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod shutdown;
 pub mod telemetry;
 
