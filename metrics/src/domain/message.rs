@@ -18,7 +18,7 @@ pub enum MessageError {
     Malformed,
     #[error("key must be 1 to 128 characters of A-Z a-z 0-9 _ . -")]
     BadKey,
-    #[error("value must be a finite, non-negative number of milliseconds")]
+    #[error("value must be a number of milliseconds from 0 to 1e12")]
     BadValue,
     #[error("StatsD counters (|c) are not response times")]
     StatsdCounter,
@@ -93,13 +93,14 @@ fn check_statsd_extension(field: &[u8]) -> Result<(), MessageError> {
     }
 }
 
-/// A response time in milliseconds: finite and not negative (so `inf`, `NaN`, `-1` fail).
+/// A response time in milliseconds: 0 to [`metrics_client::MAX_VALUE_MS`] (so `inf`, `NaN`,
+/// `-1` and `1e300` fail).
 pub fn parse_value(text: &[u8]) -> Result<f64, MessageError> {
     let value: f64 = std::str::from_utf8(text)
         .map_err(|_| MessageError::BadValue)?
         .parse()
         .map_err(|_| MessageError::BadValue)?;
-    if value.is_finite() && value >= 0.0 {
+    if metrics_client::is_valid_value(value) {
         Ok(value)
     } else {
         Err(MessageError::BadValue)

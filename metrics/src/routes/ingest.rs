@@ -149,11 +149,11 @@ fn check_json(body: &[u8], now: UtcHour) -> Result<Checked, String> {
             errors.push((where_, DropReason::BadKey));
             continue;
         }
-        // A number, or a string holding one (as over UDP); both must be finite and >= 0.
+        // A number, or a string holding one (as over UDP); both 0 to MAX_VALUE_MS.
         let value = match &message.value {
             serde_json::Value::Number(number) => number
                 .as_f64()
-                .filter(|value| value.is_finite() && *value >= 0.0)
+                .filter(|value| metrics_client::is_valid_value(*value))
                 .ok_or(MessageError::BadValue),
             serde_json::Value::String(text) => parse_value(text.as_bytes()),
             _ => Err(MessageError::BadValue),
