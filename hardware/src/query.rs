@@ -5,6 +5,9 @@ use crate::availability::Availability;
 use crate::snapshot::Snapshot;
 
 pub const MAX_PER_PAGE: usize = 1000;
+/// The largest `page` accepted: far past the last page of any catalog (those answer `[]`), and
+/// a bound the OpenAPI document can state exactly.
+pub const MAX_PAGE: usize = 1_000_000_000;
 pub const DEFAULT_PER_PAGE: usize = 100;
 pub const MAX_SEARCH_LEN: usize = 100;
 
@@ -38,7 +41,7 @@ pub enum QueryError {
     BadAvailability(String),
     #[error("q is longer than {MAX_SEARCH_LEN} characters")]
     SearchTooLong,
-    #[error("page must be a whole number of at least 1, not '{0}'")]
+    #[error("page must be a whole number from 1 to {MAX_PAGE}, not '{0}'")]
     BadPage(String),
     #[error("per_page must be a whole number from 1 to {MAX_PER_PAGE}, not '{0}'")]
     BadPerPage(String),
@@ -93,7 +96,7 @@ impl ListQuery {
                             .trim()
                             .parse::<usize>()
                             .ok()
-                            .filter(|&n| n >= 1)
+                            .filter(|n| (1..=MAX_PAGE).contains(n))
                             .ok_or_else(|| QueryError::BadPage(truncate(value)))?,
                     );
                 }
