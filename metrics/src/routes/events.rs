@@ -9,31 +9,47 @@
 use std::collections::HashMap;
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use service_kit::ApiError;
+use service_kit::openapi::ErrorBody;
+use utoipa::ToSchema;
 
 use super::AppState;
 use crate::domain::event::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, format_time, parse_time};
 use crate::domain::{EventCursor, EventPageQuery, EventSelector};
 use crate::storage::EventPage;
 
-#[derive(Debug, Serialize)]
-struct EventOut {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Event)]
+pub(super) struct EventOut {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,128}$")]
     key: String,
+    /// The response time, in milliseconds.
+    #[schema(minimum = 0)]
     value: f64,
     /// RFC 3339, UTC, microseconds.
+    #[schema(format = DateTime)]
     received_at: String,
 }
 
-#[derive(Debug, Serialize)]
-struct PageOut {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EventPage)]
+pub(super) struct PageOut {
+    /// In time order, key by key for a prefix.
+    #[schema(max_items = 1000)]
     events: Vec<EventOut>,
+    /// The page size applied.
+    #[schema(minimum = 1, maximum = 1000)]
     limit: usize,
+    /// The largest `limit` accepted.
+    #[schema(minimum = 1)]
     max_limit: usize,
     /// The cursor of the next page (also in `Link`); `null` on the last page.
+    #[schema(required = true, pattern = "^[A-Za-z0-9_-]+$")]
     next: Option<String>,
 }
 
@@ -42,11 +58,43 @@ fn bad(parameter: &'static str, message: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(format!("{parameter}: {message}")).with_detail("parameter", parameter)
 }
 
+/// One key's kept events, in time order, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/events/{key}",
+    operation_id = "events_by_key",
+    tag = "events",
+    params(
+        ("key" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,128}$",
+            description = "The app instance's key.", example = "portal-web1-42"),
+        ("from" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339, inclusive; default: everything kept."),
+        ("to" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339, exclusive, after `from`; default: everything kept."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000,
+            description = "Events per page, default 50."),
+        ("after" = Option<String>, Query, pattern = "^[A-Za-z0-9_-]+$",
+            description = "The opaque cursor of the previous page (`next`, or `Link`)."),
+    ),
+    responses(
+        (status = 200, description = "A page of events.", body = PageOut,
+            headers(("Link" = String,
+                description = "`<...>; rel=\"next\"` on every page but the last."))),
+        (status = 400, description = "A bad or unknown parameter, named by `parameter`.",
+            body = ErrorBody),
+        (status = 404, description = "A collector-only process.", body = ErrorBody),
+        (status = 503, description = "The database does not answer.", body = ErrorBody),
+    ),
+)]
 pub async fn by_key(
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    key: Result<Path<String>, PathRejection>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
+    let key = match key {
+        Ok(Path(key)) => key,
+        Err(rejection) => return ApiError::from(rejection).into_response(),
+    };
     if let Err(err) = metrics_client::validate_key(&key) {
         return bad("key", format!("'{key}': {err}")).into_response();
     }
@@ -56,6 +104,34 @@ pub async fn by_key(
     }
 }
 
+/// A tenant's kept events: every key starting with `prefix`, key by key, each in time order.
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "events_by_prefix",
+    tag = "events",
+    params(
+        ("prefix" = String, Query, pattern = "^[A-Za-z0-9_.-]{1,128}$",
+            description = "The tenant: every key starting with it.", example = "p1.c2."),
+        ("from" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339, inclusive; default: everything kept."),
+        ("to" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339, exclusive, after `from`; default: everything kept."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000,
+            description = "Events per page, default 50."),
+        ("after" = Option<String>, Query, pattern = "^[A-Za-z0-9_-]+$",
+            description = "The opaque cursor of the previous page (`next`, or `Link`)."),
+    ),
+    responses(
+        (status = 200, description = "A page of events.", body = PageOut,
+            headers(("Link" = String,
+                description = "`<...>; rel=\"next\"` on every page but the last."))),
+        (status = 400, description = "A missing `prefix`, a bad or unknown parameter, named by \
+            `parameter`.", body = ErrorBody),
+        (status = 404, description = "A collector-only process.", body = ErrorBody),
+        (status = 503, description = "The database does not answer.", body = ErrorBody),
+    ),
+)]
 pub async fn by_prefix(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,

@@ -9,5 +9,6 @@ mod events;
 mod flood;
 mod hours;
 mod lifecycle;
+mod openapi;
 mod query_accuracy;
 mod statsd;
