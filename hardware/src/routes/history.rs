@@ -136,6 +136,29 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Any query string: a limit from 1 to MAX_LIMIT, or a 400; never a panic. A bad
+        /// value of `limit` says so in `parameter`.
+        #[test]
+        fn any_query_string_is_a_limit_or_a_400(raw in "(limit=[0-9a-z+-]{0,4}&?|[a-z]{0,3}=1&?){0,3}") {
+            match parse_limit(Some(&raw)) {
+                Ok(limit) => proptest::prop_assert!((1..=MAX_LIMIT).contains(&limit)),
+                Err(err) => {
+                    proptest::prop_assert_eq!(err.status(), axum::http::StatusCode::BAD_REQUEST);
+                    let body = err.body();
+                    if !err.message().contains("more than once") && !err.message().contains("unknown") {
+                        proptest::prop_assert_eq!(&body["parameter"], "limit");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn every_valid_limit_is_taken(limit in 1..=MAX_LIMIT) {
+            proptest::prop_assert_eq!(parse_limit(Some(&format!("limit={limit}"))).unwrap(), limit);
+        }
+    }
+
     #[test]
     fn limits_default_and_are_checked() {
         assert_eq!(parse_limit(None).unwrap(), DEFAULT_LIMIT);

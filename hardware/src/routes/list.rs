@@ -69,7 +69,14 @@ pub async fn list_hardware(
     let version: Arc<str> = snapshot.version.to_string().into();
     let etag = strong_etag(&version);
     // Parse before the ETag check: a bad query is a 400 even when the ETag is current.
-    let query = ListQuery::parse(raw.as_deref(), &snapshot).map_err(ApiError::bad_request)?;
+    let query = ListQuery::parse(raw.as_deref(), &snapshot).map_err(|err| {
+        let parameter = err.parameter().map(str::to_owned);
+        let error = ApiError::bad_request(err);
+        match parameter {
+            Some(parameter) => error.with_detail("parameter", parameter),
+            None => error,
+        }
+    })?;
     if is_current(&headers, etag.as_ref()) {
         return Ok(not_modified(etag.as_ref(), &version));
     }
