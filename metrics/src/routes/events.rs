@@ -271,3 +271,66 @@ fn next_link(path: &str, params: &HashMap<String, String>, cursor: &str) -> Stri
     query.push(format!("after={cursor}"));
     format!("<{path}?{}>; rel=\"next\"", query.join("&"))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
+    }
+
+    fn key() -> EventSelector {
+        EventSelector::Key("p1.c2.e3".into())
+    }
+
+    proptest! {
+        /// Any `after`: the cursor of this key, or a 400 naming `after`; never a panic.
+        #[test]
+        fn any_after_is_a_cursor_of_the_key_or_a_400_naming_it(after in "[A-Za-z0-9_-]{0,60}|\\PC{0,60}") {
+            match parse_query(key(), &params(&[("after", &after)]), &[]) {
+                Ok(query) => prop_assert_eq!(query.after.unwrap().key, "p1.c2.e3"),
+                Err(err) => {
+                    prop_assert_eq!(err.status(), axum::http::StatusCode::BAD_REQUEST);
+                    prop_assert_eq!(&err.body()["parameter"], "after");
+                }
+            }
+        }
+
+        /// A cursor of the key is taken; one of another key is a 400 naming `after`.
+        #[test]
+        fn a_cursor_belongs_to_its_key(received_at in any::<i64>(), id in any::<i64>(), other in any::<bool>()) {
+            let cursor = EventCursor {
+                key: if other { "p1.c2.e4".into() } else { "p1.c2.e3".into() },
+                received_at,
+                id,
+            };
+            let parsed = parse_query(key(), &params(&[("after", &cursor.encode())]), &[]);
+            if other {
+                prop_assert_eq!(&parsed.unwrap_err().body()["parameter"], "after");
+            } else {
+                prop_assert_eq!(parsed.unwrap().after, Some(cursor));
+            }
+        }
+
+        /// Any value of any parameter: a query, or a 400 naming a parameter; never a panic.
+        #[test]
+        fn any_parameters_parse_or_name_the_bad_one(
+            name in prop::sample::select(vec!["from", "to", "limit", "after", "other"]),
+            value in "[0-9:TZ.+-]{0,25}|\\PC{0,30}",
+        ) {
+            if let Err(err) = parse_query(key(), &params(&[(name, &value)]), &[]) {
+                let named = err.body()["parameter"].as_str().map(str::to_owned);
+                prop_assert!(
+                    named.as_deref() == Some(name) || (name == "other" && named.as_deref() == Some("query")),
+                    "{name}={value:?}: {err}"
+                );
+            }
+        }
+    }
+}
