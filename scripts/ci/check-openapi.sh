@@ -48,8 +48,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/check-openapi.XXXXXX")
 PIDS=()
 cleanup() {
     local pid
+    # SIGINT: a Ctrl-C stop skips the 5 s drain a SIGTERM gets.
     for pid in "${PIDS[@]:-}"; do
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+        [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
     rm -rf "$WORK"
