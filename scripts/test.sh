@@ -6,7 +6,8 @@
 #                              export variables such as CHROMIUM or PG_BIN for the tests)
 #   2. cargo fmt --check, cargo clippy -D warnings
 #   3. cargo nextest run --workspace (every unit, router, integration and end-to-end test)
-#   4. scripts/ci/check-*.sh   checks outside cargo (terraform fmt, checkov, container images)
+#   4. scripts/ci/check-*.sh   checks outside cargo (terraform fmt, checkov, container images,
+#                              schemathesis against the services' OpenAPI documents)
 #
 # Nothing is skipped silently: a missing tool is installed, and if that fails the run fails.
 set -euo pipefail

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// How available a hardware profile is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Availability {
     High,

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::profile::ProfileId;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ComputeStatus {
     /// A value older than this is recomputed.
     pub refresh_interval_seconds: f64,
@@ -21,8 +21,11 @@ pub struct ComputeStatus {
     pub compute_slots: usize,
     /// Profiles this process is computing now, sorted. Another process sharing the database
     /// computes its own claims; those are not listed here.
+    #[schema(value_type = Vec<i64>)]
     pub computing: Vec<ProfileId>,
-    /// Moving average of recent computations (seconds), `None` before the first one ends.
+    /// Moving average of recent computations (seconds), `None` (`null`) before the
+    /// first one ends.
+    #[schema(required = true)]
     pub average_compute_seconds: Option<f64>,
 }
 

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::availability::Availability;
 
@@ -25,19 +26,29 @@ pub struct Profile {
 pub const RECENT_LEN: usize = 12;
 
 /// A catalog row with its latest computed availability: one element of `GET /hardware/`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = Profile)]
 pub struct ProfileRow {
+    #[schema(value_type = i64)]
     pub id: ProfileId,
     pub provider: String,
     pub name: String,
+    /// `null` until the profile is first computed.
+    #[schema(required = true)]
     pub availability: Option<Availability>,
+    /// When the availability was computed (RFC 3339, UTC); `null` when never computed.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub computed_at: Option<OffsetDateTime>,
+    #[schema(minimum = 0)]
     pub vcpus: i64,
+    #[schema(minimum = 0)]
     pub memory_gib: f64,
+    #[schema(minimum = 0)]
     pub gpus: i64,
-    /// The availabilities of the latest results, newest first, at most [`RECENT_LEN`]: the
-    /// trend the portal draws per row, as of this row's last write (from the history table).
+    /// The availabilities of the latest results, newest first, at most [`RECENT_LEN`] (12):
+    /// the trend the portal draws per row, as of this row's last write (from the history table).
+    #[schema(max_items = 12)]
     pub recent: Vec<Availability>,
     /// Change sequence of the last write to this row (see `database.sql`). Not serialized:
     /// callers see it through the snapshot version.
@@ -54,9 +65,11 @@ pub struct ComputedAvailability {
 }
 
 /// One persisted result of a profile: an element of `GET /hardware/{provider}/{name}/history`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct HistoryEntry {
     pub availability: Availability,
+    /// RFC 3339, UTC.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub computed_at: OffsetDateTime,
 }

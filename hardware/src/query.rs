@@ -5,6 +5,9 @@ use crate::availability::Availability;
 use crate::snapshot::Snapshot;
 
 pub const MAX_PER_PAGE: usize = 1000;
+/// The largest `page` accepted: far past the last page of any catalog (those answer `[]`), and
+/// a bound the OpenAPI document can state exactly.
+pub const MAX_PAGE: usize = 1_000_000_000;
 pub const DEFAULT_PER_PAGE: usize = 100;
 pub const MAX_SEARCH_LEN: usize = 100;
 
@@ -38,12 +41,27 @@ pub enum QueryError {
     BadAvailability(String),
     #[error("q is longer than {MAX_SEARCH_LEN} characters")]
     SearchTooLong,
-    #[error("page must be a whole number of at least 1, not '{0}'")]
+    #[error("page must be a whole number from 1 to {MAX_PAGE}, not '{0}'")]
     BadPage(String),
     #[error("per_page must be a whole number from 1 to {MAX_PER_PAGE}, not '{0}'")]
     BadPerPage(String),
     #[error("the query string is not valid URL encoding")]
     Malformed,
+}
+
+impl QueryError {
+    /// The query parameter at fault (the `parameter` member of the 400), when there is one.
+    pub fn parameter(&self) -> Option<&str> {
+        match self {
+            Self::UnknownParameter(name) | Self::Repeated(name) => Some(name),
+            Self::UnknownProvider { .. } => Some("provider"),
+            Self::BadAvailability(_) => Some("availability"),
+            Self::SearchTooLong => Some("q"),
+            Self::BadPage(_) => Some("page"),
+            Self::BadPerPage(_) => Some("per_page"),
+            Self::Malformed => None,
+        }
+    }
 }
 
 impl ListQuery {
@@ -56,7 +74,7 @@ impl ListQuery {
         let mut per_page = None;
         for (key, value) in &pairs {
             if seen.contains(&key.as_str()) {
-                return Err(QueryError::Repeated(key.clone()));
+                return Err(QueryError::Repeated(truncate(key)));
             }
             match key.as_str() {
                 "provider" => {
@@ -93,7 +111,7 @@ impl ListQuery {
                             .trim()
                             .parse::<usize>()
                             .ok()
-                            .filter(|&n| n >= 1)
+                            .filter(|n| (1..=MAX_PAGE).contains(n))
                             .ok_or_else(|| QueryError::BadPage(truncate(value)))?,
                     );
                 }
@@ -242,5 +260,146 @@ mod tests {
         let link = a.page_link(3, 20);
         assert_eq!(parse(&link).unwrap().paging, Some((3, 20)));
         assert_eq!(parse(&link).unwrap().provider, a.provider);
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Providers as a caller may spell them: any case, spaces around.
+        fn provider() -> impl Strategy<Value = (String, &'static str)> {
+            (
+                prop::sample::select(vec!["Amazon", "Azure"]),
+                any::<u64>(),
+                "[ ]{0,2}",
+            )
+                .prop_map(|(known, mask, pad)| {
+                    let spelled: String = known
+                        .chars()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            if mask >> (i % 64) & 1 == 1 {
+                                c.to_ascii_uppercase()
+                            } else {
+                                c.to_ascii_lowercase()
+                            }
+                        })
+                        .collect();
+                    (format!("{pad}{spelled}{pad}"), known)
+                })
+        }
+
+        fn availability() -> impl Strategy<Value = (String, AvailabilityFilter)> {
+            prop::sample::select(vec![
+                ("high", AvailabilityFilter::Is(Availability::High)),
+                ("Medium", AvailabilityFilter::Is(Availability::Medium)),
+                ("LOW", AvailabilityFilter::Is(Availability::Low)),
+                ("pending", AvailabilityFilter::Pending),
+                (" Pending ", AvailabilityFilter::Pending),
+            ])
+            .prop_map(|(text, filter)| (text.to_owned(), filter))
+        }
+
+        /// A valid query as (parameters in some order, the query they mean).
+        fn valid_query() -> impl Strategy<Value = (Vec<(String, String)>, ListQuery)> {
+            (
+                prop::option::of(provider()),
+                prop::option::of(availability()),
+                prop::option::of(prop::collection::vec(any::<char>(), 0..=MAX_SEARCH_LEN)),
+                prop::option::of(1..=MAX_PAGE),
+                prop::option::of(1..=MAX_PER_PAGE),
+                any::<u64>(),
+            )
+                .prop_map(|(provider, availability, q, page, per_page, order)| {
+                    let mut pairs = Vec::new();
+                    let mut query = ListQuery::default();
+                    if let Some((text, known)) = provider {
+                        pairs.push(("provider".to_owned(), text));
+                        query.provider = Some(known.to_owned());
+                    }
+                    if let Some((text, filter)) = availability {
+                        pairs.push(("availability".to_owned(), text));
+                        query.availability = Some(filter);
+                    }
+                    if let Some(chars) = q {
+                        let text: String = chars.into_iter().collect();
+                        let normalised = text.trim().to_lowercase();
+                        query.q = (!normalised.is_empty()).then_some(normalised);
+                        pairs.push(("q".to_owned(), text));
+                    }
+                    if let Some(page) = page {
+                        pairs.push(("page".to_owned(), page.to_string()));
+                    }
+                    if let Some(per_page) = per_page {
+                        pairs.push(("per_page".to_owned(), per_page.to_string()));
+                    }
+                    if page.is_some() || per_page.is_some() {
+                        query.paging =
+                            Some((page.unwrap_or(1), per_page.unwrap_or(DEFAULT_PER_PAGE)));
+                    }
+                    // Any order of the parameters means the same query.
+                    let len = pairs.len().max(1);
+                    pairs.rotate_left((order as usize) % len);
+                    if order & 1 == 1 {
+                        pairs.reverse();
+                    }
+                    (pairs, query)
+                })
+        }
+
+        proptest! {
+            /// Any query string at all: a query, or an error naming the parameter at fault
+            /// (the 400's `parameter`), never a panic.
+            #[test]
+            fn any_query_string_parses_or_names_the_bad_parameter(raw in any::<String>()) {
+                check_any(&raw)?;
+            }
+
+            /// The same for strings made of the query's own vocabulary, which reach far more
+            /// of the parser than random text does.
+            #[test]
+            fn query_like_strings_parse_or_name_the_bad_parameter(
+                raw in "((provider|availability|q|page|per_page|x)=[a-zA-Z0-9 %+.-]{0,6}&?){0,5}"
+            ) {
+                check_any(&raw)?;
+            }
+
+            /// Valid queries, written with `serde_urlencoded` in any order, parse to what they
+            /// mean; their `Link` for another page parses back to the same query on that page,
+            /// and two spellings of one query share a cache key.
+            #[test]
+            fn valid_queries_round_trip((pairs, expected) in valid_query(), page in 1..=MAX_PAGE) {
+                let raw = serde_urlencoded::to_string(&pairs).unwrap();
+                let parsed = parse(&raw).map_err(|err| TestCaseError::fail(format!("{raw}: {err}")))?;
+                prop_assert_eq!(&parsed, &expected);
+                prop_assert_eq!(parsed.cache_key(), expected.cache_key());
+                let per_page = expected.paging.map_or(DEFAULT_PER_PAGE, |(_, per_page)| per_page);
+                let link = parse(&parsed.page_link(page, per_page)).unwrap();
+                prop_assert_eq!(link, ListQuery { paging: Some((page, per_page)), ..expected });
+            }
+        }
+
+        fn check_any(raw: &str) -> Result<(), TestCaseError> {
+            match parse(raw) {
+                Ok(query) => {
+                    if let Some((page, per_page)) = query.paging {
+                        prop_assert!((1..=MAX_PAGE).contains(&page));
+                        prop_assert!((1..=MAX_PER_PAGE).contains(&per_page));
+                    }
+                }
+                Err(err) => {
+                    let message = err.to_string();
+                    match err.parameter() {
+                        Some(parameter) => prop_assert!(
+                            message.contains(parameter),
+                            "{message} does not name {parameter}"
+                        ),
+                        None => prop_assert_eq!(err, QueryError::Malformed),
+                    }
+                }
+            }
+            Ok(())
+        }
     }
 }

@@ -193,6 +193,26 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Every version a snapshot can have is written and read back unchanged (it travels as
+        /// `since` and in the ETag).
+        #[test]
+        fn every_version_round_trips(database_id in "[A-Za-z0-9]{1,64}", seq in 0..=i64::MAX) {
+            let version = Version { database_id, seq };
+            proptest::prop_assert_eq!(version.to_string().parse::<Version>(), Ok(version));
+        }
+
+        /// Anything else is a `BadVersion` quoting at most 80 characters of it, never a panic.
+        #[test]
+        fn any_string_is_a_version_or_refused(text in "[a-z0-9+ -]{0,8}|\\PC{0,90}") {
+            match text.parse::<Version>() {
+                // `ab-007` is `ab-7`: whatever parses is read back as itself.
+                Ok(version) => proptest::prop_assert_eq!(version.to_string().parse(), Ok(version)),
+                Err(BadVersion(quoted)) => proptest::prop_assert!(quoted.chars().count() <= 80),
+            }
+        }
+    }
+
     #[test]
     fn changes_since_returns_newer_rows_or_asks_for_a_full_sync() {
         let snapshot = Snapshot::new("db".into(), vec![row(2, "Azure", 5), row(1, "Amazon", 3)]);

@@ -31,7 +31,8 @@ pub struct ClientStats {
     /// that is down without answering is lost and still counted here, and so is the datagram
     /// whose ICMP refusal only surfaces on the next send (which then fails over).
     pub sent: u64,
-    /// Values dropped: queue full, not a finite non-negative number, or no collector took them.
+    /// Values dropped: queue full, not a number from 0 to `MAX_VALUE_MS`, or no collector took
+    /// them.
     pub dropped: u64,
     /// Failed datagram sends (each one triggers a failover to the next collector).
     pub send_errors: u64,
@@ -96,7 +97,7 @@ impl MetricsClient {
             return;
         };
         // The collector rejects these too; dropping here saves the datagram space.
-        if !value_ms.is_finite() || value_ms < 0.0 {
+        if !crate::is_valid_value(value_ms) {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }

@@ -23,6 +23,17 @@ pub use client::{ClientConfig, ClientStats, MetricsClient};
 pub use error::ClientError;
 pub use key::{MAX_HOST_PART, MAX_KEY_LEN, instance_key, validate_key};
 
+/// The largest response time accepted, in milliseconds (about 31.7 years): far beyond any real
+/// response, and small enough that the sum of an hour's values stays finite. Without it two
+/// values near `f64::MAX` summed to infinity, which the stored sketch cannot hold (found by
+/// fuzzing `POST /ingest`, docs/reliability.md).
+pub const MAX_VALUE_MS: f64 = 1e12;
+
+/// Whether `value_ms` is a response time the collector accepts: finite, 0 to [`MAX_VALUE_MS`].
+pub fn is_valid_value(value_ms: f64) -> bool {
+    (0.0..=MAX_VALUE_MS).contains(&value_ms)
+}
+
 /// Largest datagram payload the client builds. Below the 1500-byte Ethernet MTU minus IP and
 /// UDP headers, so datagrams are never fragmented (a lost fragment loses the whole datagram).
 pub const MAX_DATAGRAM_BYTES: usize = 1400;

@@ -4,7 +4,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use metrics_client::{ClientConfig, MAX_DATAGRAM_BYTES, MetricsClient};
+use metrics_client::{ClientConfig, MAX_DATAGRAM_BYTES, MAX_VALUE_MS, MetricsClient};
 
 fn collector() -> (UdpSocket, SocketAddr) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -145,15 +145,16 @@ async fn a_full_queue_drops_and_counts_instead_of_waiting() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn values_that_are_not_finite_non_negative_numbers_are_dropped() {
+async fn values_that_are_not_numbers_from_0_to_the_maximum_are_dropped() {
     let (_socket, address) = collector();
     let client = MetricsClient::spawn(config(vec![address], 10)).unwrap();
-    for value in [f64::NAN, f64::INFINITY, -1.0] {
+    for value in [f64::NAN, f64::INFINITY, -1.0, 1.3e308, MAX_VALUE_MS * 1.5] {
         client.record(value);
     }
     client.record(0.0);
+    client.record(MAX_VALUE_MS);
     let stats = client.stats();
-    assert_eq!((stats.queued, stats.dropped), (1, 3));
+    assert_eq!((stats.queued, stats.dropped), (2, 5));
 }
 
 #[test]

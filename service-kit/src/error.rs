@@ -9,6 +9,7 @@
 //! `bad_messages`, `missing_sources`), never replace these two.
 
 use axum::Json;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
@@ -50,6 +51,11 @@ impl ApiError {
             "method_not_allowed",
             message,
         )
+    }
+
+    /// 413: a request body over the route's limit.
+    pub fn payload_too_large(message: impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
     }
 
     /// 429: accepted in part or refused for now; sending again later may work.
@@ -98,6 +104,37 @@ impl ApiError {
         Value::Object(body)
     }
 }
+
+/// A path axum cannot extract (a part that is not UTF-8 once percent-decoded): a 400 in the one
+/// shape, where axum would answer plain text. Any other rejection is a route declared wrong,
+/// a bug on our side.
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        if rejection.status().is_client_error() {
+            Self::bad_request(rejection.body_text())
+        } else {
+            Self::internal(rejection.body_text())
+        }
+    }
+}
+
+/// A body axum cannot read: over the limit (2 MiB, axum's default) is a 413, anything else
+/// (the client went away mid-body) a 400; in the one shape, where axum would answer plain text.
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::payload_too_large(format!(
+                "the body is larger than {} bytes",
+                DEFAULT_BODY_LIMIT
+            ))
+        } else {
+            Self::bad_request(rejection.body_text())
+        }
+    }
+}
+
+/// axum's default request body limit (`DefaultBodyLimit`), which the services keep.
+pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -123,6 +123,14 @@ pub async fn track_latency(
 }
 
 /// Handler for `GET /metrics`.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4.", body = String,
+        content_type = "text/plain")),
+))]
 pub async fn metrics_endpoint(State(metrics): State<HttpMetrics>) -> impl IntoResponse {
     (
         [(

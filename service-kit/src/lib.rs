@@ -3,8 +3,9 @@
 //! addresses, counts, database directories), the host name, the `healthcheck` probe, the exit
 //! message, logging set-up, the shutdown signal, the per-route request latency histogram behind
 //! `/metrics` with the response-time reporting to the collectors, the JSON error shape,
-//! jittered backoff, typed headers, CPU-bound work off the async workers, and the HTTP listener
-//! with its timeouts, connection cap and draining.
+//! jittered backoff, typed headers, CPU-bound work off the async workers, the HTTP listener
+//! with its timeouts, connection cap and draining, and (feature `openapi`) the error shape's
+//! schema and `GET /openapi.json`.
 
 pub mod backoff;
 mod client_metrics;
@@ -18,6 +19,8 @@ pub mod healthcheck;
 pub mod host;
 pub mod http_metrics;
 pub mod listener;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod runtime;
 pub mod shutdown;
 pub mod telemetry;

@@ -7,6 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use service_kit::openapi::ErrorBody;
 
 use super::ApiError;
 use super::list::{is_current, not_modified, set_version_headers};
@@ -14,14 +15,54 @@ use crate::profile::ProfileRow;
 use crate::snapshot::Version;
 use crate::state::{AppState, CachedBody};
 
-#[derive(Serialize)]
-struct ChangesBody<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Changes)]
+pub(super) struct ChangesBody<'a> {
+    /// Opaque: pass it back as `since` next time. Also the ETag of `/hardware/`.
+    #[schema(value_type = String, example = "7f3a9c1e2b4d-1042")]
     version: &'a str,
+    /// `true`: `profiles` is the whole catalog (no `since`, or one from another database).
     full: bool,
+    /// The size of the served catalog.
+    #[schema(minimum = 0)]
     total: usize,
+    /// Every profile whose change sequence moved past `since` (all of them when `full`).
+    #[schema(value_type = Vec<ProfileRow>)]
     profiles: Vec<&'a ProfileRow>,
 }
 
+/// What changed since a version the caller holds.
+#[utoipa::path(
+    get,
+    path = "/hardware/changes",
+    operation_id = "hardware_changes",
+    tag = "hardware",
+    params(
+        ("since" = Option<String>, Query,
+            description = "The `version` of an earlier answer; without it the whole catalog.",
+            pattern = "^[A-Za-z0-9]{1,64}-[0-9]{1,18}$",
+            example = "7f3a9c1e2b4d-1042"),
+        ("If-None-Match" = Option<String>, Header, nullable = false,
+            description = "An ETag of `/hardware/`: a 304 when it is still current."),
+    ),
+    responses(
+        (status = 200, description = "The changed profiles, or the whole catalog (`full`).",
+            body = ChangesBody,
+            headers(
+                ("ETag" = String, description = "`\"<version>\"`."),
+                ("X-Snapshot-Version" = String, description = "The snapshot version."),
+                ("Cache-Control" = String, description = "`no-cache`."),
+            )),
+        (status = 304, description = "Nothing changed since `since`; no body.",
+            headers(
+                ("ETag" = String, description = "`\"<version>\"`."),
+                ("X-Snapshot-Version" = String, description = "The snapshot version."),
+                ("Cache-Control" = String, description = "`no-cache`."),
+            )),
+        (status = 400, description = "A malformed `since`, or another parameter.",
+            body = ErrorBody),
+    ),
+)]
 pub async fn changes(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,

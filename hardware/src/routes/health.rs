@@ -7,24 +7,70 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::backlog::Backlog;
 use crate::state::AppState;
 
+/// `/readyz`'s answer, ready or not.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Readiness)]
+pub(super) struct Readiness {
+    #[schema(value_type = String, pattern = "^(ready|not_ready)$")]
+    status: &'static str,
+    /// Why it is not ready; `null` when ready.
+    #[schema(value_type = Option<String>, required = true)]
+    reason: Option<&'static str>,
+    /// Profiles in the served snapshot.
+    #[schema(minimum = 0)]
+    profiles: usize,
+    /// The snapshot version.
+    version: String,
+}
+
+/// `/readyz`'s 503: the database does not answer, or the process drains after SIGTERM.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub(super) enum NotReady {
+    Readiness(Readiness),
+    Draining(service_kit::openapi::Draining),
+}
+
+/// Alive: the process answers HTTP.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")),
+)]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready: the snapshot is loaded and the database answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready.", body = Readiness),
+        (status = 503, description = "The database does not answer (the last values are still \
+            served), or the process drains after SIGTERM.", body = NotReady),
+    ),
+)]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let snapshot = state.snapshot.load();
-    let body = |status: &str, reason: Option<&str>| {
-        Json(json!({
-            "status": status,
-            "reason": reason,
-            "profiles": snapshot.rows.len(),
-            "version": snapshot.version.to_string(),
-        }))
+    let body = |status: &'static str, reason: Option<&'static str>| {
+        Json(Readiness {
+            status,
+            reason,
+            profiles: snapshot.rows.len(),
+            version: snapshot.version.to_string(),
+        })
     };
     // The snapshot is loaded before the listener opens, so only the database can be missing.
     if state.store_healthy.load(Ordering::Relaxed) {
@@ -40,6 +86,15 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// Prometheus text: request latency by route, profiles by state, compute slots, ...
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4.", body = String,
+        content_type = "text/plain")),
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let backlog = Backlog::of(
         &state.snapshot.load(),

@@ -3,10 +3,12 @@
 //! round trip); its history is one indexed query on the store.
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use service_kit::openapi::ErrorBody;
 
 use super::ApiError;
 use crate::profile::{HistoryEntry, ProfileId};
@@ -18,21 +20,48 @@ pub const DEFAULT_LIMIT: usize = 50;
 /// can hold everything kept.
 pub const MAX_LIMIT: usize = 200;
 
-#[derive(Serialize)]
-struct HistoryBody {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = History)]
+pub(super) struct HistoryBody {
+    #[schema(value_type = i64)]
     id: ProfileId,
     provider: String,
     name: String,
     /// The limit applied (the default when none was given).
+    #[schema(minimum = 1, maximum = 200)]
     limit: usize,
+    /// Newest first.
+    #[schema(max_items = 200)]
     history: Vec<HistoryEntry>,
 }
 
+/// One profile's latest results, newest first.
+#[utoipa::path(
+    get,
+    path = "/hardware/{provider}/{name}/history",
+    operation_id = "profile_history",
+    tag = "hardware",
+    params(
+        ("provider" = String, Path, description = "The provider, any case.", example = "Amazon"),
+        ("name" = String, Path, description = "The profile's name, exactly.", example = "c5"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200,
+            description = "How many results at most; default 50."),
+    ),
+    responses(
+        (status = 200, description = "The profile and its latest results.", body = HistoryBody,
+            headers(("Cache-Control" = String, description = "`no-cache`: each refresh appends."))),
+        (status = 400, description = "A bad `limit` (`parameter`: `limit`), or another parameter.",
+            body = ErrorBody),
+        (status = 404, description = "No such profile.", body = ErrorBody),
+        (status = 503, description = "The database does not answer.", body = ErrorBody),
+    ),
+)]
 pub async fn history(
     State(state): State<AppState>,
-    Path((provider, name)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let Path((provider, name)) = path?;
     let limit = parse_limit(raw.as_deref())?;
     let snapshot = state.snapshot.load();
     // Providers match as the `provider` filter does (any case); names exactly.
@@ -106,6 +135,29 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Any query string: a limit from 1 to MAX_LIMIT, or a 400; never a panic. A bad
+        /// value of `limit` says so in `parameter`.
+        #[test]
+        fn any_query_string_is_a_limit_or_a_400(raw in "(limit=[0-9a-z+-]{0,4}&?|[a-z]{0,3}=1&?){0,3}") {
+            match parse_limit(Some(&raw)) {
+                Ok(limit) => proptest::prop_assert!((1..=MAX_LIMIT).contains(&limit)),
+                Err(err) => {
+                    proptest::prop_assert_eq!(err.status(), axum::http::StatusCode::BAD_REQUEST);
+                    let body = err.body();
+                    if !err.message().contains("more than once") && !err.message().contains("unknown") {
+                        proptest::prop_assert_eq!(&body["parameter"], "limit");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn every_valid_limit_is_taken(limit in 1..=MAX_LIMIT) {
+            proptest::prop_assert_eq!(parse_limit(Some(&format!("limit={limit}"))).unwrap(), limit);
+        }
+    }
 
     #[test]
     fn limits_default_and_are_checked() {

@@ -6,6 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use service_kit::headers::{ETag, HeaderMapExt, is_not_modified, strong_etag};
+use service_kit::openapi::ErrorBody;
 
 use super::ApiError;
 use crate::profile::ProfileRow;
@@ -13,6 +14,52 @@ use crate::query::{AvailabilityFilter, ListQuery};
 use crate::snapshot::Snapshot;
 use crate::state::{AppState, CachedBody};
 
+/// The catalog with availability, in `id` order: filtered, and paged when `page` or
+/// `per_page` is given. Any other query parameter is a 400.
+#[utoipa::path(
+    get,
+    path = "/hardware/",
+    operation_id = "list_hardware",
+    tag = "hardware",
+    params(
+        ("provider" = Option<String>, Query,
+            description = "Exact provider, any case (`Amazon`, `Azure`, `Google` in the seed \
+                catalog); one the catalog does not hold is a 400 naming the known ones.",
+            example = "Amazon"),
+        ("availability" = Option<String>, Query,
+            description = "`HIGH`, `MEDIUM`, `LOW` or `PENDING` (not computed yet), any case.",
+            pattern = r"^\s*([Hh][Ii][Gg][Hh]|[Mm][Ee][Dd][Ii][Uu][Mm]|[Ll][Oo][Ww]|[Pp][Ee][Nn][Dd][Ii][Nn][Gg])\s*$",
+            example = "HIGH"),
+        ("q" = Option<String>, Query, max_length = 100,
+            description = "Case-insensitive substring of `name`, at most 100 characters.",
+            example = "c5"),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000000,
+            description = "1-based page number; past the last page gives `[]`."),
+        ("per_page" = Option<u32>, Query, minimum = 1, maximum = 1000,
+            description = "Page size, default 100 when `page` is given."),
+        ("If-None-Match" = Option<String>, Header, nullable = false,
+            description = "An ETag of an earlier answer: a 304 when it is still current."),
+    ),
+    responses(
+        (status = 200, description = "The matching profiles (one page of them when paging).",
+            body = [ProfileRow],
+            headers(
+                ("ETag" = String, description = "`\"<version>\"`: the snapshot version."),
+                ("X-Snapshot-Version" = String, description = "The snapshot version."),
+                ("X-Total-Count" = u64, description = "Profiles matching the filters, before paging."),
+                ("Link" = String, description = "When paging: `first`, `prev`, `next`, `last`."),
+                ("Cache-Control" = String, description = "`no-cache`: ask again, cheaply with the ETag."),
+            )),
+        (status = 304, description = "`If-None-Match` names the current version; no body.",
+            headers(
+                ("ETag" = String, description = "`\"<version>\"`: the snapshot version."),
+                ("X-Snapshot-Version" = String, description = "The snapshot version."),
+                ("Cache-Control" = String, description = "`no-cache`."),
+            )),
+        (status = 400, description = "A bad or unknown query parameter (checked before the ETag).",
+            body = ErrorBody),
+    ),
+)]
 pub async fn list_hardware(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -22,7 +69,14 @@ pub async fn list_hardware(
     let version: Arc<str> = snapshot.version.to_string().into();
     let etag = strong_etag(&version);
     // Parse before the ETag check: a bad query is a 400 even when the ETag is current.
-    let query = ListQuery::parse(raw.as_deref(), &snapshot).map_err(ApiError::bad_request)?;
+    let query = ListQuery::parse(raw.as_deref(), &snapshot).map_err(|err| {
+        let parameter = err.parameter().map(str::to_owned);
+        let error = ApiError::bad_request(err);
+        match parameter {
+            Some(parameter) => error.with_detail("parameter", parameter),
+            None => error,
+        }
+    })?;
     if is_current(&headers, etag.as_ref()) {
         return Ok(not_modified(etag.as_ref(), &version));
     }

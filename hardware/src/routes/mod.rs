@@ -5,6 +5,7 @@ mod error;
 mod health;
 mod history;
 mod list;
+pub mod openapi;
 mod status;
 
 use axum::Router;
@@ -28,6 +29,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route(
+            "/openapi.json",
+            service_kit::openapi::document_route(&openapi::document()),
+        )
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

@@ -110,20 +110,26 @@ async fn paging_walks_to_the_last_page_with_link_and_total_headers() {
 #[tokio::test]
 async fn bad_parameters_get_a_400_naming_the_problem() {
     let app = InProcess::new().await;
-    for (uri, needle) in [
-        ("/hardware/?color=red", "color"),
-        ("/hardware/?provider=Oracle", "Oracle"),
-        ("/hardware/?availability=SOMETIMES", "SOMETIMES"),
-        ("/hardware/?page=0", "page"),
-        ("/hardware/?page=abc", "abc"),
-        ("/hardware/?per_page=5000", "per_page"),
-        ("/hardware/?page=1&page=2", "more than once"),
+    for (uri, needle, parameter) in [
+        ("/hardware/?color=red", "color", "color"),
+        ("/hardware/?provider=Oracle", "Oracle", "provider"),
+        (
+            "/hardware/?availability=SOMETIMES",
+            "SOMETIMES",
+            "availability",
+        ),
+        ("/hardware/?page=0", "page", "page"),
+        ("/hardware/?page=abc", "abc", "page"),
+        ("/hardware/?page=1000000001", "1000000001", "page"),
+        ("/hardware/?per_page=5000", "per_page", "per_page"),
+        ("/hardware/?page=1&page=2", "more than once", "page"),
     ] {
         let (status, body) = app.get_json(uri).await;
         assert_eq!(status, 400, "{uri}");
         assert_eq!(body["error"], "bad_request", "{uri}");
         let message = body["message"].as_str().unwrap();
         assert!(message.contains(needle), "{uri}: {message}");
+        assert_eq!(body["parameter"], parameter, "{uri}");
     }
     let (status, body) = app.get_json("/nope").await;
     assert_eq!(status, 404);

@@ -8,5 +8,6 @@ mod history;
 mod hygiene;
 mod lifecycle;
 mod list;
+mod openapi;
 mod real_computation;
 mod status;

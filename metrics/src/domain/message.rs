@@ -18,7 +18,7 @@ pub enum MessageError {
     Malformed,
     #[error("key must be 1 to 128 characters of A-Z a-z 0-9 _ . -")]
     BadKey,
-    #[error("value must be a finite, non-negative number of milliseconds")]
+    #[error("value must be a number of milliseconds from 0 to 1e12")]
     BadValue,
     #[error("StatsD counters (|c) are not response times")]
     StatsdCounter,
@@ -93,13 +93,14 @@ fn check_statsd_extension(field: &[u8]) -> Result<(), MessageError> {
     }
 }
 
-/// A response time in milliseconds: finite and not negative (so `inf`, `NaN`, `-1` fail).
+/// A response time in milliseconds: 0 to [`metrics_client::MAX_VALUE_MS`] (so `inf`, `NaN`,
+/// `-1` and `1e300` fail).
 pub fn parse_value(text: &[u8]) -> Result<f64, MessageError> {
     let value: f64 = std::str::from_utf8(text)
         .map_err(|_| MessageError::BadValue)?
         .parse()
         .map_err(|_| MessageError::BadValue)?;
-    if value.is_finite() && value >= 0.0 {
+    if metrics_client::is_valid_value(value) {
         Ok(value)
     } else {
         Err(MessageError::BadValue)
@@ -109,8 +110,6 @@ pub fn parse_value(text: &[u8]) -> Result<f64, MessageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
-    use rand::SeedableRng;
 
     #[test]
     fn a_well_formed_line_gives_its_key_and_value() {
@@ -186,49 +185,102 @@ mod tests {
         }
     }
 
-    /// Property: any valid key and value, written natively or as any StatsD timing with any
-    /// optional rate and tags, parses back to exactly that key and value.
-    #[test]
-    fn generated_timings_round_trip_in_every_format() {
-        const KEY_CHARS: &[u8] = b"abcXYZ019_.-";
-        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
-        for _ in 0..5_000 {
-            let key: String = (0..rng.random_range(1..=128))
-                .map(|_| KEY_CHARS[rng.random_range(0..KEY_CHARS.len())] as char)
-                .collect();
-            let value = (rng.random::<f64>() * 1e6).round() / 1e3;
-            let mut line = format!("{key}:{value}");
-            if rng.random_bool(0.75) {
-                line.push_str(["|ms", "|h", "|d"][rng.random_range(0..3)]);
-                if rng.random_bool(0.5) {
-                    line.push_str(&format!("|@{}", rng.random_range(0.001..=1.0)));
-                }
-                if rng.random_bool(0.5) {
-                    line.push_str("|#tenant:p1,env:test");
-                }
-            }
-            assert_eq!(
-                parse_line(line.as_bytes()),
-                Ok((key.as_str(), value)),
-                "{line}"
-            );
-        }
-    }
+    mod properties {
+        use proptest::prelude::*;
 
-    /// Property: arbitrary bytes never panic the parser, and whatever it accepts has a valid
-    /// key and a finite, non-negative value.
-    #[test]
-    fn arbitrary_bytes_never_panic_and_accepted_lines_are_valid() {
-        const ALPHABET: &[u8] = b"ab.:|@#0123456789-+e msdhcgx\xff";
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        for _ in 0..20_000 {
-            let line: Vec<u8> = (0..rng.random_range(0..24))
-                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
-                .collect();
-            if let Ok((key, value)) = parse_line(&line) {
-                assert!(validate_key(key).is_ok());
-                assert!(value.is_finite() && value >= 0.0);
+        use super::*;
+
+        /// A valid key: 1 to 128 characters of the key alphabet.
+        fn key() -> impl Strategy<Value = String> {
+            "[A-Za-z0-9_.-]{1,128}"
+        }
+
+        /// A valid value, 0 to MAX_VALUE_MS, as Rust writes it (the shortest text that reads
+        /// back as the same number), with the edges and whole numbers often.
+        fn value() -> impl Strategy<Value = f64> {
+            prop_oneof![
+                0.0..=metrics_client::MAX_VALUE_MS,
+                (0u64..=1_000_000_000_000).prop_map(|n| n as f64),
+                Just(0.0),
+                Just(metrics_client::MAX_VALUE_MS),
+                Just(f64::MIN_POSITIVE),
+            ]
+        }
+
+        /// The StatsD tail after `key:value`: a timing type, maybe a rate in (0, 1], maybe
+        /// DogStatsD tags (anything but `|` and newlines), in the order clients write them.
+        fn statsd_tail() -> impl Strategy<Value = String> {
+            (
+                prop::sample::select(vec!["ms", "h", "d"]),
+                prop::option::of(prop_oneof![
+                    (f64::MIN_POSITIVE..=1.0).prop_map(|rate| rate.to_string()),
+                    Just("1".to_owned()),
+                    Just("0.5".to_owned()),
+                    Just("1e-3".to_owned()),
+                ]),
+                prop::option::of("[^|\r\n]{0,40}"),
+                any::<bool>(),
+            )
+                .prop_map(|(kind, rate, tags, tags_first)| {
+                    let rate = rate.map(|rate| format!("|@{rate}"));
+                    let tags = tags.map(|tags| format!("|#{tags}"));
+                    let (first, second) = if tags_first {
+                        (tags, rate)
+                    } else {
+                        (rate, tags)
+                    };
+                    format!(
+                        "|{kind}{}{}",
+                        first.unwrap_or_default(),
+                        second.unwrap_or_default()
+                    )
+                })
+        }
+
+        proptest! {
+            /// Any valid key and value, written natively, parses back to exactly that key
+            /// and value (a trailing `\r` too).
+            #[test]
+            fn native_lines_round_trip(key in key(), value in value(), cr in any::<bool>()) {
+                let line = format!("{key}:{value}{}", if cr { "\r" } else { "" });
+                prop_assert_eq!(parse_line(line.as_bytes()), Ok((key.as_str(), value)), "{}", line);
             }
+
+            /// The same as any StatsD timing, with any rate and tags.
+            #[test]
+            fn statsd_timings_round_trip(key in key(), value in value(), tail in statsd_tail()) {
+                let line = format!("{key}:{value}{tail}");
+                prop_assert_eq!(parse_line(line.as_bytes()), Ok((key.as_str(), value)), "{}", line);
+            }
+
+            /// Arbitrary bytes never panic the parser, and whatever it accepts has a valid key
+            /// and a value from 0 to MAX_VALUE_MS.
+            #[test]
+            fn arbitrary_bytes_never_panic_and_accepted_lines_are_valid(
+                line in prop::collection::vec(any::<u8>(), 0..64)
+            ) {
+                check_any(&line)?;
+            }
+
+            /// The same for bytes of the protocol's own alphabet, which reach far more of the
+            /// parser than random bytes do.
+            #[test]
+            fn protocol_like_bytes_never_panic_and_accepted_lines_are_valid(
+                line in prop::collection::vec(
+                    prop::sample::select(b"ab.:|@#0123456789-+e msdhcgx\xff\r".to_vec()),
+                    0..24,
+                )
+            ) {
+                check_any(&line)?;
+            }
+        }
+
+        fn check_any(line: &[u8]) -> Result<(), TestCaseError> {
+            if let Ok((key, value)) = parse_line(line) {
+                prop_assert!(validate_key(key).is_ok());
+                prop_assert!(metrics_client::is_valid_value(value), "{value}");
+            }
+            Ok(())
         }
     }
 }

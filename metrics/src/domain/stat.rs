@@ -2,7 +2,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The statistics the query API serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum StatType {
     Average,
     Min,

@@ -9,31 +9,47 @@
 use std::collections::HashMap;
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use service_kit::ApiError;
+use service_kit::openapi::ErrorBody;
+use utoipa::ToSchema;
 
 use super::AppState;
 use crate::domain::event::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, format_time, parse_time};
 use crate::domain::{EventCursor, EventPageQuery, EventSelector};
 use crate::storage::EventPage;
 
-#[derive(Debug, Serialize)]
-struct EventOut {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Event)]
+pub(super) struct EventOut {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,128}$")]
     key: String,
+    /// The response time, in milliseconds.
+    #[schema(minimum = 0)]
     value: f64,
     /// RFC 3339, UTC, microseconds.
+    #[schema(format = DateTime)]
     received_at: String,
 }
 
-#[derive(Debug, Serialize)]
-struct PageOut {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EventPage)]
+pub(super) struct PageOut {
+    /// In time order, key by key for a prefix.
+    #[schema(max_items = 1000)]
     events: Vec<EventOut>,
+    /// The page size applied.
+    #[schema(minimum = 1, maximum = 1000)]
     limit: usize,
+    /// The largest `limit` accepted.
+    #[schema(minimum = 1)]
     max_limit: usize,
     /// The cursor of the next page (also in `Link`); `null` on the last page.
+    #[schema(required = true, pattern = "^[A-Za-z0-9_-]+$")]
     next: Option<String>,
 }
 
@@ -42,11 +58,43 @@ fn bad(parameter: &'static str, message: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(format!("{parameter}: {message}")).with_detail("parameter", parameter)
 }
 
+/// One key's kept events, in time order, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/events/{key}",
+    operation_id = "events_by_key",
+    tag = "events",
+    params(
+        ("key" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,128}$",
+            description = "The app instance's key.", example = "portal-web1-42"),
+        ("from" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339, inclusive; default: everything kept."),
+        ("to" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339, exclusive, after `from`; default: everything kept."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000,
+            description = "Events per page, default 50."),
+        ("after" = Option<String>, Query, pattern = "^[A-Za-z0-9_-]+$",
+            description = "The opaque cursor of the previous page (`next`, or `Link`)."),
+    ),
+    responses(
+        (status = 200, description = "A page of events.", body = PageOut,
+            headers(("Link" = String,
+                description = "`<...>; rel=\"next\"` on every page but the last."))),
+        (status = 400, description = "A bad or unknown parameter, named by `parameter`.",
+            body = ErrorBody),
+        (status = 404, description = "A collector-only process.", body = ErrorBody),
+        (status = 503, description = "The database does not answer.", body = ErrorBody),
+    ),
+)]
 pub async fn by_key(
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    key: Result<Path<String>, PathRejection>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
+    let key = match key {
+        Ok(Path(key)) => key,
+        Err(rejection) => return ApiError::from(rejection).into_response(),
+    };
     if let Err(err) = metrics_client::validate_key(&key) {
         return bad("key", format!("'{key}': {err}")).into_response();
     }
@@ -56,6 +104,34 @@ pub async fn by_key(
     }
 }
 
+/// A tenant's kept events: every key starting with `prefix`, key by key, each in time order.
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "events_by_prefix",
+    tag = "events",
+    params(
+        ("prefix" = String, Query, pattern = "^[A-Za-z0-9_.-]{1,128}$",
+            description = "The tenant: every key starting with it.", example = "p1.c2."),
+        ("from" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339, inclusive; default: everything kept."),
+        ("to" = Option<String>, Query, format = DateTime,
+            description = "RFC 3339, exclusive, after `from`; default: everything kept."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000,
+            description = "Events per page, default 50."),
+        ("after" = Option<String>, Query, pattern = "^[A-Za-z0-9_-]+$",
+            description = "The opaque cursor of the previous page (`next`, or `Link`)."),
+    ),
+    responses(
+        (status = 200, description = "A page of events.", body = PageOut,
+            headers(("Link" = String,
+                description = "`<...>; rel=\"next\"` on every page but the last."))),
+        (status = 400, description = "A missing `prefix`, a bad or unknown parameter, named by \
+            `parameter`.", body = ErrorBody),
+        (status = 404, description = "A collector-only process.", body = ErrorBody),
+        (status = 503, description = "The database does not answer.", body = ErrorBody),
+    ),
+)]
 pub async fn by_prefix(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -194,4 +270,67 @@ fn next_link(path: &str, params: &HashMap<String, String>, cursor: &str) -> Stri
         .collect();
     query.push(format!("after={cursor}"));
     format!("<{path}?{}>; rel=\"next\"", query.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
+    }
+
+    fn key() -> EventSelector {
+        EventSelector::Key("p1.c2.e3".into())
+    }
+
+    proptest! {
+        /// Any `after`: the cursor of this key, or a 400 naming `after`; never a panic.
+        #[test]
+        fn any_after_is_a_cursor_of_the_key_or_a_400_naming_it(after in "[A-Za-z0-9_-]{0,60}|\\PC{0,60}") {
+            match parse_query(key(), &params(&[("after", &after)]), &[]) {
+                Ok(query) => prop_assert_eq!(query.after.unwrap().key, "p1.c2.e3"),
+                Err(err) => {
+                    prop_assert_eq!(err.status(), axum::http::StatusCode::BAD_REQUEST);
+                    prop_assert_eq!(&err.body()["parameter"], "after");
+                }
+            }
+        }
+
+        /// A cursor of the key is taken; one of another key is a 400 naming `after`.
+        #[test]
+        fn a_cursor_belongs_to_its_key(received_at in any::<i64>(), id in any::<i64>(), other in any::<bool>()) {
+            let cursor = EventCursor {
+                key: if other { "p1.c2.e4".into() } else { "p1.c2.e3".into() },
+                received_at,
+                id,
+            };
+            let parsed = parse_query(key(), &params(&[("after", &cursor.encode())]), &[]);
+            if other {
+                prop_assert_eq!(&parsed.unwrap_err().body()["parameter"], "after");
+            } else {
+                prop_assert_eq!(parsed.unwrap().after, Some(cursor));
+            }
+        }
+
+        /// Any value of any parameter: a query, or a 400 naming a parameter; never a panic.
+        #[test]
+        fn any_parameters_parse_or_name_the_bad_one(
+            name in prop::sample::select(vec!["from", "to", "limit", "after", "other"]),
+            value in "[0-9:TZ.+-]{0,25}|\\PC{0,30}",
+        ) {
+            if let Err(err) = parse_query(key(), &params(&[(name, &value)]), &[]) {
+                let named = err.body()["parameter"].as_str().map(str::to_owned);
+                prop_assert!(
+                    named.as_deref() == Some(name) || (name == "other" && named.as_deref() == Some("query")),
+                    "{name}={value:?}: {err}"
+                );
+            }
+        }
+    }
 }

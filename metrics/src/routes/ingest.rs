@@ -10,12 +10,15 @@ use std::time::SystemTime;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use service_kit::ApiError;
+use service_kit::openapi::ErrorBody;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use super::AppState;
 use crate::domain::{MessageError, UtcHour, message::parse_value, parse_line};
@@ -23,13 +26,42 @@ use crate::ingest::{DropReason, Tally};
 
 const ERRORS_SHOWN: usize = 10;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct JsonMessage {
+#[schema(as = IngestMessage)]
+pub(super) struct JsonMessage {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,128}$", example = "portal-web1-42")]
     key: String,
+    /// Milliseconds, 0 to 1e12: a number, or a string holding one (`"1.5"`, `"2e3"`).
+    #[schema(schema_with = message_value_schema)]
     value: serde_json::Value,
+    /// RFC 3339; picks the hour the message counts in (absent or `null`: now).
     #[serde(default)]
+    #[schema(format = DateTime)]
     at: Option<String>,
+}
+
+/// The schema of `value`: `1.5` or `"1.5"`.
+fn message_value_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0))
+                .maximum(Some(metrics_client::MAX_VALUE_MS)),
+        )
+        // Rust's float syntax, whose spellings (`1.`, `2e3`, `+.5`) no pattern states exactly.
+        .item(ObjectBuilder::new().schema_type(Type::String))
+}
+
+/// The answer to a batch that was taken whole.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Ingested)]
+pub(super) struct Accepted {
+    /// Messages aggregated.
+    #[schema(minimum = 0)]
+    accepted: u64,
 }
 
 /// One message, checked, waiting for the whole batch to be checked.
@@ -39,7 +71,40 @@ struct Valid {
     hour: UtcHour,
 }
 
-pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// A batch of messages, taken whole or not at all.
+#[utoipa::path(
+    post,
+    path = "/ingest",
+    operation_id = "ingest",
+    tag = "ingest",
+    request_body(
+        description = "`key:value` lines, native or StatsD timings (`key:value|ms|@0.5|#tag:x`, \
+            docs/metrics.md), with any content type but JSON; or, as `application/json`, an \
+            array of messages.",
+        content(
+            (String = "text/plain", example = json!("portal-web1-42:12.5\nportal-web1-42:3|ms")),
+            (Vec<JsonMessage> = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Every message was aggregated.", body = Accepted),
+        (status = 400, description = "Some message is bad (up to ten in `bad_messages`); nothing \
+            from the batch was taken.", body = ErrorBody),
+        (status = 404, description = "A query-only process.", body = ErrorBody),
+        (status = 413, description = "A body over 2 MiB.", body = ErrorBody),
+        (status = 429, description = "Too many distinct keys until the next flush; the rest was \
+            taken.", body = ErrorBody),
+    ),
+)]
+pub async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return ApiError::from(rejection).into_response(),
+    };
     let Some(shard) = state.http_shard.clone() else {
         return ApiError::not_found("this process does not collect").into_response();
     };
@@ -100,7 +165,10 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
         ))
         .into_response();
     }
-    Json(serde_json::json!({ "accepted": tally.accepted })).into_response()
+    Json(Accepted {
+        accepted: tally.accepted,
+    })
+    .into_response()
 }
 
 fn describe(reason: DropReason) -> String {
@@ -149,11 +217,11 @@ fn check_json(body: &[u8], now: UtcHour) -> Result<Checked, String> {
             errors.push((where_, DropReason::BadKey));
             continue;
         }
-        // A number, or a string holding one (as over UDP); both must be finite and >= 0.
+        // A number, or a string holding one (as over UDP); both 0 to MAX_VALUE_MS.
         let value = match &message.value {
             serde_json::Value::Number(number) => number
                 .as_f64()
-                .filter(|value| value.is_finite() && *value >= 0.0)
+                .filter(|value| metrics_client::is_valid_value(*value))
                 .ok_or(MessageError::BadValue),
             serde_json::Value::String(text) => parse_value(text.as_bytes()),
             _ => Err(MessageError::BadValue),

@@ -3,6 +3,7 @@
 pub mod events;
 pub mod health;
 pub mod ingest;
+pub mod openapi;
 pub mod query;
 
 use std::sync::{Arc, Mutex};
@@ -42,7 +43,11 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics_endpoint));
+        .route("/metrics", get(metrics_endpoint))
+        .route(
+            "/openapi.json",
+            service_kit::openapi::document_route(&openapi::document()),
+        );
     if state.role.collects() {
         router = router.route("/ingest", post(ingest::ingest));
     }

@@ -7,30 +7,43 @@
 //! source fails is it a plain 503 "database unavailable".
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use service_kit::ApiError;
+use service_kit::openapi::ErrorBody;
+use utoipa::ToSchema;
 
 use super::AppState;
-use crate::domain::QueryPath;
+use crate::domain::{QueryPath, StatType};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Aggregate)]
 pub struct QueryAnswer {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,128}$")]
     pub key: String,
+    #[schema(value_type = StatType)]
     pub stat: &'static str,
     /// UTC date, YYYY-MM-DD.
+    #[schema(format = Date)]
     pub date: String,
     /// UTC hour of day, 0-23.
+    #[schema(minimum = 0, maximum = 23)]
     pub hour: u8,
+    /// The statistic, in milliseconds.
+    #[schema(minimum = 0)]
     pub value: f64,
     /// Messages aggregated into this hour (all collectors and sources together).
+    #[schema(minimum = 1)]
     pub count: u64,
     /// Some sources did not answer: value and count cover only the others.
     pub partial: bool,
-    /// The sources that did not answer (database paths, PostgreSQL URLs without credentials).
+    /// The sources that did not answer (database paths, PostgreSQL URLs without credentials);
+    /// only when `partial`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub missing_sources: Vec<String>,
 }
 
@@ -46,10 +59,44 @@ fn with_missing_header(mut response: Response, missing: &[String]) -> Response {
     response
 }
 
+/// One statistic of one key's messages received in one UTC hour.
+#[utoipa::path(
+    get,
+    path = "/{key}/{stat_type}/{date}/{hour}",
+    operation_id = "aggregate",
+    tag = "query",
+    params(
+        ("key" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,128}$",
+            description = "The app instance's key, by convention `<app>-<host>-<pid>`.",
+            example = "portal-web1-42"),
+        ("stat_type" = StatType, Path, description = "Which statistic."),
+        ("date" = String, Path, format = Date, description = "The UTC date, `YYYY-MM-DD`.",
+            example = "2026-11-22"),
+        ("hour" = u8, Path, minimum = 0, maximum = 23, description = "The UTC hour of the day.",
+            example = 14),
+    ),
+    responses(
+        (status = 200, description = "The statistic (`partial` when some `--source` did not \
+            answer).", body = QueryAnswer,
+            headers(("X-Metrics-Missing-Sources" = String,
+                description = "The sources a partial answer is missing."))),
+        (status = 400, description = "A bad path part, named in the message.", body = ErrorBody),
+        (status = 404, description = "No data for that key and hour, or a collector-only \
+            process.", body = ErrorBody),
+        (status = 503, description = "No source answered, or no data in those that did while \
+            some are missing (`partial`, `missing_sources`).", body = ErrorBody,
+            headers(("X-Metrics-Missing-Sources" = String,
+                description = "The sources that did not answer."))),
+    ),
+)]
 pub async fn query(
     State(state): State<AppState>,
-    Path((key, stat, date, hour)): Path<(String, String, String, String)>,
+    path: Result<Path<(String, String, String, String)>, PathRejection>,
 ) -> Response {
+    let Path((key, stat, date, hour)) = match path {
+        Ok(path) => path,
+        Err(rejection) => return ApiError::from(rejection).into_response(),
+    };
     let path = match QueryPath::parse(&key, &stat, &date, &hour) {
         Ok(path) => path,
         Err(err) => return ApiError::bad_request(err).into_response(),

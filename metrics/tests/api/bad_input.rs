@@ -141,3 +141,25 @@ async fn other_methods_get_a_405_naming_the_method_and_the_path() {
         );
     }
 }
+
+/// Found by schemathesis: two values near `f64::MAX` in one hour summed to infinity, the
+/// stored sketch's sum became `null`, and every later flush of that database failed decoding
+/// it. Values are now bounded, over UDP and HTTP alike.
+#[tokio::test]
+async fn values_too_large_to_sum_are_refused_and_flushing_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(Role::All, &dir.path().join("m.db"), &[]).await;
+    let huge = json!([{"key": "k", "value": 1.3e308}, {"key": "k", "value": 1.3e308}]);
+    let (status, body) = app.post(&huge.to_string(), "application/json").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = app.post("k:1.3e308\nk:1.3e308", "text/plain").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["bad_messages"][0].as_str().unwrap().contains("1e12"),
+        "{body}"
+    );
+    let (status, _) = app.post("k:1e12\nk:1e12\nk:0", "text/plain").await;
+    assert_eq!(status, 200);
+    app.flush().await;
+    app.flush().await;
+}

@@ -10,5 +10,6 @@ mod flood;
 mod hours;
 mod import;
 mod lifecycle;
+mod openapi;
 mod query_accuracy;
 mod statsd;
