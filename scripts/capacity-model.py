@@ -84,7 +84,14 @@ def demand_at_1x(report_path):
     except json.JSONDecodeError as error:
         sys.exit(f"error: {report_path} is not a loadtest JSON report: {error}")
     seconds = report["settings"]["run_seconds"]
-    per_actor = {"app-instance": "metrics", "api-client": "hardware", "dashboard-viewer": "portal"}
+    # Every actor of the reference workflows talks to metrics: app instances write events,
+    # customers and partners read them back (docs/loadtest.md, "The reference workflows").
+    # The dashboard's own traffic (portal, hardware) is not in these workflows, so their
+    # demand here is 0 and they get --min-tasks; their capacity comes from bench-portal.sh
+    # and bench-hardware.sh.
+    per_actor = {"app-instance": "metrics", "customer": "metrics", "partner": "metrics",
+                 "deepest retrieval": "metrics",
+                 "api-client": "hardware", "dashboard-viewer": "portal"}
     demand = {"metrics": 0.0, "hardware": 0.0, "portal": 0.0}
     for workflow in report["workflows"]:
         for actor in workflow["actors"]:
@@ -115,7 +122,7 @@ def main(argv):
     }
 
     print(f"Demand at 1x, from {args.report.relative_to(ROOT) if args.report.is_relative_to(ROOT) else args.report}: "
-          f"{total:,.0f} req/s (metrics events {demand['metrics']:,.1f}, hardware API pages "
+          f"{total:,.0f} req/s (metrics events and event pages {demand['metrics']:,.1f}, hardware API pages "
           f"{demand['hardware']:,.1f}, portal pages {demand['portal']:,.1f}).")
     print(f"Planned per {args.task_vcpu:g} vCPU task at {args.headroom:.0%} of measured capacity: "
           + ", ".join(f"{name} {rps:,.0f} req/s" for name, rps in plan.items()) + ".\n")

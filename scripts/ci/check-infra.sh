@@ -19,7 +19,7 @@ terraform fmt -check -recursive infra/terraform
 
 echo "--- checkov (infra/terraform)"
 # --skip-download: no network here; the policies ship with the package.
-checkov -d infra/terraform --framework terraform --quiet --compact --skip-download
+"${CHECKOV:-checkov}" -d infra/terraform --framework terraform --quiet --compact --skip-download
 
 echo "--- pytest infra/tests"
 PYTHONDONTWRITEBYTECODE=1 "$INFRA_PYTHON" -m pytest -q -p no:cacheprovider infra/tests

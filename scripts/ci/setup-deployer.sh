@@ -1,15 +1,23 @@
 # Setup for the deployer's tests (sourced by scripts/test.sh; never exits).
-# The deployer's integration tests start their own moto_server on a loopback port, so CI needs
-# moto's server extra. moto_server has no --version flag (pip_install's probe), so the probe here
-# is `moto_server --help`: install only when that fails, then require that it works.
-if ! moto_server --help >/dev/null 2>&1; then
-    pip_install moto_server 'moto[server]'
+# The deployer's integration tests start their own moto_server on a loopback port, from a venv
+# of their own with the versions they were verified against pinned: moto answers from
+# botocore's service models, so the image's moto 5.2.1 behaves differently under the image's
+# botocore 1.43 (two tests fail) than under 1.35, and anything pip installs into the system
+# Python can change that botocore under it. moto_server has no --version flag, so the probe is
+# `moto_server --help`. The tests find this venv by itself too (a plain `cargo test` after one
+# run of this script), else $MOTO_SERVER, else the moto_server on PATH.
+MOTO_VENV="${MOTO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/hwdash-moto}"
+if ! "$MOTO_VENV/bin/moto_server" --help >/dev/null 2>&1; then
+    echo "installing moto[server] 5.2.1 (botocore 1.35) into $MOTO_VENV"
+    python3 -m venv --clear "$MOTO_VENV" \
+        && "$MOTO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            'moto[server]==5.2.1' 'botocore==1.35.99' 'boto3==1.35.49'
 fi
-if ! moto_server --help >/dev/null 2>&1; then
-    echo "error: 'moto_server --help' fails after installing moto[server]; the deployer tests need it" >&2
+if ! "$MOTO_VENV/bin/moto_server" --help >/dev/null 2>&1; then
+    echo "error: '$MOTO_VENV/bin/moto_server --help' fails after installing moto[server]; the deployer tests need it" >&2
     return 1
 fi
-MOTO_SERVER=$(command -v moto_server)
+MOTO_SERVER="$MOTO_VENV/bin/moto_server"
 export MOTO_SERVER
 
 # The AWS CLI for the credential step of `scripts/deploy.sh --plan` (the moto test asserts its

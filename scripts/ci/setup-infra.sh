@@ -1,7 +1,11 @@
 # Installs what the infrastructure checks need (sourced by scripts/test.sh and by the
 # check-infra / check-images scripts, so each also runs alone). Idempotent.
 #
-#   checkov            PyPI, on PATH: static analysis of infra/terraform
+#   checkov            PyPI, in its own venv (exports CHECKOV, its path): static analysis of
+#                      infra/terraform. Not in the system Python: it pins boto3 and botocore,
+#                      and installed there it downgrades the botocore of the image's AWS CLI,
+#                      after which `aws` (and a plain `cargo test` of the deploy.sh --plan
+#                      test, which falls back to it) fails with an ImportError.
 #   python-hcl2+pytest in their own venv: checkov depends on bc-python-hcl2, which installs a
 #                      different package under the same import name `hcl2`, so the two must
 #                      not share site-packages. Exports INFRA_PYTHON.
@@ -11,7 +15,14 @@
 # terraform itself is part of the machine image.
 
 apt_install podman runc
-pip_install checkov checkov
+CHECKOV_VENV="${CHECKOV_VENV:-$HOME/.cache/hwdash-checkov}"
+if ! "$CHECKOV_VENV/bin/checkov" --version >/dev/null 2>&1; then
+    echo "installing checkov into $CHECKOV_VENV"
+    python3 -m venv --clear "$CHECKOV_VENV" \
+        && "$CHECKOV_VENV/bin/python" -m pip install --quiet --disable-pip-version-check 'checkov>=3.2,<4'
+fi
+"$CHECKOV_VENV/bin/checkov" --version >/dev/null 2>&1 || { echo "error: checkov in $CHECKOV_VENV does not run" >&2; return 1; }
+export CHECKOV="$CHECKOV_VENV/bin/checkov"
 
 INFRA_VENV="${INFRA_VENV:-$HOME/.cache/hwdash-infra-venv}"
 if ! "$INFRA_VENV/bin/python" -c 'import hcl2, pytest' >/dev/null 2>&1; then

@@ -39,7 +39,10 @@ mod tests {
         let other = tokio::spawn(async move { sender.send(()).unwrap() });
         tokio::task::yield_now().await;
         let got = cpu_bound(|| receiver.recv_timeout(std::time::Duration::from_secs(5)));
-        assert!(got.is_ok(), "the other task did not run while the work blocked");
+        assert!(
+            got.is_ok(),
+            "the other task did not run while the work blocked"
+        );
         other.await.unwrap();
     }
 }

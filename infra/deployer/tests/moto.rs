@@ -529,7 +529,13 @@ async fn heavy_deploy_sh_plan_runs_every_step_against_moto_and_changes_nothing()
 
     // The AWS CLI for the credential step: scripts/ci/setup-deployer.sh puts one in its own venv
     // (a pip awscli beside moto's botocore fails to import).
-    let path = match std::env::var_os("DEPLOYER_AWS_CLI_DIR") {
+    let aws_dir = std::env::var_os("DEPLOYER_AWS_CLI_DIR").or_else(|| {
+        // The venv's link dir, when setup-deployer.sh ran once before a plain `cargo test`.
+        let home = std::env::var_os("HOME")?;
+        let dir = std::path::Path::new(&home).join(".cache/hwdash-awscli/only-aws");
+        dir.exists().then(|| dir.into_os_string())
+    });
+    let path = match aws_dir {
         Some(dir) => {
             let mut dirs = vec![std::path::PathBuf::from(dir)];
             dirs.extend(std::env::split_paths(

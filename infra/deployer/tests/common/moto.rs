@@ -16,6 +16,23 @@ pub struct MotoServer {
     pub endpoint: String,
 }
 
+/// `$MOTO_SERVER`, else the pinned venv scripts/ci/setup-deployer.sh makes (so a plain
+/// `cargo test` after one run of it uses the verified versions), else `moto_server` on PATH.
+fn moto_server_program() -> String {
+    if let Ok(program) = std::env::var("MOTO_SERVER") {
+        return program;
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cache"))
+        });
+    match cache.map(|cache| cache.join("hwdash-moto/bin/moto_server")) {
+        Some(venv) if venv.exists() => venv.display().to_string(),
+        _ => "moto_server".into(),
+    }
+}
+
 impl MotoServer {
     /// Starts moto_server (or `$MOTO_SERVER`) on a port the kernel picks (`-p 0`) and reads the
     /// port back from the line moto prints ("Running on http://127.0.0.1:PORT"). Choosing a
@@ -23,7 +40,7 @@ impl MotoServer {
     /// runs them as threads) could get the same port, and the second moto failed to bind, so
     /// both tests shared the first one's state. With `-p 0` no other process can hold the port.
     pub fn start() -> Self {
-        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let program = moto_server_program();
         let mut child = Running::new(
             Command::new(&program)
                 .args(["-H", "127.0.0.1", "-p", "0"])
