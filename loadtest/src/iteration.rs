@@ -47,16 +47,8 @@ pub async fn run_iteration(
     let mut intended = scheduled;
     let now_micros = crate::workflow::template::now_micros();
     for (position, step) in actor.program.steps.iter().enumerate() {
-        let values = Values {
-            actor_index: actor.actor_index,
-            group: actor.group,
-            member: actor.member,
-            instance: &actor.instance,
-            iteration,
-            page: 1,
-            seed: actor.seed ^ iteration.wrapping_mul(0x1000_0000_01B3) ^ position as u64,
-            now_micros,
-        };
+        let seed = actor.seed ^ iteration.wrapping_mul(0x1000_0000_01B3) ^ position as u64;
+        let values = actor.values(iteration, seed, now_micros);
         intended = run_step(context, step, values, intended, &mut records).await;
     }
     records

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::target::Target;
 use crate::threshold::Threshold;
+use crate::workflow::template::Values;
 use crate::workflow::{Actor, StartMode, Step, Workflow};
 
 /// Default run length when neither the file nor `--duration` gives one (workflow time).
@@ -123,6 +124,20 @@ pub struct PlannedActor {
 }
 
 impl PlannedActor {
+    /// The template values of this actor's first page in `iteration`.
+    pub fn values(&self, iteration: u64, seed: u64, now_micros: i64) -> Values<'_> {
+        Values {
+            actor_index: self.actor_index,
+            group: self.group,
+            member: self.member,
+            instance: &self.instance,
+            iteration,
+            page: 1,
+            seed,
+            now_micros,
+        }
+    }
+
     /// Iterations that start before `run_time`.
     pub fn iterations(&self, run_time: Duration) -> u64 {
         if self.first >= run_time {

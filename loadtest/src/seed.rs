@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use crate::plan::{Plan, PlannedActor, RunSettings, plan};
 use crate::target::Target;
-use crate::workflow::template::{Values, now_micros};
+use crate::workflow::template::now_micros;
 use crate::workflow::{Actor, Workflow};
 
 /// Which writers' history to write.
@@ -146,16 +146,8 @@ fn write_in_time_order(writers: &mut [Writer<'_>], out: &mut impl Write) -> std:
         body.clear();
         let actor = writer.actor;
         let step = &actor.program.steps[writer.step].step;
-        let values = Values {
-            actor_index: actor.actor_index,
-            group: actor.group,
-            member: actor.member,
-            instance: &actor.instance,
-            iteration: writer.iteration,
-            page: 1,
-            seed: actor.seed ^ writer.iteration.wrapping_mul(0x9E37_79B9) ^ 0x5EED,
-            now_micros: at,
-        };
+        let seed = actor.seed ^ writer.iteration.wrapping_mul(0x9E37_79B9) ^ 0x5EED;
+        let values = actor.values(writer.iteration, seed, at);
         if let Some(template) = &step.body {
             template.render(&values, &mut body);
         }
@@ -195,16 +187,10 @@ fn read_prefixes(plan: &Plan, start: i64) -> Vec<String> {
             if step.step.method != hyper::Method::GET {
                 continue;
             }
-            let path = step.step.path.render_to_string(&Values {
-                actor_index: actor.actor_index,
-                group: actor.group,
-                member: actor.member,
-                instance: &actor.instance,
-                iteration: 0,
-                page: 1,
-                seed: actor.seed,
-                now_micros: start,
-            });
+            let path = step
+                .step
+                .path
+                .render_to_string(&actor.values(0, actor.seed, start));
             if let Some(prefix) = events_prefix(&path) {
                 prefixes.insert(prefix);
             }
@@ -234,16 +220,7 @@ fn writes_a_read_key(actor: &PlannedActor, step: usize, read: &[String], start: 
     let Some(template) = &actor.program.steps[step].step.body else {
         return false;
     };
-    let body = template.render_to_string(&Values {
-        actor_index: actor.actor_index,
-        group: actor.group,
-        member: actor.member,
-        instance: &actor.instance,
-        iteration: 0,
-        page: 1,
-        seed: actor.seed,
-        now_micros: start,
-    });
+    let body = template.render_to_string(&actor.values(0, actor.seed, start));
     body.lines()
         .filter_map(|line| line.split_once(':').map(|(key, _)| key))
         .any(|key| read.iter().any(|prefix| key.starts_with(prefix.as_str())))

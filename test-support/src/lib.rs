@@ -7,9 +7,12 @@
 //! - [`prometheus`]: one sample out of Prometheus text (`/metrics`); with `http`, scraped.
 //! - [`http`] (feature `http`): poll a URL until its answer satisfies the test.
 //! - [`postgres`] (feature `postgres`): a throwaway PostgreSQL server.
+//! - [`openapi`] (feature `openapi`): a response checked against a served OpenAPI document.
 
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod ports;
 #[cfg(feature = "postgres")]
 pub mod postgres;

@@ -58,6 +58,26 @@ fn bad(parameter: &'static str, message: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(format!("{parameter}: {message}")).with_detail("parameter", parameter)
 }
 
+/// The paging parameters of both events routes, for the document (the handlers read the query
+/// as a map, so that an unknown parameter can be refused by name).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct PageParams {
+    /// RFC 3339, inclusive; default: everything kept.
+    #[param(format = DateTime)]
+    from: Option<String>,
+    /// RFC 3339, exclusive, after `from`; default: everything kept.
+    #[param(format = DateTime)]
+    to: Option<String>,
+    /// Events per page, default 50.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// The opaque cursor of the previous page (`next`, or `Link`).
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
+    after: Option<String>,
+}
+
 /// One key's kept events, in time order, a page at a time.
 #[utoipa::path(
     get,
@@ -67,14 +87,7 @@ fn bad(parameter: &'static str, message: impl std::fmt::Display) -> ApiError {
     params(
         ("key" = String, Path, pattern = "^[A-Za-z0-9_.-]{1,128}$",
             description = "The app instance's key.", example = "portal-web1-42"),
-        ("from" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339, inclusive; default: everything kept."),
-        ("to" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339, exclusive, after `from`; default: everything kept."),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000,
-            description = "Events per page, default 50."),
-        ("after" = Option<String>, Query, pattern = "^[A-Za-z0-9_-]+$",
-            description = "The opaque cursor of the previous page (`next`, or `Link`)."),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of events.", body = PageOut,
@@ -113,14 +126,7 @@ pub async fn by_key(
     params(
         ("prefix" = String, Query, pattern = "^[A-Za-z0-9_.-]{1,128}$",
             description = "The tenant: every key starting with it.", example = "p1.c2."),
-        ("from" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339, inclusive; default: everything kept."),
-        ("to" = Option<String>, Query, format = DateTime,
-            description = "RFC 3339, exclusive, after `from`; default: everything kept."),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000,
-            description = "Events per page, default 50."),
-        ("after" = Option<String>, Query, pattern = "^[A-Za-z0-9_-]+$",
-            description = "The opaque cursor of the previous page (`next`, or `Link`)."),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of events.", body = PageOut,
