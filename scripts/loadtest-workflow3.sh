@@ -68,6 +68,8 @@ cd "$ROOT"
 export ROOT
 # shellcheck source=scripts/ci/lib.sh
 source scripts/ci/lib.sh
+# shellcheck source=scripts/lib/container.sh
+source scripts/lib/container.sh
 apt_install podman runc ca-certificates postgresql-client
 ci_setup postgres
 use_containers_conf
@@ -80,16 +82,11 @@ WORK=$(mktemp -d -t hwdash-w3.XXXXXX)
 chmod 0755 "$WORK"
 
 # The Fargate task size of metrics, from the variables' defaults.
-tf_default() {
-    awk -v name="$1" '$0 ~ "variable \"" name "\"" { found = 1 } found && /^[[:space:]]*default[[:space:]]*=/ { print $3; exit }' \
-        infra/terraform/variables.tf
-}
-[ -n "$cpus" ] || cpus=$(python3 -c "print($(tf_default metrics_cpu) / 1024)")
-[ -n "$memory" ] || memory=$(tf_default metrics_memory)
+[ -n "$cpus" ] || cpus=$(task_cpus metrics)
+[ -n "$memory" ] || memory=$(task_memory_mib metrics)
 [[ "$cpus" =~ ^[0-9.]+$ ]] || { echo "error: --cpus '$cpus' is not a number" >&2; exit 64; }
 [[ "$memory" =~ ^[0-9]+$ ]] || { echo "error: --memory '$memory' is not a whole number of MiB" >&2; exit 64; }
 
-podman_() { podman "$@" 2> >(grep -v "unable to get systemd connection" >&2); }
 runuser_() { if [ "$(id -u)" = 0 ]; then runuser -u "$PG_TEST_USER" -- "$@"; else "$@"; fi; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 fail() { echo "workflow3: FAILED: $*" >&2; exit 1; }
@@ -161,40 +158,8 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { podman logs "$RUN_ID-metrics" | tail -20; fail "metrics not ready"; }
 
-# cgroup v1 (these machines) or v2: the container's CPU time and peak memory.
+# The container's CPU time, throttling and memory (scripts/lib/container.sh).
 CID=$(podman inspect --format '{{.Id}}' "$RUN_ID-metrics")
-cgroup_file() {
-    local found
-    found=$(find /sys/fs/cgroup -path "*$CID*" -name "$1" 2>/dev/null | head -n 1)
-    [ -n "$found" ] && echo "$found"
-}
-cpu_usage_seconds() {
-    local f
-    if f=$(cgroup_file cpuacct.usage); then python3 -c "print($(cat "$f") / 1e9)"
-    elif f=$(cgroup_file cpu.stat); then awk '/usage_usec/ { print $2 / 1e6 }' "$f"
-    else echo nan; fi
-}
-memory_peak_mib() {
-    local f
-    if f=$(cgroup_file memory.max_usage_in_bytes) || f=$(cgroup_file memory.peak); then
-        python3 -c "print(f'{$(cat "$f") / 1048576:.0f}')"
-    else echo nan; fi
-}
-memory_now_mib() {
-    local f
-    if f=$(cgroup_file memory.usage_in_bytes) || f=$(cgroup_file memory.current); then
-        python3 -c "print(f'{$(cat "$f") / 1048576:.0f}')"
-    else echo nan; fi
-}
-# "periods throttled_periods": CFS periods (100 ms) and those in which the quota ran out.
-# (v1 has a cpu.stat in both the cpu controller and the unified tree; only the first counts.)
-cpu_throttling() {
-    local f
-    f=$(grep -l nr_throttled $(find /sys/fs/cgroup -path "*$CID*" -name cpu.stat 2>/dev/null) /dev/null 2>/dev/null | head -n 1)
-    if [ -n "$f" ]; then
-        awk '$1 == "nr_periods" { p = $2 } $1 == "nr_throttled" { t = $2 } END { print p + 0, t + 0 }' "$f"
-    else echo "0 0"; fi
-}
 postgres_cpu_seconds() {
     # utime + stime of every postgres process, in clock ticks.
     local total=0 pid
@@ -209,12 +174,12 @@ stored_total() {
 
 echo "--- workflow 3 at ${multiplier}x for $duration"
 mkdir -p "$out_dir"
-cpu_before=$(cpu_usage_seconds)
-throttle_before=$(cpu_throttling)
+cpu_before=$(cpu_usage_seconds "$CID")
+throttle_before=$(cpu_throttling "$CID")
 pg_before=$(postgres_cpu_seconds)
 stored_before=$(stored_total)
 started=$(date +%s.%N)
-( while sleep 5; do memory_now_mib; done >"$WORK/memory.samples" ) &
+( while sleep 5; do memory_now_mib "$CID"; done >"$WORK/memory.samples" ) &
 SAMPLER=$!
 status=0
 "$LOADTEST" run loadtest/workflows/workflow3.toml \
@@ -225,11 +190,11 @@ elapsed=$(python3 -c "import time; print(time.time() - $started)")
 kill "$SAMPLER" 2>/dev/null || true
 SAMPLER=""
 sleep 6 # one flush interval (5 s) more, so the last events are stored and counted
-cpu_after=$(cpu_usage_seconds)
-throttle_after=$(cpu_throttling)
+cpu_after=$(cpu_usage_seconds "$CID")
+throttle_after=$(cpu_throttling "$CID")
 pg_after=$(postgres_cpu_seconds)
 stored_after=$(stored_total)
-memory_peak=$(memory_peak_mib)
+memory_peak=$(memory_peak_mib "$CID")
 memory_mean=$(awk '{ s += $1; n++ } END { if (n) printf "%.0f", s / n; else print "nan" }' "$WORK/memory.samples")
 db_bytes=$(psql "$DB" -Atc "select pg_database_size(current_database())")
 db_rows=$(psql "$DB" -Atc "select coalesce(sum(c.reltuples), 0)::bigint from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent where p.relname = 'metrics_events'")
